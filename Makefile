@@ -1,0 +1,36 @@
+# slodrift: the two commands of the README, plus helpers. Everything runs from .venv, set up by
+# scripts/install.sh (Debian's prometheus/alertmanager/victoria-metrics packages + the Python package).
+.PHONY: run test install golden lint bench clean
+
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= out/example
+SPEC ?= examples/checkout.yml
+
+install:
+	bash scripts/install.sh
+
+## run: install, render the example spec, check and unit-test the rules with promtool, show the summary
+run: install
+	$(BIN)/slodrift check $(SPEC)
+	$(BIN)/slodrift generate $(SPEC) --out $(OUT)
+	$(BIN)/slodrift test $(OUT)
+
+## test: install, lint, and run the whole test suite
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
+golden: install
+	$(BIN)/slodrift generate $(SPEC) --out .
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check generator exporter slodrift
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache

@@ -1,0 +1,93 @@
+"""`slodrift check | generate | test`: the build-time commands.
+
+Exit codes follow the usual contract: 0 success, 1 a check that ran and failed (promtool), 2 bad input
+(spec errors, bad usage). Errors go to stderr, one per line, each naming file, path and problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator import promtool
+from generator.render import RULES_DIR, TESTS_DIR, render
+from generator.spec import SpecError, load_specs
+from generator.writer import write_tree
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _load(paths: list[str]) -> list | None:
+    try:
+        return load_specs(paths)
+    except SpecError as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing written", file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate specs without writing anything."""
+    specs = _load(args.spec)
+    if specs is None:
+        return EXIT_BAD_INPUT
+    for spec in specs:
+        n_slo = sum(len(s.slos) for s in spec.services)
+        print(f"ok: {spec.path}: {len(spec.services)} service(s), {n_slo} SLO(s)")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Render every output in memory, then write atomically; a bad spec writes nothing."""
+    specs = _load(args.spec)
+    if specs is None:
+        return EXIT_BAD_INPUT
+    files = render(specs)
+    out = Path(args.out)
+    write_tree(out, files)
+    print(f"wrote {len(files)} file(s) under {out}/: "
+          f"{sum(f.startswith(RULES_DIR + '/') for f in files)} rule file(s), "
+          f"{sum(f.startswith(TESTS_DIR + '/') for f in files)} test file(s)")
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """promtool check + test on a generated directory, with a one-screen summary."""
+    base = Path(args.dir)
+    rule_files = sorted((base / RULES_DIR).glob("*.yml"))
+    test_files = sorted((base / TESTS_DIR).glob("*.yml"))
+    if not rule_files:
+        print(f"error: no rule files in {base / RULES_DIR}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        checked = promtool.check_rules(rule_files)
+        tested = promtool.test_rules(test_files) if test_files else None
+    except promtool.PromtoolMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    c = promtool.count(rule_files, test_files)
+    print(f"rules:  {len(rule_files)} file(s), {c.recording} recording, {c.alerts} alerting")
+    print(f"tests:  {len(test_files)} file(s), {c.test_groups} test group(s), "
+          f"{c.alert_tests} alert test(s), {c.expr_tests} expression test(s)")
+    print(f"promtool check rules: {'PASS' if checked.ok else 'FAIL'}")
+    print(f"promtool test rules:  {'PASS' if tested and tested.ok else 'FAIL' if tested else 'no tests'}")
+    failed = [r for r in (checked, tested) if r is not None and not r.ok]
+    for r in failed:
+        print(f"\n$ {' '.join(r.command)}\n{r.output.rstrip()}", file=sys.stderr)
+    return EXIT_FAILED if failed or tested is None else EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the generator's subcommands to the umbrella `slodrift` parser."""
+    p = sub.add_parser("check", help="validate spec files")
+    p.add_argument("spec", nargs="+", help="spec YAML file(s)")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("generate", help="render rules and promtool tests")
+    p.add_argument("spec", nargs="+", help="spec YAML file(s)")
+    p.add_argument("--out", default=".", help="output directory (default: current directory)")
+    p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("test", help="run promtool check and test on a generated directory")
+    p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")
+    p.set_defaults(func=cmd_test)

@@ -1,0 +1,116 @@
+"""The typed model every renderer reads: plain, frozen data with every value already parsed.
+
+Durations are whole seconds, objectives and factors are `Decimal` ratios (so 99.9 % gives a budget of
+exactly 0.001), selectors are parsed. Renderers never see raw YAML, so each value is checked once, in
+`spec.py`, with the file and YAML path at hand for the error message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from generator.promql import Matcher, Selector
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    """One window pair of a multi-window burn-rate alert; `factor` is already scaled to the SLO window."""
+
+    long: int
+    short: int
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class AlertTier:
+    """A burn-rate alert tier (page or ticket): who gets it, how fast, on which windows."""
+
+    name: str
+    severity: str
+    receiver: str | None
+    for_seconds: int
+    windows: tuple[BurnWindow, ...]
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoDataAlert:
+    """Fires when an SLI has produced no series for `for_seconds`, so a broken query is never silence."""
+
+    for_seconds: int
+    severity: str
+
+
+@dataclass(frozen=True)
+class SLI:
+    """How bad and total events are counted.
+
+    kind is `events` (errors/total selectors), `event_queries` (queries with `{{window}}`), `latency`
+    (histogram with a threshold bucket) or `error_ratio` (a query that already yields a ratio).
+    """
+
+    kind: str
+    errors: Selector | None = None
+    total: Selector | None = None
+    error_query: str | None = None
+    total_query: str | None = None
+    error_ratio_query: str | None = None
+    histogram: str | None = None
+    threshold: Decimal | None = None
+    latency_matchers: tuple[Matcher, ...] = ()
+
+
+@dataclass(frozen=True)
+class SLO:
+    """One objective of a service, with its alerting already resolved against the defaults."""
+
+    name: str
+    objective: Decimal
+    window: int
+    sli: SLI
+    tiers: tuple[AlertTier, ...]
+    no_data: NoDataAlert | None
+    min_request_rate: Decimal
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def error_budget(self) -> Decimal:
+        """The allowed error ratio; exact because the objective is a Decimal."""
+        return 1 - self.objective
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service: its identity labels, the matchers that scope its queries, and its SLOs."""
+
+    name: str
+    labels: dict[str, str]
+    selector: tuple[Matcher, ...]
+    slos: tuple[SLO, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    """The release being watched; the watch window anchors day numbers in the reports."""
+
+    name: str
+    version: str
+    watch_start: datetime | None
+    watch_days: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole validated spec file."""
+
+    path: str
+    version: int
+    release: Release
+    evaluation_interval: int
+    services: tuple[Service, ...]

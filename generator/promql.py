@@ -1,0 +1,309 @@
+"""The only place where PromQL text is assembled from values a user wrote.
+
+Every name is validated against Prometheus' legacy character set (so the rules load in both 2.x and
+3.x without UTF-8 quoting), every label value is escaped as a PromQL double-quoted string, and
+user-written selectors are parsed and re-rendered rather than pasted. A service name or label value
+therefore cannot change what a query means: at worst it is a strange, but literal, string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+DURATION_RE = re.compile(
+    r"^(?:(?P<y>\d+)y)?(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?"
+    r"(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+)
+_UNIT_MS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000, "s": 1000, "ms": 1}
+MATCH_OPS = ("=~", "!~", "!=", "=")
+
+
+class PromQLError(ValueError):
+    """A value cannot be used safely in PromQL; the message says why."""
+
+
+def check_metric_name(name: str) -> str:
+    """Reject names that would need UTF-8 quoting, so output stays loadable by Prometheus 2.x."""
+    if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
+        raise PromQLError(f"invalid metric name {name!r}: must match {METRIC_NAME_RE.pattern}")
+    return name
+
+
+def check_label_name(name: str) -> str:
+    """Reject label names Prometheus would refuse or reserve (`__` prefix is internal)."""
+    if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+        raise PromQLError(f"invalid label name {name!r}: must match {LABEL_NAME_RE.pattern}")
+    if name.startswith("__"):
+        raise PromQLError(f"invalid label name {name!r}: names starting with '__' are reserved")
+    return name
+
+
+def quote(value: str) -> str:
+    """Quote a label value as a PromQL string literal that means exactly `value`.
+
+    Backslash, double quote and control characters are escaped; everything else (including `}` and
+    non-ASCII text) is safe inside double quotes.
+    """
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One label matcher; `op` is one of =, !=, =~, !~."""
+
+    label: str
+    op: str
+    value: str
+
+    def render(self) -> str:
+        """Render with the value escaped, so the value can never end the matcher early."""
+        return f"{self.label}{self.op}{quote(self.value)}"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A parsed instant-vector selector: a metric name and its matchers."""
+
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def with_matchers(self, extra: Iterable[Matcher]) -> Selector:
+        """Add a service's matchers; a conflicting matcher on the same label is an error, not an override."""
+        mine = {m.label: m for m in self.matchers}
+        merged = list(self.matchers)
+        for m in extra:
+            if m.label in mine:
+                if mine[m.label] != m:
+                    raise PromQLError(
+                        f"selector {self.render()} already matches label {m.label!r}; "
+                        f"it conflicts with the service selector {m.render()}"
+                    )
+                continue
+            merged.append(m)
+        return Selector(self.metric, tuple(merged))
+
+    def render(self) -> str:
+        """Render canonically: the metric name, then matchers in the order given."""
+        if not self.matchers:
+            return self.metric
+        return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
+
+
+def equality_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:
+    """Matchers for a `{label: value}` mapping, with every name checked and every value escaped."""
+    return tuple(Matcher(check_label_name(k), "=", str(v)) for k, v in labels.items())
+
+
+def selector(metric: str, labels: Mapping[str, str] | None = None, extra: Iterable[Matcher] = ()) -> str:
+    """Build `metric{k="v",...}` from trusted structure and untrusted values."""
+    matchers = equality_matchers(labels or {}) + tuple(extra)
+    return Selector(check_metric_name(metric), matchers).render()
+
+
+def _read_string(text: str, pos: int) -> tuple[str, int]:
+    """Read a PromQL string literal starting at `pos`; returns its value and the position after it."""
+    q = text[pos]
+    if q not in "\"'`":
+        raise PromQLError(f"expected a quoted string at offset {pos} in {text!r}")
+    i = pos + 1
+    out: list[str] = []
+    escapes = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b",
+               "f": "\f", "v": "\v"}
+    while i < len(text):
+        ch = text[i]
+        if ch == q:
+            return "".join(out), i + 1
+        if ch == "\\" and q != "`":
+            if i + 1 >= len(text):
+                break
+            nxt = text[i + 1]
+            if nxt in escapes:
+                out.append(escapes[nxt])
+                i += 2
+                continue
+            if nxt == "x" and re.match(r"[0-9a-fA-F]{2}", text[i + 2 : i + 4]):
+                out.append(chr(int(text[i + 2 : i + 4], 16)))
+                i += 4
+                continue
+            if nxt == "u" and re.match(r"[0-9a-fA-F]{4}", text[i + 2 : i + 6]):
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            raise PromQLError(f"unknown escape \\{nxt} in {text!r}")
+        if ch == "\n" and q != "`":
+            break
+        out.append(ch)
+        i += 1
+    raise PromQLError(f"unterminated string in {text!r}")
+
+
+def parse_selector(text: str) -> Selector:
+    """Parse `metric{label="value",...}` as written in a spec.
+
+    Only a plain selector is accepted (no functions, ranges or operators): slodrift adds the rate
+    window and the service's matchers itself, so a selector that smuggled in an expression would be a
+    query whose meaning the spec's author cannot see.
+    """
+    if not isinstance(text, str):
+        raise PromQLError(f"selector must be a string, got {type(text).__name__}")
+    s = text.strip()
+    m = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", s)
+    if not m:
+        raise PromQLError(f"invalid selector {text!r}: must start with a metric name")
+    metric = m.group(0)
+    pos = m.end()
+    matchers: list[Matcher] = []
+    while pos < len(s) and s[pos].isspace():
+        pos += 1
+    if pos < len(s):
+        if s[pos] != "{":
+            raise PromQLError(f"invalid selector {text!r}: unexpected {s[pos:]!r} after the metric name")
+        pos += 1
+        while True:
+            while pos < len(s) and s[pos] in " \t,":
+                pos += 1
+            if pos < len(s) and s[pos] == "}":
+                pos += 1
+                break
+            lm = re.match(r"[a-zA-Z_][a-zA-Z0-9_]*", s[pos:])
+            if not lm:
+                raise PromQLError(f"invalid selector {text!r}: expected a label name at offset {pos}")
+            label = check_label_name(lm.group(0))
+            pos += lm.end()
+            while pos < len(s) and s[pos].isspace():
+                pos += 1
+            op = next((o for o in MATCH_OPS if s.startswith(o, pos)), None)
+            if op is None:
+                raise PromQLError(f"invalid selector {text!r}: expected one of = != =~ !~ after {label!r}")
+            pos += len(op)
+            while pos < len(s) and s[pos].isspace():
+                pos += 1
+            if pos >= len(s):
+                raise PromQLError(f"invalid selector {text!r}: missing value for {label!r}")
+            value, pos = _read_string(s, pos)
+            if op in ("=~", "!~"):
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise PromQLError(f"invalid regular expression {value!r} for {label!r}: {exc}") from exc
+            matchers.append(Matcher(label, op, value))
+        if pos != len(s):
+            raise PromQLError(f"invalid selector {text!r}: unexpected {s[pos:]!r} after the matchers")
+    if metric in ("sum", "rate", "by", "without", "on", "ignoring", "and", "or", "unless") and not matchers:
+        raise PromQLError(f"invalid selector {text!r}: {metric!r} is a PromQL keyword, not a metric")
+    return Selector(metric, tuple(matchers))
+
+
+def check_query(text: str, placeholder: str | None = None) -> str:
+    """Light checks on a user-written PromQL expression that slodrift cannot parse fully.
+
+    promtool is the real parser; these checks catch what would otherwise turn into a confusing error
+    far from the spec: unbalanced brackets or quotes, and a missing `{{window}}` placeholder.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise PromQLError("query must be a non-empty string")
+    if placeholder and placeholder not in text:
+        raise PromQLError(f"query {text!r} must contain the placeholder {placeholder} for the rate window")
+    stack: list[str] = []
+    pairs = {")": "(", "]": "[", "}": "{"}
+    i = 0
+    probe = text.replace(placeholder, "5m") if placeholder else text
+    while i < len(probe):
+        ch = probe[i]
+        if ch in "\"'`":
+            _, i = _read_string(probe, i)
+            continue
+        if ch == "#":
+            raise PromQLError(f"query {text!r} contains a comment; write it without '#'")
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in ")]}":
+            if not stack or stack.pop() != pairs[ch]:
+                raise PromQLError(f"query {text!r} has an unbalanced {ch!r}")
+        i += 1
+    if stack:
+        raise PromQLError(f"query {text!r} has an unclosed {stack[-1]!r}")
+    return text.strip()
+
+
+def parse_duration(text: str) -> int:
+    """Parse a Prometheus duration (`90s`, `1h30m`, `30d`) into whole seconds; must be positive."""
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise PromQLError(f"duration must be a string like '5m', got {text!r}")
+    m = DURATION_RE.match(text)
+    if not text or not m:
+        raise PromQLError(f"invalid duration {text!r}: use units ms, s, m, h, d, w, y (e.g. '5m', '1h30m')")
+    ms = sum(int(v) * _UNIT_MS[k] for k, v in m.groupdict().items() if v)
+    if ms <= 0:
+        raise PromQLError(f"invalid duration {text!r}: must be greater than zero")
+    if ms % 1000:
+        raise PromQLError(f"invalid duration {text!r}: must be a whole number of seconds")
+    return ms // 1000
+
+
+def format_duration(seconds: int) -> str:
+    """Render seconds as the shortest Prometheus duration, so names like `rate30d` stay stable."""
+    if seconds <= 0:
+        raise PromQLError("duration must be positive")
+    out = []
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if unit == "w" and seconds % 604800:
+            continue  # 10d reads better than 1w3d
+        if seconds >= size:
+            n, seconds = divmod(seconds, size)
+            out.append(f"{n}{unit}")
+    return "".join(out)
+
+
+def number(value: Decimal | float | int) -> str:
+    """Render a number as a PromQL literal without float noise (0.001, not 0.0010000000000000009)."""
+    d = value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not d.is_finite():
+        raise PromQLError(f"number {value!r} is not finite")
+    text = format(d.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def le_matcher(threshold: Decimal) -> Matcher:
+    """A matcher for the histogram bucket at `threshold` that works on Prometheus 2 and 3.
+
+    Prometheus 3 normalises `le` on ingestion (`1` becomes `1.0`); 2.x keeps what the client wrote.
+    Integral thresholds therefore match both spellings; fractional ones are spelled the same in both.
+    """
+    text = number(threshold)
+    if "." in text or "e" in text.lower():
+        return Matcher("le", "=", text)
+    return Matcher("le", "=~", f"{re.escape(text)}(\\.0)?")
+
+
+def template_literal(value: str) -> str:
+    """Make a string safe inside an alert's labels or annotations, which Prometheus expands as Go templates.
+
+    Literal `{{` would start a template action; it is emitted through an action that prints `{{`.
+    """
+    return value.replace("{{", '{{ "{{" }}')

@@ -1,0 +1,79 @@
+"""Runs the real promtool on generated files; the one place the generator shells out."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+class PromtoolMissing(RuntimeError):
+    """promtool is not installed; `scripts/install.sh` installs Debian's prometheus package."""
+
+
+@dataclass(frozen=True)
+class PromtoolResult:
+    """Outcome of one promtool invocation, kept whole so callers can show promtool's own words."""
+
+    ok: bool
+    command: list[str]
+    output: str
+
+
+def promtool_path() -> str:
+    """Locate promtool or explain how to get it."""
+    path = shutil.which("promtool")
+    if not path:
+        raise PromtoolMissing("promtool not found on PATH: run scripts/install.sh (Debian package 'prometheus')")
+    return path
+
+
+def run(args: list[str], cwd: Path | None = None, timeout: float = 600) -> PromtoolResult:
+    """Run promtool with `args`; a timeout counts as a failure, not a hang."""
+    cmd = [promtool_path(), *args]
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return PromtoolResult(False, cmd, f"promtool timed out after {timeout:g}s")
+    return PromtoolResult(proc.returncode == 0, cmd, proc.stdout + proc.stderr)
+
+
+def check_rules(files: list[Path]) -> PromtoolResult:
+    """`promtool check rules` on every file at once."""
+    return run(["check", "rules", *map(str, files)])
+
+
+def test_rules(files: list[Path]) -> PromtoolResult:
+    """`promtool test rules` on every file at once."""
+    return run(["test", "rules", *map(str, files)])
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the generated files contain, for the summary line."""
+
+    rules: int
+    recording: int
+    alerts: int
+    test_groups: int
+    alert_tests: int
+    expr_tests: int
+
+
+def count(rule_files: list[Path], test_files: list[Path]) -> Counts:
+    """Count rules and tests by reading the YAML back (what promtool will see)."""
+    recording = alerts = groups = alert_tests = expr_tests = 0
+    for f in rule_files:
+        for g in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("groups", []):
+            for r in g.get("rules", []):
+                recording += "record" in r
+                alerts += "alert" in r
+    for f in test_files:
+        for t in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("tests", []):
+            groups += 1
+            alert_tests += len(t.get("alert_rule_test", []))
+            expr_tests += len(t.get("promql_expr_test", []))
+    return Counts(recording + alerts, recording, alerts, groups, alert_tests, expr_tests)

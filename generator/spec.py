@@ -1,0 +1,499 @@
+"""Load a spec: YAML → JSON Schema → checks the schema cannot express → the typed model.
+
+Every problem is reported with the file, the YAML path and, where known, the line, and all problems
+are collected before giving up, so a user fixes a spec in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from generator import promql
+from generator.model import SLI, SLO, AlertTier, BurnWindow, NoDataAlert, Release, Service, Spec
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 200_000
+RESERVED_LABELS = frozenset(
+    {"service", "slo", "window", "tier", "severity", "alertname", "indicator", "category", "le", "objective",
+     "sli_kind", "release", "version", "job_slodrift"}
+)
+TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+LABEL_REF_RE = re.compile(r"^\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
+
+DEFAULT_SLO_WINDOW = "30d"
+DEFAULT_EVALUATION_INTERVAL = "1m"
+DEFAULT_MIN_REQUEST_RATE = Decimal("0.1")
+DEFAULT_TIERS: dict[str, dict[str, Any]] = {
+    # Google SRE workbook, chapter 5: 2 % / 5 % of a 30-day budget in 1 h / 6 h page (14.4x, 6x);
+    # 10 % in 1 d / 3 d file a ticket (3x, 1x). Given as budget shares, so they scale with the window.
+    "page": {
+        "severity": "critical",
+        "for": "2m",
+        "windows": [
+            {"long": "1h", "short": "5m", "budget_consumed": "2%"},
+            {"long": "6h", "short": "30m", "budget_consumed": "5%"},
+        ],
+    },
+    "ticket": {
+        "severity": "warning",
+        "for": "15m",
+        "windows": [
+            {"long": "1d", "short": "2h", "budget_consumed": "10%"},
+            {"long": "3d", "short": "6h", "budget_consumed": "10%"},
+        ],
+    },
+}
+DEFAULT_NO_DATA = {"for": "15m", "severity": "warning"}
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in a spec, precise enough to jump to in an editor."""
+
+    file: str
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '(document)'}: {self.message}"
+
+
+class SpecError(Exception):
+    """A spec could not be loaded; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+Path_ = tuple[str | int, ...]
+
+
+def format_path(path: Path_) -> str:
+    """`services[0].slos[1].objective`: the form users see in messages."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Document:
+    """A parsed YAML document plus the line of every node, for errors that point at the spec."""
+
+    def __init__(self, file: str, data: Any, lines: dict[Path_, int]) -> None:
+        self.file = file
+        self.data = data
+        self.lines = lines
+
+    def issue(self, path: Path_, message: str) -> SpecIssue:
+        line = None
+        for n in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:n]))
+            if line:
+                break
+        return SpecIssue(self.file, format_path(path), line, message)
+
+
+def _parse_yaml(file: str, raw: bytes) -> _Document:
+    """Parse YAML defensively: size, encoding, depth, alias expansion and duplicate keys are all checked."""
+    if len(raw) > MAX_BYTES:
+        raise SpecError([SpecIssue(file, "", None, f"file is {len(raw)} bytes; the limit is {MAX_BYTES}")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SpecError([SpecIssue(file, "", line, f"not valid UTF-8 (byte offset {exc.start})")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([SpecIssue(file, "", line, f"invalid YAML: {problem}")]) from None
+    if node is None:
+        raise SpecError([SpecIssue(file, "", None, "the file is empty; a spec is a YAML mapping")])
+    lines: dict[Path_, int] = {}
+    budget = [MAX_NODES]
+    constructor = yaml.SafeLoader("")
+
+    def build(n: yaml.Node, path: Path_, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise SpecError([SpecIssue(file, format_path(path), n.start_mark.line + 1,
+                                       f"document expands to more than {MAX_NODES} nodes (alias bomb?)")])
+        if depth > MAX_DEPTH:
+            raise SpecError([SpecIssue(file, format_path(path), n.start_mark.line + 1,
+                                       f"nested deeper than {MAX_DEPTH} levels")])
+        lines.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise SpecError([SpecIssue(file, format_path(path), k.start_mark.line + 1,
+                                               "mapping keys must be plain strings")])
+                key = constructor.construct_object(k)
+                if not isinstance(key, str):
+                    key = str(key)
+                if key in out:
+                    raise SpecError([SpecIssue(file, format_path((*path, key)), k.start_mark.line + 1,
+                                               f"duplicate key {key!r}")])
+                out[key] = build(v, (*path, key), depth + 1)
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(v, (*path, i), depth + 1) for i, v in enumerate(n.value)]
+        value = constructor.construct_object(n)
+        if isinstance(value, datetime):
+            value = n.value  # keep times as text; the schema and model parse them
+        elif hasattr(value, "isoformat"):
+            value = n.value
+        return value
+
+    try:
+        data = build(node, (), 0)
+    except RecursionError:
+        raise SpecError([SpecIssue(file, "", None, "nested too deeply")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([SpecIssue(file, "", None, f"invalid YAML: {exc}")]) from None
+    return _Document(file, data, lines)
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("generator").joinpath("schema/spec.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+_VALIDATOR: jsonschema.Draft202012Validator | None = None
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = jsonschema.Draft202012Validator(_schema())
+    return _VALIDATOR
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    """Turn jsonschema's wording into something a spec author can act on."""
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        if err.schema.get("properties"):
+            allowed = ", ".join(sorted(err.schema["properties"]))
+            return f"unknown key(s) {', '.join(map(repr, extra))}; allowed: {allowed}"
+        return f"unknown key(s) {', '.join(map(repr, extra))}"
+    if err.validator == "oneOf" and err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        return best.message
+    if err.validator == "pattern" and "duration" in json.dumps(err.schema):
+        return f"{err.instance!r} is not a duration like '5m', '1h30m' or '30d'"
+    if err.validator == "propertyNames":
+        return f"invalid name: {err.message}"
+    return err.message
+
+
+def _schema_issues(doc: _Document) -> list[SpecIssue]:
+    issues = []
+    for err in sorted(_validator().iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)))):
+        path = tuple(err.absolute_path)
+        if err.validator == "propertyNames":
+            bad = err.instance if isinstance(err.instance, str) else None
+            issues.append(doc.issue(path, f"invalid label name {bad!r}" if bad else _schema_message(err)))
+            continue
+        issues.append(doc.issue(path, _schema_message(err)))
+    return issues
+
+
+def _percent(value: Any) -> Decimal:
+    """Percent (number or 'N%') → ratio, exactly."""
+    text = value[:-1] if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+    try:
+        return Decimal(text) / 100
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a percentage") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    """Deep-merge alerting settings: an SLO overrides single fields of the defaults, not whole tiers."""
+    out = dict(base)
+    for k, v in (override or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("labels", "annotations", "selector"):
+            out[k] = _merge(out[k], v)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = {**out[k], **v}
+        else:
+            out[k] = v
+    return out
+
+
+class _Builder:
+    """Builds the model from schema-valid data, collecting semantic problems with their paths."""
+
+    def __init__(self, doc: _Document) -> None:
+        self.doc = doc
+        self.issues: list[SpecIssue] = []
+
+    def fail(self, path: Path_, message: str) -> None:
+        self.issues.append(self.doc.issue(path, message))
+
+    def duration(self, value: str, path: Path_) -> int:
+        try:
+            return promql.parse_duration(value)
+        except promql.PromQLError as exc:
+            self.fail(path, str(exc))
+            return 60
+
+    def labels(self, labels: dict[str, str] | None, path: Path_) -> dict[str, str]:
+        out = {}
+        for k, v in (labels or {}).items():
+            try:
+                promql.check_label_name(k)
+            except promql.PromQLError as exc:
+                self.fail((*path, k), str(exc))
+                continue
+            if k in RESERVED_LABELS:
+                self.fail((*path, k), f"label {k!r} is set by slodrift itself; choose another name")
+                continue
+            out[k] = v
+        return out
+
+    def annotations(self, annotations: dict[str, str] | None, path: Path_) -> dict[str, str]:
+        for k, v in (annotations or {}).items():
+            for action in TEMPLATE_ACTION_RE.findall(v):
+                if not LABEL_REF_RE.match(action):
+                    self.fail((*path, k), f"unsupported template action {{{{{action}}}}}: only "
+                              "{{ $labels.NAME }} is allowed, so the generated tests can render it")
+        return dict(annotations or {})
+
+    def build(self) -> Spec:
+        data = self.doc.data
+        defaults = data.get("defaults", {})
+        default_window = self.duration(defaults.get("slo_window", DEFAULT_SLO_WINDOW), ("defaults", "slo_window"))
+        interval = self.duration(defaults.get("evaluation_interval", DEFAULT_EVALUATION_INTERVAL),
+                                 ("defaults", "evaluation_interval"))
+        if interval > 300:
+            self.fail(("defaults", "evaluation_interval"),
+                      "must be at most 5m: longer windows are built from 5m rates recorded at this interval")
+        default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA},
+                                  defaults.get("alerting"))
+        services = []
+        seen: dict[str, int] = {}
+        for i, svc in enumerate(data.get("services", [])):
+            path = ("services", i)
+            if svc["name"] in seen:
+                self.fail((*path, "name"), f"duplicate service name {svc['name']!r} "
+                          f"(first at services[{seen[svc['name']]}])")
+            seen.setdefault(svc["name"], i)
+            services.append(self.service(svc, path, default_window, default_alerting))
+        rel = data.get("release", {})
+        release = Release(
+            name=rel.get("name", data["services"][0]["name"] if data.get("services") else "release"),
+            version=rel.get("version", ""),
+            watch_start=self.timestamp(rel.get("watch_start"), ("release", "watch_start")),
+            watch_days=rel.get("watch_days", 7),
+        )
+        return Spec(self.doc.file, data["version"], release, interval, tuple(services))
+
+    def timestamp(self, value: str | None, path: Path_) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            ts = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(path, f"{value!r} is not an RFC 3339 time like 2025-11-22T00:00:00Z")
+            return None
+        if ts.tzinfo is None:
+            self.fail(path, f"{value!r} has no time zone; write it in UTC with a trailing Z")
+            return None
+        return ts.astimezone(UTC)
+
+    def service(self, svc: dict[str, Any], path: Path_, default_window: int,
+                default_alerting: dict[str, Any]) -> Service:
+        labels = self.labels(svc.get("labels"), (*path, "labels"))
+        try:
+            selector = promql.equality_matchers(svc.get("selector", {}))
+        except promql.PromQLError as exc:
+            self.fail((*path, "selector"), str(exc))
+            selector = ()
+        slos = []
+        seen: dict[str, int] = {}
+        for j, slo in enumerate(svc["slos"]):
+            spath = (*path, "slos", j)
+            if slo["name"] in seen:
+                self.fail((*spath, "name"), f"duplicate SLO name {slo['name']!r} in service {svc['name']!r}")
+            seen.setdefault(slo["name"], j)
+            slos.append(self.slo(slo, spath, selector, labels, default_window, default_alerting))
+        return Service(svc["name"], labels, selector, tuple(slos), svc.get("description", ""))
+
+    def sli(self, sli: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...]) -> SLI:
+        kinds = [k for k in (("errors", "total"), ("error_query", "total_query"), ("latency",),
+                             ("error_ratio_query",)) if any(x in sli for x in k)]
+        if len(kinds) != 1:
+            found = ", ".join(sorted(sli)) or "nothing"
+            self.fail(path, "give exactly one SLI kind: errors+total, error_query+total_query, latency, or "
+                      f"error_ratio_query (found: {found})")
+            return SLI(kind="invalid")
+        kind = kinds[0]
+        missing = [k for k in kind if k not in sli]
+        if missing:
+            self.fail(path, f"{' and '.join(kind)} go together; missing {', '.join(missing)}")
+            return SLI(kind="invalid")
+        try:
+            if kind == ("errors", "total"):
+                errors = promql.parse_selector(sli["errors"]).with_matchers(selector)
+                total = promql.parse_selector(sli["total"]).with_matchers(selector)
+                return SLI(kind="events", errors=errors, total=total)
+            if kind == ("error_query", "total_query"):
+                return SLI(kind="event_queries",
+                           error_query=self.query(sli["error_query"], (*path, "error_query")),
+                           total_query=self.query(sli["total_query"], (*path, "total_query")))
+            if kind == ("error_ratio_query",):
+                return SLI(kind="error_ratio",
+                           error_ratio_query=self.query(sli["error_ratio_query"], (*path, "error_ratio_query")))
+            lat = sli["latency"]
+            extra = promql.equality_matchers(lat.get("selector", {}))
+            matchers = promql.Selector(lat["histogram"] + "_count", extra).with_matchers(selector).matchers
+            return SLI(kind="latency", histogram=promql.check_metric_name(lat["histogram"]),
+                       threshold=Decimal(repr(lat["threshold"])), latency_matchers=matchers)
+        except promql.PromQLError as exc:
+            self.fail(path, str(exc))
+            return SLI(kind="invalid")
+
+    def query(self, text: str, path: Path_) -> str:
+        try:
+            return promql.check_query(text, "{{window}}")
+        except promql.PromQLError as exc:
+            self.fail(path, str(exc))
+            return text
+
+    def slo(self, slo: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...],
+            service_labels: dict[str, str], default_window: int, default_alerting: dict[str, Any]) -> SLO:
+        objective = _percent(slo["objective"])
+        window = self.duration(slo["window"], (*path, "window")) if "window" in slo else default_window
+        labels = {**service_labels, **self.labels(slo.get("labels"), (*path, "labels"))}
+        sli = self.sli(slo["sli"], (*path, "sli"), selector)
+        alerting = _merge(default_alerting, slo.get("alerting"))
+        apath = (*path, "alerting")
+        common_labels = self.labels(alerting.get("labels"), (*apath, "labels"))
+        common_annotations = self.annotations(alerting.get("annotations"), (*apath, "annotations"))
+        budget = 1 - objective
+        tiers = []
+        for name in ("page", "ticket"):
+            tier = alerting.get(name)
+            if tier is False or tier is None:
+                continue
+            tpath = (*apath, name)
+            windows = []
+            for k, w in enumerate(tier.get("windows", [])):
+                wpath = (*tpath, "windows", k)
+                long_s = self.duration(w["long"], (*wpath, "long"))
+                short_s = self.duration(w["short"], (*wpath, "short"))
+                if short_s >= long_s:
+                    self.fail((*wpath, "short"), f"short window {w['short']} must be shorter than long window {w['long']}")
+                if long_s > window:
+                    self.fail((*wpath, "long"), f"alert window {w['long']} is longer than the SLO window "
+                              f"{promql.format_duration(window)}")
+                if ("factor" in w) == ("budget_consumed" in w):
+                    self.fail(wpath, "give exactly one of budget_consumed or factor")
+                    continue
+                if "factor" in w:
+                    factor = Decimal(repr(w["factor"]))
+                else:
+                    share = _percent(w["budget_consumed"])
+                    if not 0 < share <= 1:
+                        self.fail((*wpath, "budget_consumed"), "must be more than 0% and at most 100%")
+                        continue
+                    # Six decimals keep names and thresholds readable (28d/3d gives 0.933333...).
+                    factor = (share * window / long_s).quantize(Decimal("0.000001")).normalize()
+                if factor * budget >= 1:
+                    self.fail(wpath, f"burn factor {promql.number(factor)} x error budget {promql.number(budget)} "
+                              f"= {promql.number(factor * budget)}: the error ratio can never exceed 1, so this "
+                              "alert could never fire; lower the factor or raise the objective")
+                windows.append(BurnWindow(long_s, short_s, factor))
+            tiers.append(AlertTier(
+                name=name,
+                severity=tier.get("severity", DEFAULT_TIERS[name]["severity"]),
+                receiver=tier.get("receiver"),
+                for_seconds=self.duration(tier["for"], (*tpath, "for")) if tier.get("for") else 0,
+                windows=tuple(windows),
+                labels={**common_labels, **self.labels(tier.get("labels"), (*tpath, "labels"))},
+                annotations={**common_annotations, **self.annotations(tier.get("annotations"), (*tpath, "annotations"))},
+            ))
+        nd = alerting.get("no_data")
+        no_data = None
+        if nd:
+            no_data = NoDataAlert(self.duration(nd.get("for", DEFAULT_NO_DATA["for"]), (*apath, "no_data", "for")),
+                                  nd.get("severity", DEFAULT_NO_DATA["severity"]))
+        min_rate = alerting.get("min_request_rate", DEFAULT_MIN_REQUEST_RATE)
+        return SLO(
+            name=slo["name"], objective=objective, window=window, sli=sli, tiers=tuple(tiers), no_data=no_data,
+            min_request_rate=Decimal(repr(min_rate)) if isinstance(min_rate, float) else Decimal(min_rate),
+            labels=labels, annotations=common_annotations, description=slo.get("description", ""),
+        )
+
+
+def load_spec_text(file: str, raw: bytes) -> Spec:
+    """Validate and build a spec from bytes; `file` is only used in messages."""
+    doc = _parse_yaml(file, raw)
+    if not isinstance(doc.data, dict):
+        raise SpecError([doc.issue((), f"a spec is a YAML mapping, not a {type(doc.data).__name__}")])
+    issues = _schema_issues(doc)
+    if issues:
+        raise SpecError(issues)
+    builder = _Builder(doc)
+    spec = builder.build()
+    if builder.issues:
+        raise SpecError(builder.issues)
+    return spec
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate one spec file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SpecError([SpecIssue(str(path), "", None, f"cannot read: {exc.strerror}")]) from None
+    return load_spec_text(str(path), raw)
+
+
+def load_specs(paths: list[str]) -> list[Spec]:
+    """Load several specs, reporting every file's problems together; service names must be unique overall."""
+    specs, issues = [], []
+    for path in paths:
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            issues.extend(exc.issues)
+    owners: dict[str, str] = {}
+    for spec in specs:
+        for i, svc in enumerate(spec.services):
+            if svc.name in owners and owners[svc.name] != spec.path:
+                issues.append(SpecIssue(spec.path, f"services[{i}].name", None,
+                                        f"service {svc.name!r} is also defined in {owners[svc.name]}"))
+            owners.setdefault(svc.name, spec.path)
+    if issues:
+        raise SpecError(issues)
+    return specs
+
+
+def iter_slos(spec: Spec) -> Iterator[tuple[Service, SLO]]:
+    """Every (service, SLO) pair, in spec order."""
+    for svc in spec.services:
+        for slo in svc.slos:
+            yield svc, slo

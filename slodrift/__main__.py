@@ -1,0 +1,7 @@
+"""`python -m slodrift`."""
+
+import sys
+
+from slodrift.cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from tests.conftest import EXAMPLE, run_cli
+
+
+def test_check_ok():
+    r = run_cli("check", str(EXAMPLE))
+    assert r.returncode == 0 and "2 service(s), 4 SLO(s)" in r.stdout
+
+
+def test_generate_then_test_passes(tmp_path: Path, promtool):
+    r = run_cli("generate", str(EXAMPLE), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("test", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "promtool check rules: PASS" in r.stdout and "promtool test rules:  PASS" in r.stdout
+    assert "12 alerting" in r.stdout
+
+
+def test_bad_spec_exits_2_names_path_and_writes_nothing(tmp_path: Path):
+    out = tmp_path / "out"
+    assert run_cli("generate", str(EXAMPLE), "--out", str(out)).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.yml"
+    bad.write_text(EXAMPLE.read_text().replace("objective: 99.9", "objective: 150").replace(
+        "team: payments", "team: payments, bad-label: x").replace("window: 28d", "window: 28x"))
+    r = run_cli("generate", str(bad), "--out", str(out))
+    assert r.returncode == 2
+    assert "services[0].slos[0].objective: 150 is greater than or equal to the maximum of 100" in r.stderr
+    assert "services[1].slos[0].window: '28x' is not a duration" in r.stderr
+    assert "Traceback" not in r.stderr
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_missing_file_and_bad_usage_exit_2(tmp_path: Path):
+    r = run_cli("check", str(tmp_path / "nope.yml"))
+    assert r.returncode == 2 and "nope.yml" in r.stderr and "cannot read" in r.stderr
+    assert run_cli("generate").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+
+
+def test_test_command_reports_failure(tmp_path: Path, promtool):
+    assert run_cli("generate", str(EXAMPLE), "--out", str(tmp_path)).returncode == 0
+    rule = tmp_path / "rules" / "checkout.slo.yml"
+    rule.write_text(rule.read_text().replace("vector(0.001)", "vector(0.5)", 1))
+    r = run_cli("test", str(tmp_path))
+    assert r.returncode == 1 and "promtool test rules:  FAIL" in r.stdout

@@ -1,0 +1,20 @@
+"""The checked-in rules/ and promtool-tests/ are exactly what the generator makes of the example spec.
+
+Regenerate with `make golden` after an intended change; the diff is then visible in review.
+"""
+
+from generator.render import render
+from generator.spec import load_spec
+from tests.conftest import EXAMPLE, ROOT
+
+
+def test_golden_files_match_the_generator():
+    files = render([load_spec(EXAMPLE)])
+    assert files, "the example renders to no file"
+    for rel, text in files.items():
+        golden = ROOT / rel
+        assert golden.exists(), f"{rel} is missing: run `make golden`"
+        assert golden.read_text(encoding="utf-8") == text, f"{rel} differs from the generator: run `make golden`"
+    for folder in ("rules", "promtool-tests"):
+        extra = {f"{folder}/{p.name}" for p in (ROOT / folder).glob("*.yml")} - set(files)
+        assert not extra, f"golden files no longer generated: {sorted(extra)}"

@@ -1,0 +1,118 @@
+"""The real promtool accepts every generated rule file and passes every generated test."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.render import render
+from generator.slo_rules import BURN_ALERT, NO_DATA_ALERT
+from generator.spec import load_spec, load_spec_text
+from generator.writer import write_tree
+from tests.conftest import EXAMPLE, ROOT
+
+HOSTILE = [
+    'quo"te', "back\\slash", "brace}", "new\nline", "{{ $value }}", "ünï ✓", "'single'", "a=~\"b\"} or vector(1)",
+]
+
+
+def promtool_run(promtool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def generate(spec_files, out: Path) -> dict[str, str]:
+    files = render(spec_files)
+    write_tree(out, files)
+    return files
+
+
+def assert_promtool_passes(promtool: str, out: Path) -> None:
+    rules = sorted(str(p) for p in (out / "rules").glob("*.yml"))
+    tests = sorted(str(p) for p in (out / "promtool-tests").glob("*.yml"))
+    checked = promtool_run(promtool, "check", "rules", *rules, cwd=out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = promtool_run(promtool, "test", "rules", *tests, cwd=out)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_checked_in_golden_files_pass_promtool(promtool):
+    assert_promtool_passes(promtool, ROOT)
+
+
+def test_example_generated_elsewhere_passes_promtool(promtool, tmp_path):
+    generate([load_spec(EXAMPLE)], tmp_path)
+    assert_promtool_passes(promtool, tmp_path)
+
+
+def test_every_alert_has_a_firing_and_a_quiet_test(tmp_path):
+    files = render([load_spec(EXAMPLE)])
+    for rel, text in files.items():
+        if not rel.startswith("promtool-tests/"):
+            continue
+        tests = yaml.safe_load(text)["tests"]
+        rule_file = yaml.safe_load(files[rel.replace("promtool-tests/", "rules/").replace(".test.yml", ".yml")])
+        alerts = {(r["alert"], r["labels"]["slo"], r["labels"].get("tier")) for g in rule_file["groups"]
+                  for r in g["rules"] if "alert" in r}
+        fired, quiet = set(), set()
+        for group in tests:
+            for at in group.get("alert_rule_test", []):
+                seen = {(at["alertname"], a["exp_labels"]["slo"], a["exp_labels"].get("tier")) for a in at["exp_alerts"]}
+                fired |= seen
+                quiet |= {a for a in alerts if a[0] == at["alertname"]} - seen
+        assert alerts - fired == set(), f"{rel}: alerts never shown firing: {alerts - fired}"
+        assert alerts - quiet == set(), f"{rel}: alerts never shown quiet: {alerts - quiet}"
+        assert {a[0] for a in alerts} == {BURN_ALERT, NO_DATA_ALERT}
+
+
+def test_hostile_label_values_arrive_intact(promtool, tmp_path):
+    labels = {f"l{i}": v for i, v in enumerate(HOSTILE)}
+    spec_text = yaml.safe_dump({
+        "version": 1,
+        "services": [{
+            "name": "svc", "labels": labels, "selector": {"job": 'we"ird}\\'},
+            "slos": [
+                {"name": "avail", "objective": 99.5,
+                 "sli": {"errors": 'http_requests_total{code=~"5..",path!="/x\\"}"}', "total": "http_requests_total"},
+                 "alerting": {"labels": {"owner": "{{ $labels.slo }}\"}"}}},
+                {"name": "lat", "objective": 99, "sli": {"latency": {"histogram": "h_seconds", "threshold": 2}}},
+            ],
+        }],
+    }, allow_unicode=True)
+    files = generate([load_spec_text("hostile.yml", spec_text.encode())], tmp_path)
+    assert_promtool_passes(promtool, tmp_path)
+    rules = yaml.safe_load(files["rules/svc.slo.yml"])
+    recorded = [r for g in rules["groups"] for r in g["rules"] if "record" in r]
+    assert all(r["labels"][k] == v for r in recorded for k, v in labels.items())
+    # the generated tests assert alerts carry the exact raw value, so promtool passing proves it arrives intact
+    tests = yaml.safe_load(files["promtool-tests/svc.slo.test.yml"])["tests"]
+    alert = next(a for g in tests for t in g.get("alert_rule_test", []) for a in t["exp_alerts"]
+                 if a["exp_labels"].get("tier") == "page")
+    assert alert["exp_labels"]["owner"] == '{{ $labels.slo }}"}' and alert["exp_labels"]["l1"] == "back\\slash"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement"),
+    [
+        (r"> 0\.006\n(\s*)and ignoring \(window\)\n(\s*)(\S+) > 0\.006", r"> 0.0058\n\1and ignoring (window)\n\2\3 > 0.0058"),
+        (r"> 0\.001\n(\s*)and ignoring \(window\)\n(\s*)(\S+) > 0\.001", r"> 0.00097\n\1and ignoring (window)\n\2\3 > 0.00097"),
+        (r">= 0\.1\n", ">= 0.01\n"),  # minimum-traffic guard 10x too low
+        (r"for: 15m", "for: 1h"),
+        (r"sum_over_time\(slodrift:sli_errors:rate5m\{service=\"checkout\",slo=\"availability\"\}\[1h\]\)",
+         'avg_over_time(slodrift:sli_errors:rate5m{service="checkout",slo="availability"}[1h])'),
+        (r"\[30d\]\)\n(\s*)/", r"[5h])\n\1/"),  # wrong period window
+        (r"vector\(0\.001\)", "vector(0.002)"),
+    ],
+)
+def test_generated_tests_catch_a_wrong_rule(promtool, tmp_path, pattern, replacement):
+    generate([load_spec(EXAMPLE)], tmp_path)
+    rule_file = tmp_path / "rules" / "checkout.slo.yml"
+    text = rule_file.read_text()
+    mutated, n = re.subn(pattern, replacement, text, count=1)
+    assert n == 1, f"pattern {pattern!r} not found"
+    rule_file.write_text(mutated)
+    result = promtool_run(promtool, "test", "rules", "promtool-tests/checkout.slo.test.yml", cwd=tmp_path)
+    assert result.returncode != 0, "the generated tests did not notice a wrong rule"
