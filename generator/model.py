@@ -93,6 +93,8 @@ class Service:
     selector: tuple[Matcher, ...]
     slos: tuple[SLO, ...]
     description: str = ""
+    indicators: tuple[Indicator, ...] = ()
+    anomaly: Anomaly | None = None
 
 
 @dataclass(frozen=True)
@@ -114,3 +116,47 @@ class Spec:
     release: Release
     evaluation_interval: int
     services: tuple[Service, ...]
+    drift: DriftSettings | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A signal compared with the release baseline; `query` is complete PromQL returning one series."""
+
+    name: str
+    kind: str
+    query: str
+    unit: str
+    direction: str  # higher_is_worse | lower_is_worse | either
+    category: str
+    regression: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """Drift (a signed share, positive = worse) at which a category warns and goes critical."""
+
+    category: str
+    warning: Decimal | None
+    critical: Decimal | None
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """z-score bands over a recorded history; warning-only by design."""
+
+    indicators: tuple[str, ...]
+    z_threshold: Decimal
+    window: int
+    seasonality: str
+    for_seconds: int
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """Spec-wide drift thresholds and timings."""
+
+    thresholds: dict[str, DriftThresholds]
+    for_seconds: int
+    regression_for_seconds: int
+    baseline_missing_for_seconds: int

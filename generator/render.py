@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from generator import yaml_out
+from generator.drift_rules import drift_groups
+from generator.drift_tests import drift_test_file
 from generator.model import Spec
 from generator.promtool_tests import slo_test_file
 from generator.slo_rules import slo_groups
@@ -23,6 +25,16 @@ def render(specs: list[Spec]) -> dict[str, str]:
     files: dict[str, str] = {}
     for spec in specs:
         for service in spec.services:
+            if service.indicators and spec.drift is not None:
+                drift_rel = f"{RULES_DIR}/{service.name}.drift.yml"
+                files[drift_rel] = yaml_out.dump(
+                    {"groups": drift_groups(service, spec.drift, spec.evaluation_interval)},
+                    _header(spec, f"drift, regression and anomaly rules of service {service.name}"))
+                files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
+                    drift_test_file(service, spec.drift, f"../{drift_rel}"),
+                    _header(spec, f"promtool tests of the drift rules of service {service.name}"))
+            if not service.slos:
+                continue
             rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
             files[rule_rel] = yaml_out.dump({"groups": slo_groups(service, spec.evaluation_interval)},
                                             _header(spec, f"SLO rules of service {service.name}"))

@@ -19,8 +19,22 @@ from typing import Any
 import jsonschema
 import yaml
 
+from generator import indicators as builtin
 from generator import promql
-from generator.model import SLI, SLO, AlertTier, BurnWindow, NoDataAlert, Release, Service, Spec
+from generator.model import (
+    SLI,
+    SLO,
+    AlertTier,
+    Anomaly,
+    BurnWindow,
+    DriftSettings,
+    DriftThresholds,
+    Indicator,
+    NoDataAlert,
+    Release,
+    Service,
+    Spec,
+)
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -56,6 +70,18 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     },
 }
 DEFAULT_NO_DATA = {"for": "15m", "severity": "warning"}
+# Seed 004: performance drifts warn at 5 %, resource and behaviour at 10 %; critical past 10 % (or twice
+# the category threshold); configuration is strict, any drift is critical.
+DEFAULT_DRIFT = {
+    "performance": {"warning": "5%", "critical": "10%"},
+    "resource": {"warning": "10%", "critical": "20%"},
+    "behaviour": {"warning": "10%", "critical": "20%"},
+    "configuration": {"warning": None, "critical": "0%"},
+}
+DEFAULT_DRIFT_FOR = "10m"
+DEFAULT_REGRESSION_FOR = "30m"
+DEFAULT_BASELINE_MISSING_FOR = "10m"
+DEFAULT_ANOMALY = {"z_threshold": 3.0, "window": "1w", "seasonality": "none", "for": "10m"}
 
 
 @dataclass(frozen=True)
@@ -307,7 +333,7 @@ class _Builder:
             watch_start=self.timestamp(rel.get("watch_start"), ("release", "watch_start")),
             watch_days=rel.get("watch_days", 7),
         )
-        return Spec(self.doc.file, data["version"], release, interval, tuple(services))
+        return Spec(self.doc.file, data["version"], release, interval, tuple(services), self.drift(data.get("drift")))
 
     def timestamp(self, value: str | None, path: Path_) -> datetime | None:
         if value is None:
@@ -332,13 +358,79 @@ class _Builder:
             selector = ()
         slos = []
         seen: dict[str, int] = {}
-        for j, slo in enumerate(svc["slos"]):
+        for j, slo in enumerate(svc.get("slos", [])):
             spath = (*path, "slos", j)
             if slo["name"] in seen:
                 self.fail((*spath, "name"), f"duplicate SLO name {slo['name']!r} in service {svc['name']!r}")
             seen.setdefault(slo["name"], j)
             slos.append(self.slo(slo, spath, selector, labels, default_window, default_alerting))
-        return Service(svc["name"], labels, selector, tuple(slos), svc.get("description", ""))
+        if not slos and not svc.get("indicators"):
+            self.fail(path, "a service needs at least one SLO or one indicator")
+        inds = tuple(self.indicator(name, ind or {}, (*path, "indicators", name), selector)
+                     for name, ind in (svc.get("indicators") or {}).items())
+        anomaly = self.anomaly(svc.get("anomaly"), (*path, "anomaly"), {i.name for i in inds})
+        return Service(svc["name"], labels, selector, tuple(slos), svc.get("description", ""), inds, anomaly)
+
+    def indicator(self, name: str, ind: dict[str, Any], path: Path_, scope: tuple[promql.Matcher, ...]) -> Indicator:
+        kind, implied = builtin.NAMED.get(name, (None, {}))
+        kind = ind.get("kind", kind)
+        if "query" in ind:
+            kind = kind or "custom"
+        if kind is None:
+            self.fail(path, f"{name!r} is not a built-in indicator ({', '.join(sorted(builtin.NAMED))}); "
+                      "give `kind` or `query`")
+            return Indicator(name, "invalid", "", "count", "higher_is_worse", "behaviour")
+        defaults = builtin.KINDS[kind]
+        opts = {**implied, **ind}
+        try:
+            if "query" in ind:
+                query = promql.check_query(ind["query"]).replace("{{window}}", builtin.RATE)
+            else:
+                query = builtin.default_query(kind, opts, scope)
+        except promql.PromQLError as exc:
+            self.fail(path, str(exc))
+            query = ""
+        regression = None
+        if "regression" in ind:
+            regression = _percent(ind["regression"])
+            if regression <= 0:
+                self.fail((*path, "regression"), "must be more than 0%")
+        return Indicator(name, kind, query, ind.get("unit", defaults.unit), ind.get("direction", defaults.direction),
+                         ind.get("category", defaults.category), regression)
+
+    def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
+        if not cfg:
+            return None
+        for i, name in enumerate(cfg["indicators"]):
+            if name not in known:
+                self.fail((*path, "indicators", i), f"{name!r} is not an indicator of this service "
+                          f"(known: {', '.join(sorted(known)) or 'none'})")
+        merged = {**DEFAULT_ANOMALY, **cfg}
+        window = self.duration(merged["window"], (*path, "window"))
+        if window < 3600:
+            self.fail((*path, "window"), "must be at least 1h: a shorter history gives no meaningful deviation")
+        return Anomaly(tuple(cfg["indicators"]), Decimal(repr(float(merged["z_threshold"]))), window,
+                       merged["seasonality"], self.duration(merged["for"], (*path, "for")))
+
+    def drift(self, cfg: dict[str, Any] | None) -> DriftSettings:
+        cfg = cfg or {}
+        thresholds = {}
+        for category, default in DEFAULT_DRIFT.items():
+            merged = {**default, **(cfg.get(category) or {})}
+            parsed = {k: (None if merged[k] is None else _percent(merged[k])) for k in ("warning", "critical")}
+            w, c = parsed["warning"], parsed["critical"]
+            if w is not None and c is not None and w > c:
+                self.fail(("drift", category), f"warning ({merged['warning']}) is above critical ({merged['critical']})")
+            for k, v in parsed.items():
+                if v is not None and v < 0:
+                    self.fail(("drift", category, k), "must not be negative")
+            thresholds[category] = DriftThresholds(category, w, c)
+        return DriftSettings(
+            thresholds,
+            self.duration(cfg.get("for", DEFAULT_DRIFT_FOR), ("drift", "for")),
+            self.duration(cfg.get("regression_for", DEFAULT_REGRESSION_FOR), ("drift", "regression_for")),
+            self.duration(cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR), ("drift", "baseline_missing_for")),
+        )
 
     def sli(self, sli: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...]) -> SLI:
         kinds = [k for k in (("errors", "total"), ("error_query", "total_query"), ("latency",),
