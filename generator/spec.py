@@ -447,9 +447,15 @@ class _Builder:
             return SLI(kind="invalid")
         try:
             if kind == ("errors", "total"):
-                errors = promql.parse_selector(sli["errors"]).with_matchers(selector)
-                total = promql.parse_selector(sli["total"]).with_matchers(selector)
-                return SLI(kind="events", errors=errors, total=total)
+                parsed = {}
+                for key in kind:
+                    try:
+                        parsed[key] = promql.parse_selector(sli[key]).with_matchers(selector)
+                    except promql.PromQLError as exc:
+                        self.fail((*path, key), str(exc))
+                if len(parsed) < 2:
+                    return SLI(kind="invalid")
+                return SLI(kind="events", errors=parsed["errors"], total=parsed["total"])
             if kind == ("error_query", "total_query"):
                 return SLI(kind="event_queries",
                            error_query=self.query(sli["error_query"], (*path, "error_query")),
