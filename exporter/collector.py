@@ -66,7 +66,8 @@ class SlodriftCollector(Collector):
         info = InfoMetricFamily("slodrift_baseline", "The release baseline file being served.",
                                 labels=["release", "version", "captured_at", "source", "sha256"])
         info.add_metric([b.release_name or snap.spec.release.name, b.release_version or snap.spec.release.version,
-                         b.captured_at or "", b.source or "", b.sha256], {})
+                         b.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ") if b.captured_at else "", b.source or "",
+                         b.sha256], {})
         yield info
         rel = snap.spec.release
         if rel.watch_start is not None:

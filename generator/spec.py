@@ -501,6 +501,10 @@ class _Builder:
                 wpath = (*tpath, "windows", k)
                 long_s = self.duration(w["long"], (*wpath, "long"))
                 short_s = self.duration(w["short"], (*wpath, "short"))
+                for key, secs in (("long", long_s), ("short", short_s)):
+                    if secs % 60:
+                        self.fail((*wpath, key), f"alert windows are whole minutes (got {w[key]}): the SLI is "
+                                  "recorded as 5m rates, so a finer window adds nothing")
                 if short_s >= long_s:
                     self.fail((*wpath, "short"), f"short window {w['short']} must be shorter than long window {w['long']}")
                 if long_s > window:
