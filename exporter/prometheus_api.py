@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 # Prometheus encodes sample values as strings because JSON has no NaN or infinities.
-_SPECIAL_VALUES = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf, "Inf": math.inf}
+_SPECIAL_VALUES = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}
 _RESULT_TYPES = ("vector", "matrix", "scalar")
 _BODY_SNIPPET = 200
 

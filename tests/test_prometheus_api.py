@@ -351,6 +351,21 @@ def test_backoff_is_capped(prom, make_client):
     assert max(sleeps) <= 4.0 * 1.25
 
 
+class HighestJitter(random.Random):
+    """An rng that always draws the top of the range, so the jitter bound is hit exactly."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_jitter_is_drawn_from_the_injected_rng_and_bounded(prom, make_client):
+    prom.default = failure(503, "unavailable", "down")
+    client, sleeps = make_client(prom.url, max_retries=3, backoff_base=0.5, jitter=0.2, rng=HighestJitter())
+    with pytest.raises(PrometheusUnavailableError):
+        client.query("up")
+    assert sleeps == [pytest.approx(0.6), pytest.approx(1.2), pytest.approx(2.4)]
+
+
 def test_429_honours_retry_after_within_the_cap(prom, make_client):
     prom.replies.extend(
         [
