@@ -437,6 +437,9 @@ class PrometheusClient:
             ) from exc
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise _Retryable(f"connection failed: {exc}") from exc
+        except requests.RequestException as exc:
+            # Anything else (bad header, undecodable body) is not transient; keep one error family.
+            raise PrometheusResponseError(expr, f"request failed: {type(exc).__name__}: {exc}") from exc
         finally:
             self._account(time.monotonic() - started, requests_=1)
 
