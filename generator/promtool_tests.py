@@ -8,19 +8,25 @@ Three kinds of test group per service:
   makes the result the same whether the range is closed (Prometheus 2) or left-open (Prometheus 3).
 - alerts: for every tier, inputs that make it fire and inputs 1 % under its lowest threshold that keep
   it quiet; the minimum-traffic guard; the no-data alert firing and quiet.
+- comparisons: every window comparison and traffic guard of every burn pair, 2 % over (alert active)
+  and 2 % under (quiet) its limit with everything else of the tier decided by wide margins, so a
+  threshold, window or guard that is off by 5 % anywhere fails a test; and the no-data window, from
+  the last sample, 2 minutes either side of the first firing evaluation.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
+from fractions import Fraction
+from itertools import product
 from re import _constants as sre_constants  # noqa: I001 (the public sre_* modules are deprecated)
 from re import _parser as sre_parse
 from typing import Any
 
 from generator import promql
-from generator.model import SLO, AlertTier, Service
+from generator.model import SLO, AlertTier, BurnWindow, Service
 from generator.promql import format_duration as fd
 from generator.slo_rules import (
     BUDGET,
@@ -37,6 +43,7 @@ from generator.slo_rules import (
     burn_name,
     ratio_name,
     ratio_windows,
+    slo_groups,
     slo_labels,
 )
 
@@ -196,12 +203,27 @@ def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int) 
     return out
 
 
-def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], totals: list[float | None]) -> list[dict[str, str]]:
-    """The two recorded 5m series given sample by sample (None = missing), bypassing the raw reads."""
-    labels = {**slo_labels(service, slo), "window": fd(RATE_WINDOW)}
+def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], totals: list[float | None],
+                    extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The two recorded 5m series given sample by sample (None = missing), bypassing the raw reads.
+
+    `extra` labels make an independent copy of the SLO's series: every rule keeps them apart, so
+    several cases can share one test group's evaluation steps.
+    """
+    labels = {**slo_labels(service, slo), "window": fd(RATE_WINDOW), **(extra or {})}
 
     def values(xs: list[float | None]) -> str:
-        return " ".join("_" if x is None else _num(x) for x in xs)
+        out: list[str] = []
+        for x in xs:
+            if x is not None:
+                out.append(_num(x))
+            elif out and out[-1].startswith("_x"):
+                out[-1] = f"_x{int(out[-1][2:]) + 1}"
+            elif out and out[-1] == "_":
+                out[-1] = "_x2"
+            else:
+                out.append("_")
+        return " ".join(out)
 
     return [{"series": _series(ERRORS, labels), "values": values(errors)},
             {"series": _series(REQUESTS, labels), "values": values(totals)}]
@@ -295,7 +317,8 @@ def windows_group(service: Service) -> dict[str, Any]:
         errors, totals = window_pattern(end, gaps, seed=n)
         inputs += recorded_inputs(service, slo, errors, totals)
         labels = slo_labels(service, slo)
-        sel = {"service": service.name, "slo": slo.name}
+        # `case=""`: the burn comparison cases share this group, on copies of the series with a case label.
+        sel = {"service": service.name, "slo": slo.name, _case_label(slo): ""}
         budget = float(slo.error_budget)
         ratios: dict[int, float] = {}
         last_e, last_t = errors[end], totals[end]
@@ -423,10 +446,427 @@ def alert_groups(service: Service) -> list[dict[str, Any]]:
     return groups
 
 
+# ---------------------------------------------------------------- every comparison of a burn alert, pinned
+#
+# A tier is `(long > T and short > T and traffic >= min) or (...)`. With a constant error ratio only the
+# lowest-threshold pair decides, so a wrong threshold elsewhere goes unnoticed. Here every comparison gets
+# its own inputs: the compared value 2 % over (alert active) and 2 % under (alert quiet) its limit, the
+# rest of its pair well over, every other pair of the tier well under. A 5 % mutation of any comparison
+# then flips exactly one expected outcome.
+#
+# The inputs are sparse: one sample (weighted by its traffic) per band between two window edges, placed
+# strictly inside the band, so no sample sits on a window's edge and closed (Prometheus 2) and left-open
+# (Prometheus 3) ranges read the same samples. Few samples keep promtool fast; each case's series carry a
+# case label, so all cases share the evaluation steps of one test group.
+
+NEAR_OVER = Fraction(102, 100)
+NEAR_UNDER = Fraction(98, 100)
+WELL_OVER = Fraction(5, 4)  # target of the conditions that must hold whatever the tested one does
+WELL_UNDER = Fraction(4, 5)
+ROBUST = Fraction(11, 10)  # verified margin of those conditions: more than a 5 % mutation can move
+NEAR_BAND = Fraction(1, 100)  # the tested value must end within 1 % of its 1.02x / 0.98x target
+LIGHT = 1000  # older segments may carry this much less traffic per sample than the newest
+CASE_LABEL = "slodrift_case"
+LOOKBACK = 300  # seconds: Prometheus' default lookback delta, which promtool uses
+NO_DATA_STOP = 10  # minute of the last sample in the no-data window test
+NO_DATA_MARGIN = 120  # seconds either side of the computed first firing evaluation
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of a burn tier: a window of one pair (or its traffic guard) at `near` x its limit."""
+
+    tier: AlertTier
+    pair: BurnWindow
+    side: str  # "long", "short" or "guard"
+    near: Fraction
+
+    @property
+    def active(self) -> bool:
+        """The alert condition holds exactly when the compared value is over its limit."""
+        return self.near > 1
+
+    def title(self) -> str:
+        """Human-readable and unique within an SLO; also the case label's value."""
+        what = {"long": fd(self.pair.long), "short": fd(self.pair.short),
+                "guard": f"traffic {fd(self.pair.long)}"}[self.side]
+        return (f"{self.tier.name} {promql.number(self.pair.factor)}x {fd(self.pair.long)}/{fd(self.pair.short)}: "
+                f"{what} at {float(self.near):g}x")
+
+
+def comparisons(slo: SLO) -> list[Comparison]:
+    """Every comparison of every tier, each from both sides; guards only when the SLO has one."""
+    sides = ("long", "short", "guard") if slo.min_request_rate > 0 else ("long", "short")
+    return [Comparison(tier, bw, side, near) for tier in slo.tiers for bw in tier.windows
+            for side in sides for near in (NEAR_OVER, NEAR_UNDER)]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Recorded 5m inputs of one case (None = no sample) up to the evaluation minute `end`."""
+
+    end: int
+    errors: list[float | None]
+    totals: list[float | None]
+    ratios: dict[int, Fraction]  # error ratio per window (seconds), an exact ratio of sums
+    traffic: dict[int, Fraction]  # avg_over_time of the request rate per guard window
+
+
+def _positions(end: int, windows: set[int]) -> list[int] | None:
+    """Sample minutes: `end`, and the latest minute strictly inside each band between window edges.
+
+    Latest, because until a band's sample arrives the windows that need it read nothing or little, so the
+    alerts stay inactive for most of the evaluation steps; active alerts expand their templates at every
+    step, which is most of what these cases cost promtool.
+    """
+    edges = sorted({end * STEP - w for w in windows}, reverse=True)  # seconds, newest first
+    positions = {end}
+    newer = end * STEP
+    for edge in edges:
+        p = -(-newer // STEP) - 1
+        if p * STEP > edge and p >= 0:
+            positions.add(p)
+        newer = edge
+    if any(p * STEP in edges for p in positions):
+        return None
+    return sorted(positions)
+
+
+def _window_samples(end: int, window: int, positions: list[int], instant: bool) -> frozenset[int]:
+    """Samples a window reads at minute `end`: the last one for the instant 5m ratio, else a range."""
+    if instant:
+        return frozenset({max(positions)})
+    return frozenset(p for p in positions if p * STEP > end * STEP - window)
+
+
+def _round(x: Fraction, digits: int, mode: str) -> Fraction:
+    """`x` to `digits` significant digits, so the YAML shows short numbers that are exact in Python."""
+    if x == 0:
+        return x
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = digits, mode
+        return Fraction(Decimal(x.numerator) / Decimal(x.denominator))
+
+
+def _as_float(x: Fraction) -> float:
+    return float(Decimal(x.numerator) / Decimal(x.denominator))
+
+
+def _build(layers: list[tuple[frozenset[int], Fraction]], base: Fraction
+           ) -> tuple[dict[int, Fraction], dict[int, Fraction]] | None:
+    """Per-sample errors and requests giving each nested sample set its cumulative error ratio.
+
+    Inside out, each new segment gets just enough traffic for its errors to move the cumulative ratio to
+    the target with a segment ratio in [0, 1]; None when that is impossible. Only the innermost segment
+    gets `base` per sample: older ones may be light (an old burst is then a few requests that all
+    failed), which keeps the traffic guard, and so the alert, quiet while only they are in the windows.
+    """
+    errors: dict[int, Fraction] = {}
+    totals: dict[int, Fraction] = {}
+    seen: frozenset[int] = frozenset()
+    sum_e = sum_t = Fraction(0)
+    for samples, value in layers:
+        segment = sorted(samples - seen)
+        if not segment:
+            return None
+        need = base * len(segment) / (1 if not seen else LIGHT)
+        if value < 1:
+            need = max(need, (value * sum_t - sum_e) / (1 - value))
+        elif sum_e < sum_t:
+            return None
+        if value > 0:
+            need = max(need, sum_e / value - sum_t)
+        elif sum_e > 0:
+            return None
+        per_sample = _round(need / len(segment), 2, ROUND_CEILING)  # rounding up keeps 0 <= e <= n
+        n = per_sample * len(segment)
+        e = value * (sum_t + n) - sum_e
+        for i in segment:
+            totals[i], errors[i] = per_sample, e / len(segment)
+        sum_e, sum_t, seen = sum_e + e, sum_t + n, samples
+    return errors, totals
+
+
+def _solve(slo: SLO, cmp: Comparison, end: int) -> Profile | None:
+    """The profile ending at minute `end` with the least traffic that isolates `cmp`, or None."""
+    tier, bw = cmp.tier, cmp.pair
+    windows = {w for p in tier.windows for w in (p.long, p.short)}
+    positions = _positions(end, {w for w in windows if w != RATE_WINDOW} | {p.long for p in tier.windows})
+    if positions is None:
+        return None
+    samples = {w: _window_samples(end, w, positions, w == RATE_WINDOW) for w in windows}
+    t = Fraction(bw.factor * slo.error_budget)
+    base = Fraction(max(Decimal(10), slo.min_request_rate * 10))
+    over = (min(WELL_OVER * t, Fraction(1)), Fraction(1))
+    fixed: dict[int, list[tuple[Fraction, Fraction]]] = {w: [] for w in windows}
+    if cmp.side == "guard":
+        fixed[bw.long].append(over)
+        fixed[bw.short].append(over)
+    else:
+        tested, other = (bw.long, bw.short) if cmp.side == "long" else (bw.short, bw.long)
+        if cmp.near * t > 1:
+            return None
+        fixed[tested].append((cmp.near * t, cmp.near * t))
+        fixed[other].append(over)
+    others = [p for p in tier.windows if p is not bw]
+    best: tuple[Fraction, Profile] | None = None
+    for quiet in product(*[(p.long, p.short) for p in others]):  # which window keeps each other pair quiet
+        bounds = {w: list(b) for w, b in fixed.items()}
+        for p, w in zip(others, quiet, strict=True):
+            bounds[w].append((Fraction(0), WELL_UNDER * Fraction(p.factor * slo.error_budget)))
+        layers: dict[frozenset[int], tuple[Fraction, Fraction]] = {}
+        for w, bs in bounds.items():  # windows reading the same samples must agree
+            lo, hi = layers.get(samples[w], (Fraction(0), Fraction(1)))
+            for b_lo, b_hi in bs:
+                lo, hi = max(lo, b_lo), min(hi, b_hi)
+            layers[samples[w]] = (lo, hi)
+        if any(lo > hi for lo, hi in layers.values()):
+            continue
+        order = sorted(layers, key=len)
+        points = {x for lo, hi in layers.values() for x in (lo, hi)}
+        options = [sorted({min(max(x, layers[s][0]), layers[s][1]) for x in points}) for s in order]
+        for values in product(*options):
+            built = _build(list(zip(order, values, strict=True)), base)
+            if built is None:
+                continue
+            profile = _finish(slo, cmp, end, positions, samples, *built)
+            if profile is None:
+                continue
+            cost = (_active_steps(slo, profile), max(Fraction(x) for x in profile.totals if x is not None))
+            if best is None or cost < best[0]:
+                best = (cost, profile)
+    return best[1] if best else None
+
+
+def _active_steps(slo: SLO, profile: Profile) -> int:
+    """How many (tier, evaluation step) pairs have a burn alert active before the profile's end.
+
+    An active alert expands its labels and annotations at every step, which is most of what the cases
+    cost promtool, so among the profiles that pin a comparison the least active is chosen. Approximate
+    (left-open ranges, 1-minute steps): it only ranks profiles, the verification above stays exact.
+    """
+    samples = [(p, e, t) for p, (e, t) in enumerate(zip(profile.errors, profile.totals, strict=True))
+               if e is not None and t is not None]
+    events = {0}
+    windows = {w for tier in slo.tiers for bw in tier.windows for w in (bw.long, bw.short)}
+    for p, _, _ in samples:
+        events.add(p)
+        events.update(p - (-w // STEP) for w in windows | {LOOKBACK})
+    guard = float(slo.min_request_rate)
+
+    def read(t: int, window: int, instant: bool) -> tuple[float, float, int] | None:
+        if instant:
+            recent = [x for x in samples if x[0] <= t and t - x[0] < LOOKBACK // STEP]
+            recent = recent[-1:]
+        else:
+            recent = [x for x in samples if x[0] <= t and (t - x[0]) * STEP < window]
+        if not recent:
+            return None
+        return sum(x[1] for x in recent), sum(x[2] for x in recent), len(recent)
+
+    def active(t: int, tier: AlertTier) -> bool:
+        for bw in tier.windows:
+            long, short = read(t, bw.long, bw.long == RATE_WINDOW), read(t, bw.short, bw.short == RATE_WINDOW)
+            if long is None or short is None or not long[1] or not short[1]:
+                continue
+            limit = float(bw.factor * slo.error_budget)
+            guard_ok = guard == 0 or long[1] / long[2] >= guard if bw.long != RATE_WINDOW else True
+            if long[0] / long[1] > limit and short[0] / short[1] > limit and guard_ok:
+                return True
+        return False
+
+    times = sorted(t for t in events if 0 <= t < profile.end) + [profile.end]
+    return sum((b - a) * sum(active(a, tier) for tier in slo.tiers) for a, b in zip(times, times[1:], strict=False))
+
+
+def _finish(slo: SLO, cmp: Comparison, end: int, positions: list[int], samples: dict[int, frozenset[int]],
+            errors: dict[int, Fraction], totals: dict[int, Fraction]) -> Profile | None:
+    """Scale for a guard case, round to short numbers, then check the rounded inputs exactly."""
+    for p in positions:  # a sample no window reads (none with the positions above): no traffic, no errors
+        errors.setdefault(p, Fraction(0))
+        totals.setdefault(p, Fraction(0))
+    guard = Fraction(slo.min_request_rate)
+    long_samples = {p.long: _window_samples(end, p.long, positions, False) for p in cmp.tier.windows}
+    s = long_samples[cmp.pair.long]
+    average = sum(totals[i] for i in s) / len(s)
+    # Ratios do not change when all traffic does: put the guard of the pair where the case needs it, so
+    # light old segments stay under it (see _build). Without a guard, 10 req/s reads better than 1e-5.
+    scale = (cmp.near if cmp.side == "guard" else WELL_OVER) * guard / average if guard else 10 / average
+    errors = {i: x * scale for i, x in errors.items()}
+    totals = {i: x * scale for i, x in totals.items()}
+    t_r = {i: _round(x, 6, ROUND_HALF_EVEN) for i, x in totals.items()}
+    e_r = {i: min(_round(x, 6, ROUND_HALF_EVEN), t_r[i]) for i, x in errors.items()}
+    e_f: list[float | None] = [_as_float(e_r[i]) if i in e_r else None for i in range(end + 1)]
+    t_f: list[float | None] = [_as_float(t_r[i]) if i in t_r else None for i in range(end + 1)]
+    ratios = {}
+    for w, s in samples.items():
+        total = sum(t_r[i] for i in s)
+        if total <= 0:
+            return None
+        ratios[w] = sum(e_r[i] for i in s) / total
+    traffic = {w: sum((t_r[i] for i in s), Fraction(0)) / len(s) for w, s in long_samples.items()}
+    profile = Profile(end, e_f, t_f, ratios, traffic)
+    return profile if _verify(slo, cmp, profile) else None
+
+
+def _verify(slo: SLO, cmp: Comparison, profile: Profile) -> bool:
+    """The rules' own condition on the exact ratios gives the intended state, with margins everywhere."""
+    guard = Fraction(slo.min_request_rate)
+    thresholds = [(p, Fraction(p.factor * slo.error_budget)) for p in cmp.tier.windows]
+    r, traffic = profile.ratios, profile.traffic
+    active = any(r[p.long] > t and r[p.short] > t and (guard == 0 or traffic[p.long] >= guard)
+                 for p, t in thresholds)
+    if active != cmp.active:
+        return False
+    t = Fraction(cmp.pair.factor * slo.error_budget)
+    values = {"long": r[cmp.pair.long] / t, "short": r[cmp.pair.short] / t}
+    if guard > 0:
+        values["guard"] = traffic[cmp.pair.long] / guard
+    if abs(values.pop(cmp.side) - cmp.near) > NEAR_BAND or any(v < ROBUST for v in values.values()):
+        return False
+    return all(min(r[p.long], r[p.short]) * ROBUST <= t for p, t in thresholds if p is not cmp.pair)
+
+
+def _candidate_ends(tier: AlertTier) -> list[int]:
+    """Evaluation minutes worth trying: one step past each window, so it differs from the longer ones."""
+    return sorted({-(-w // STEP) + 1 for p in tier.windows for w in (p.long, p.short)})
+
+
+def pinned_profile(slo: SLO, cmp: Comparison) -> Profile | None:
+    """The earliest feasible profile for `cmp` (evaluation steps cost promtool time), or None."""
+    for end in _candidate_ends(cmp.tier):
+        profile = _solve(slo, cmp, end)
+        if profile is not None:
+            return profile
+    return None
+
+
+def eval_order(service: Service) -> list[str]:
+    """Recordings before alerts at every step, as listed in the rule file.
+
+    Without it promtool orders groups at random, and alerts then read either this step's or the last
+    step's ratios: harmless for constant inputs, flaky for profiles that change at the evaluation step.
+    """
+    return [g["name"] for g in slo_groups(service, STEP)]
+
+
+def _alert_state_test(alertname: str, matchers: dict[str, str], active: bool, at: str) -> dict[str, Any]:
+    """1 when the alert is pending or firing at `at`, else 0: the `for:` duration does not matter."""
+    return {"expr": f"count({promql.selector('ALERTS', {'alertname': alertname, **matchers})}) or vector(0)",
+            "eval_time": at, "exp_samples": [{"labels": "{}", "value": 1 if active else 0}]}
+
+
+def _case_label(slo: SLO) -> str:
+    """A label name no series of the SLO already has."""
+    taken = set(slo.labels) | {k for t in slo.tiers for k in t.labels}
+    name = CASE_LABEL
+    while name in taken:
+        name += "_"
+    return name
+
+
+def comparison_cases(service: Service) -> tuple[list[dict[str, str]], list[dict[str, Any]], list[str]]:
+    """Inputs and alert-state tests of every comparison of every burn tier, and the titles of any
+    comparison no error ratios in [0, 1] can isolate (left unpinned rather than tested wrongly)."""
+    inputs: list[dict[str, str]] = []
+    tests: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for slo in service.slos:
+        label = _case_label(slo)
+        for cmp in comparisons(slo):
+            profile = pinned_profile(slo, cmp)
+            if profile is None:
+                skipped.append(f"{slo.name} {cmp.title()}")
+                continue
+            case = {label: cmp.title()}
+            inputs += recorded_inputs(service, slo, profile.errors, profile.totals, extra=case)
+            matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
+            tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
+    return inputs, tests, skipped
+
+
+def comparison_groups(service: Service, windows: dict[str, Any]) -> list[dict[str, Any]]:
+    """Test groups pinning every burn comparison, the cases sharing as few groups as possible.
+
+    Each evaluation step of a group costs promtool time whatever the inputs, so a case joins the longest
+    group (the window-ratio group, which runs for hours anyway) unless it can be placed in a group at
+    least four times shorter; it is then solved again to end where that group ends.
+    """
+    found: list[tuple[SLO, Comparison, Profile]] = []
+    skipped: list[str] = []
+    for slo in service.slos:
+        for cmp in comparisons(slo):
+            profile = pinned_profile(slo, cmp)
+            if profile is None:
+                skipped.append(f"{slo.name} {cmp.title()}")
+            else:
+                found.append((slo, cmp, profile))
+    by_end: dict[int, tuple[list[dict[str, str]], list[dict[str, Any]]]] = {}
+    target = max([WINDOW_TEST_END] + [p.end for _, _, p in found])
+    while found:
+        rest = []
+        for slo, cmp, profile in found:
+            if profile.end * 4 <= target:
+                rest.append((slo, cmp, profile))
+                continue
+            placed = profile if profile.end == target else _solve(slo, cmp, target)
+            profile = placed or profile  # not feasible there after all: a group at its own end
+            inputs, tests = by_end.setdefault(profile.end, ([], []))
+            case = {_case_label(slo): cmp.title()}
+            inputs += recorded_inputs(service, slo, profile.errors, profile.totals, extra=case)
+            matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
+            tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
+        found = rest
+        target = max((p.end for _, _, p in found), default=0)
+    title = "every burn comparison 2% over and under its limit"
+    groups = []
+    for end, (inputs, tests) in sorted(by_end.items()):
+        if end >= WINDOW_TEST_END:
+            windows["name"] += f"; {title} at {fd(end * STEP)}"
+            windows["input_series"] += inputs
+            windows["promql_expr_test"] += tests
+        else:
+            groups.append({"name": f"{service.name}: {title} at {fd(end * STEP)}", "interval": fd(STEP),
+                           "input_series": inputs, "promql_expr_test": tests})
+    if skipped:
+        note = "; not pinned (infeasible with error ratios in [0, 1]): " + ", ".join(skipped)
+        (groups[0] if groups else windows)["name"] += note
+    return groups
+
+
+def no_data_window_group(service: Service) -> dict[str, Any] | None:
+    """Data that stops: each no-data alert stays quiet until its window has passed, then fires.
+
+    The 5m ratio rule reads its inputs as instant vectors, so it keeps recording for the lookback delta
+    after the last sample (up to and including it on Prometheus 2, strictly before on 3); the alert then
+    waits for its window. Quiet 2 minutes before, firing 2 minutes after, on both versions.
+    """
+    slos = [slo for slo in service.slos if slo.no_data]
+    if not slos:
+        return None
+    inputs: list[dict[str, str]] = []
+    tests: list[dict[str, Any]] = []
+    for slo in slos:
+        assert slo.no_data is not None
+        rate = float(max(Decimal(10), slo.min_request_rate * 10))
+        inputs += recorded_inputs(service, slo, [0.0] * (NO_DATA_STOP + 1), [rate] * (NO_DATA_STOP + 1))
+        first = NO_DATA_STOP * STEP + LOOKBACK + slo.no_data.for_seconds
+        matchers = {"service": service.name, "slo": slo.name}
+        tests += [_alert_state_test(NO_DATA_ALERT, matchers, False, fd(first - NO_DATA_MARGIN)),
+                  _alert_state_test(NO_DATA_ALERT, matchers, True, fd(first + NO_DATA_MARGIN))]
+    return {"name": f"{service.name}: {NO_DATA_ALERT} waits for its window after the last sample at "
+                    f"{NO_DATA_STOP}m (+{fd(LOOKBACK)} lookback)",
+            "interval": fd(STEP), "input_series": inputs,
+            "promql_expr_test": tests}
+
+
 def slo_test_file(service: Service, rule_file: str) -> dict[str, Any]:
     """The promtool test file of one service's SLO rules; `rule_file` is relative to the test file."""
+    windows = windows_group(service)
     return {
         "rule_files": [rule_file],
         "evaluation_interval": fd(STEP),
-        "tests": [recordings_group(service), windows_group(service), *alert_groups(service)],
+        "group_eval_order": eval_order(service),
+        "tests": [recordings_group(service), windows, *alert_groups(service), *comparison_groups(service, windows),
+                  *([g] if (g := no_data_window_group(service)) else [])],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,40 @@ def test_hostile_label_values_arrive_intact(promtool, tmp_path):
     assert alert["exp_labels"]["owner"] == '{{ $labels.slo }}"}' and alert["exp_labels"]["l1"] == "back\\slash"
 
 
+AVAILABILITY = '{service="checkout",slo="availability"}'
+# Every comparison of the checkout availability burn alerts: (window, limit) of each ratio, and the
+# traffic guard's window per pair (its limit is the spec's min_request_rate, 0.1).
+RATIO_COMPARISONS = [("1h", "0.0144"), ("5m", "0.0144"), ("6h", "0.006"), ("30m", "0.006"),
+                     ("1d", "0.003"), ("2h", "0.003"), ("3d", "0.001"), ("6h", "0.001")]
+GUARD_WINDOWS = ["1h", "6h", "1d", "3d"]
+
+
+def _scaled(value: str, by: str) -> str:
+    return format(Decimal(value) * Decimal(by), "f").rstrip("0")
+
+
+def every_comparison_mutated() -> list:
+    """Each comparison 5 % stricter and 5 % looser: the generated tests pin every one from both sides."""
+    cases = []
+    for by in ("1.05", "0.95"):
+        for window, limit in RATIO_COMPARISONS:
+            cases.append(pytest.param(
+                re.escape(f"slodrift:sli_error:ratio_rate{window}{AVAILABILITY} > {limit}\n"),
+                f"slodrift:sli_error:ratio_rate{window}{AVAILABILITY} > {_scaled(limit, by)}\n",
+                id=f"ratio {window} > {limit} x{by}"))
+        for window in GUARD_WINDOWS:
+            cases.append(pytest.param(
+                re.escape(f"avg_over_time(slodrift:sli_requests:rate5m{AVAILABILITY}[{window}]) >= 0.1\n"),
+                f"avg_over_time(slodrift:sli_requests:rate5m{AVAILABILITY}[{window}]) >= {_scaled('0.1', by)}\n",
+                id=f"guard {window} x{by}"))
+    for window in ("20m", "10m"):  # the no-data window is 15m
+        cases.append(pytest.param(
+            re.escape(f"absent_over_time(slodrift:sli_error:ratio_rate5m{AVAILABILITY}[15m])"),
+            f"absent_over_time(slodrift:sli_error:ratio_rate5m{AVAILABILITY}[{window}])",
+            id=f"no-data window {window}"))
+    return cases
+
+
 @pytest.mark.parametrize(
     ("pattern", "replacement"),
     [
@@ -105,6 +140,7 @@ def test_hostile_label_values_arrive_intact(promtool, tmp_path):
          'avg_over_time(slodrift:sli_errors:rate5m{service="checkout",slo="availability"}[1h])'),
         (r"\[30d\]\)\n(\s*)/", r"[5h])\n\1/"),  # wrong period window
         (r"vector\(0\.001\)", "vector(0.002)"),
+        *every_comparison_mutated(),
     ],
 )
 def test_generated_tests_catch_a_wrong_rule(promtool, tmp_path, pattern, replacement):
