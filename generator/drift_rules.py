@@ -49,17 +49,21 @@ def _ind_sel(service: Service, ind: Indicator) -> dict[str, str]:
     return {"service": service.name, "indicator": ind.name}
 
 
-def _baseline(service: Service, ind: Indicator, nonzero: bool = False) -> str:
+def _baseline(service: Service, ind: Indicator, denominator: bool = False) -> str:
     # max by: two exporters (HA) publishing the same baseline must not break the one-to-one join.
     sel = promql.selector(BASELINE, _ind_sel(service, ind))
-    return f"max by (service, indicator) ({sel}{' != 0' if nonzero else ''})"
+    if not denominator:
+        return f"max by (service, indicator) ({sel})"
+    if ind.floor is not None:
+        return f"clamp_min(max by (service, indicator) ({sel}), {promql.number(ind.floor)})"
+    return f"max by (service, indicator) ({sel} != 0)"  # no floor: a zero baseline gives no drift
 
 
 def drift_expr(service: Service, ind: Indicator) -> str:
     """Relative change from the baseline, signed so that positive means worse."""
     value = promql.selector(VALUE, _ind_sel(service, ind))
     core = (f"(\n  {value}\n  - on (service, indicator)\n  {_baseline(service, ind)}\n)\n"
-            f"/ on (service, indicator)\n{_baseline(service, ind, nonzero=True)}")
+            f"/ on (service, indicator)\n{_baseline(service, ind, denominator=True)}")
     if ind.direction == "lower_is_worse":
         return f"-(\n{core}\n)"
     if ind.direction == "either":

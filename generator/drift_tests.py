@@ -47,7 +47,7 @@ def value_for(ind: Indicator, drift: float) -> float:
 def drift_of(ind: Indicator, value: float) -> float:
     """The drift Prometheus will record, with the same floating-point operations as the rule."""
     b = baseline_value(ind)
-    d = (value - b) / b
+    d = (value - b) / max(b, float(ind.floor or 0))
     if ind.direction == "lower_is_worse":
         return -d
     return abs(d) if ind.direction == "either" else d
@@ -170,8 +170,39 @@ def drift_test_groups(service: Service, drift: DriftSettings) -> list[dict[str, 
                                   nodata["annotations"]) for i in service.indicators],
         }],
     })
+    groups += zero_baseline_groups(service, drift, at)
     groups += anomaly_test_groups(service, drift)
     return groups
+
+
+def zero_baseline_groups(service: Service, drift: DriftSettings, at: int) -> list[dict[str, Any]]:
+    """A baseline of 0 (a clean release day) still gives drift, measured against the indicator's floor."""
+    floored = [i for i in service.indicators if i.floor is not None]
+    if not floored:
+        return []
+    inputs, exprs, expected = [], [], []
+    rules = drift_alerts(service, drift)
+    for ind in floored:
+        assert ind.floor is not None
+        floor = float(ind.floor)
+        value = floor * 1.5  # 50 % worse than the floor: past every default threshold of its category
+        d = value / floor
+        labels = indicator_labels(service, ind)
+        inputs.append({"series": _series(VALUE, {**labels, "unit": ind.unit}), "values": f"{_num(value)}+0x{at}"})
+        inputs.append({"series": _series(BASELINE, {**BASELINE_JOB, "service": service.name, "indicator": ind.name,
+                                                    "unit": ind.unit}), "values": f"0+0x{at}"})
+        exprs.append({"expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
+                              f"{_num(d)}) <= bool 1e-12",
+                      "eval_time": f"{at}m", "exp_samples": [{"labels": _labelset(labels), "value": 1}]})
+        th = drift.thresholds[ind.category]
+        for severity, limit in (("warning", th.warning), ("critical", th.critical)):
+            if limit is not None and d > float(limit):
+                rule = next(r for r in rules if r["alert"] == DRIFT_ALERT and r["labels"]["category"] == ind.category
+                            and r["labels"]["severity"] == severity)
+                expected.append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
+    return [{"name": f"{service.name}: zero baseline, drift against the floor", "interval": fd(STEP),
+             "input_series": inputs, "promql_expr_test": exprs,
+             "alert_rule_test": [{"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": expected}]}]
 
 
 def _zscores(samples: list[float]) -> list[float | None]:

@@ -18,16 +18,18 @@ RATE = "5m"
 
 @dataclass(frozen=True)
 class Kind:
-    """Defaults of one built-in kind."""
+    """Defaults of one built-in kind; `floor` keeps drift defined when the baseline is 0."""
 
     unit: str
     direction: str
     category: str
+    floor: Decimal | None = None
 
 
 KINDS: dict[str, Kind] = {
     "availability": Kind("ratio", "lower_is_worse", "performance"),
-    "error_ratio": Kind("ratio", "higher_is_worse", "performance"),
+    # A clean release day often has no errors at all: drift is measured against at least 0.01 %.
+    "error_ratio": Kind("ratio", "higher_is_worse", "performance", Decimal("0.0001")),
     "request_rate": Kind("requests_per_second", "either", "behaviour"),
     "latency_quantile": Kind("seconds", "higher_is_worse", "performance"),
     "cpu": Kind("cores", "higher_is_worse", "resource"),

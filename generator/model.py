@@ -130,6 +130,7 @@ class Indicator:
     direction: str  # higher_is_worse | lower_is_worse | either
     category: str
     regression: Decimal | None = None
+    floor: Decimal | None = None
 
 
 @dataclass(frozen=True)

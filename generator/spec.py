@@ -295,6 +295,10 @@ class _Builder:
             if k in RESERVED_LABELS:
                 self.fail((*path, k), f"label {k!r} is set by slodrift itself; choose another name")
                 continue
+            if v == "":
+                self.fail((*path, k), "empty label value: Prometheus treats an empty label as absent, so it "
+                          "would vanish from every series; remove the label instead")
+                continue
             out[k] = v
         return out
 
@@ -395,8 +399,9 @@ class _Builder:
             regression = _percent(ind["regression"])
             if regression <= 0:
                 self.fail((*path, "regression"), "must be more than 0%")
+        floor = Decimal(repr(ind["floor"])) if "floor" in ind else defaults.floor
         return Indicator(name, kind, query, ind.get("unit", defaults.unit), ind.get("direction", defaults.direction),
-                         ind.get("category", defaults.category), regression)
+                         ind.get("category", defaults.category), regression, floor or None)
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:

@@ -118,6 +118,7 @@ def test_indicator_only_spec_passes_promtool(promtool, tmp_path: Path):
         (r"stddev_over_time\((\S+)\[1w\]\)", r"stddev_over_time(\1[1w]) * 2"),  # anomaly band twice as wide
         (r"\n(\s*)-\(\n", r"\n\1(\n"),  # lower-is-worse sign lost
         (r"for: 10m", "for: 1h"),
+        (r"clamp_min\((max by \(service, indicator\) \(\S+\)), 0\.0001\)", r"(\1 != 0)"),  # floor lost
     ],
 )
 def test_generated_drift_tests_catch_a_wrong_rule(promtool, tmp_path, pattern, replacement):
