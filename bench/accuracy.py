@@ -1,0 +1,104 @@
+"""Long-window accuracy: each tool's recorded SLI against the exact error ratio of the raw counters.
+
+Bursty synthetic traffic (quiet night, busy day, a 20-minute burst of 25 % errors at 03:00, a quiet hour)
+is backfilled as TSDB blocks; the 5m recordings the long windows are built from (slodrift's error and request
+rates, Sloth's 5m ratio) are backfilled at the rule interval with `promtool tsdb create-blocks-from rules`.
+Each tool's long-window rule expression, taken verbatim from its rule file, is then evaluated as an instant
+query at an evaluation time: that is the value the rule records at that time. The exact value is
+errors / requests over (t - W, t] summed from the raw counters (for 30d: everything that exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import common as c
+
+HISTORY = 4 * 86400
+INTERVAL = "1m"  # rule evaluation interval of the backfilled 5m recordings (Sloth's and slodrift's default)
+R = 12  # 3 instances x 4 codes
+
+
+def exprs(docs: dict[str, dict[str, object]]) -> dict[str, dict[str, str]]:
+    """window -> tool -> PromQL giving that tool's recorded error ratio."""
+    sd, sl, py = docs["slodrift"], docs["sloth"], docs["pyrra"]
+    return {
+        "1d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate1d"),
+               "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate1d"),
+               "pyrra": c.rule_expr(py, "http_requests:burnrate1d")},
+        "3d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate3d"),
+               "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate3d")},
+        "30d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate30d"),
+                "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate30d"),
+                # sum by (code) (increase(...[30d])); pyrra_availability = 1 - errors / total of it
+                "pyrra": c.rule_expr(py, "http_requests:increase4w")},
+    }
+
+
+def run(seed: int = 7) -> dict[str, object]:
+    windows = {"1d": 86400, "3d": 259200, "30d": 2592000}
+    with c.tempdir("slodrift-bench-acc-") as work:
+        t_end = (int(time.time()) - 3600) // 3600 * 3600
+        tr = c.make_traffic(R, t_end, HISTORY, seed=seed)
+        docs = {"sloth": c.sloth_rules(INTERVAL), "pyrra": c.pyrra_rules(INTERVAL),
+                "slodrift": c.slodrift_rules(INTERVAL, work)}
+        backfill = c.dump({"groups": [
+            *c.only_rules(docs["slodrift"], {"slodrift:sli_errors:rate5m", "slodrift:sli_requests:rate5m"},
+                          "backfill-slodrift")["groups"],  # type: ignore[misc]
+            *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
+        ]}, work / "backfill.yml")
+        data = work / "data"
+        data.mkdir()
+        c.write_blocks(tr, data, work)
+        cfg = work / "prometheus.yml"
+        c.write_config(cfg, [], INTERVAL)
+        stage = work / "stage"
+        with c.prometheus(cfg, data, limit_s=900) as prom:
+            c.backfill_rules(prom, backfill, tr.t0, tr.t_end, INTERVAL, stage)
+        c.move_blocks(stage, data)
+        b0, b1 = tr.burst
+        times = {"end of data": tr.t_end, "2h after the burst": (b1 + 7200) // 60 * 60}
+        rows = []
+        with c.prometheus(cfg, data, limit_s=900) as prom:
+            for label, t in times.items():
+                for wname, q in exprs(docs).items():
+                    exact = tr.exact_ratio(t, windows[wname])
+                    for tool, expr in q.items():
+                        if tool == "pyrra" and wname == "30d":
+                            res = prom.query(expr, t)
+                            err = sum(float(x["value"][1]) for x in res  # type: ignore[index]
+                                      if str(x["metric"].get("code", "")).startswith("5"))  # type: ignore[attr-defined]
+                            tot = sum(float(x["value"][1]) for x in res)  # type: ignore[index]
+                            val: float | None = err / tot
+                        else:
+                            val = prom.scalar(expr, t)
+                        rel = abs(val - exact) / exact if val is not None else None
+                        rows.append({"at": label, "t": t, "window": wname, "tool": tool, "value": val,
+                                     "exact": exact, "rel_error": rel})
+        return {"series": R, "history_s": HISTORY, "interval": INTERVAL, "t0": tr.t0, "t_end": tr.t_end,
+                "burst": [b0, b1], "rows": rows,
+                "traffic": {"requests": int(tr.counts[:, -1].sum()),
+                            "errors": int(tr.counts[tr.is_error(), -1].sum())}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=c.BENCH / "results" / "accuracy.json")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    a = ap.parse_args()
+    out = []
+    for seed in a.seeds:
+        res = run(seed)
+        res["seed"] = seed
+        for row in res["rows"]:  # type: ignore[attr-defined]
+            print(seed, row["at"], row["window"], row["tool"], row["rel_error"], flush=True)
+        out.append(res)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
