@@ -32,6 +32,7 @@ from generator.slo_rules import (
     BUDGET,
     BUDGET_REMAINING,
     BURN_ALERT,
+    COMPLIANT,
     CURRENT_BURN_WINDOW,
     ERRORS,
     INFO,
@@ -41,6 +42,7 @@ from generator.slo_rules import (
     REQUESTS,
     burn_annotations,
     burn_name,
+    compliance_kind,
     ratio_name,
     ratio_windows,
     slo_groups,
@@ -275,6 +277,7 @@ def recordings_group(service: Service) -> dict[str, Any]:
                 _close_test(ERRORS, w5, sel, errors, at),
                 _close_test(REQUESTS, w5, sel, total, at),
                 _close_test(ratio_name(RATE_WINDOW), w5, sel, errors / total, at),
+                _expr_test(COMPLIANT, {**w5, "compliance": compliance_kind(slo)}, sel, 1.0, at),
             ]
         period = {**labels, "window": fd(slo.window)}
         tests += [
@@ -338,6 +341,13 @@ def windows_group(service: Service) -> dict[str, Any]:
                                     ratios[slo.window] / budget, end))
         tests.append(_expr_test(BUDGET_REMAINING, {**labels, "window": fd(slo.window)}, sel,
                                 1 - ratios[slo.window] / budget, end))
+        # compliance: met at the end, missed in the middle of the error burst
+        burst = 210
+        for at_min in (end, burst):
+            e, t = errors[at_min], totals[at_min]
+            assert e is not None and t is not None
+            tests.append(_expr_test(COMPLIANT, {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
+                                    sel, 1.0 if e / t <= budget else 0.0, at_min))
     return {"name": f"{service.name}: long windows are exact ratios of sums", "interval": fd(STEP),
             "input_series": inputs, "promql_expr_test": tests}
 

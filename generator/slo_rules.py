@@ -24,6 +24,7 @@ OBJECTIVE = "slodrift:slo_objective:ratio"
 BUDGET = "slodrift:slo_error_budget:ratio"
 BUDGET_REMAINING = "slodrift:slo_error_budget_remaining:ratio"
 INFO = "slodrift:slo:info"
+COMPLIANT = "slodrift:slo_compliant:bool5m"
 BURN_ALERT = "SlodriftErrorBudgetBurn"
 NO_DATA_ALERT = "SlodriftSLINoData"
 
@@ -50,6 +51,11 @@ def slo_labels(service: Service, slo: SLO) -> dict[str, str]:
 def slo_matchers(service: Service, slo: SLO) -> dict[str, str]:
     """Matchers that select exactly this SLO's recorded series."""
     return {"service": service.name, "slo": slo.name}
+
+
+def compliance_kind(slo: SLO) -> str:
+    """Which stability input an SLO feeds: latency SLOs the latency score, every other the availability one."""
+    return "latency" if slo.sli.kind == "latency" else "availability"
 
 
 def ratio_windows(slo: SLO) -> list[int]:
@@ -106,6 +112,13 @@ def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
         {"record": ratio_name(RATE_WINDOW),
          "expr": Expr(f"{promql.selector(ERRORS, sel)} / {promql.selector(REQUESTS, sel)}"),
          "labels": {**labels, "window": w5}},
+        # Per-interval stability input: 1 when the 5m SLI meets the objective, 0 when not, nothing when
+        # idle (0/0): the scores average it over days, and an idle interval is neither good nor bad.
+        {"record": COMPLIANT,
+         "expr": Expr(f"{promql.selector(ratio_name(RATE_WINDOW), sel)} <= bool {budget}\n"
+                      f"unless\n{promql.selector(ratio_name(RATE_WINDOW), sel)} != "
+                      f"{promql.selector(ratio_name(RATE_WINDOW), sel)}"),
+         "labels": {**labels, "window": w5, "compliance": compliance_kind(slo)}},
     ]
     for window in ratio_windows(slo):
         w = fd(window)

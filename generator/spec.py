@@ -41,7 +41,7 @@ MAX_DEPTH = 40
 MAX_NODES = 200_000
 RESERVED_LABELS = frozenset(
     {"service", "slo", "window", "tier", "severity", "alertname", "indicator", "category", "le", "objective",
-     "sli_kind", "release", "version", "job_slodrift"}
+     "sli_kind", "release", "version", "compliance", "unit", "receiver", "slodrift_case"}
 )
 TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 LABEL_REF_RE = re.compile(r"^\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
