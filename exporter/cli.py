@@ -62,9 +62,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     stop = threading.Event()
+    reload_requested = threading.Event()
+
+    def reloader() -> None:
+        # One worker: a storm of SIGHUPs coalesces into at most one reload after the one running.
+        while not stop.is_set():
+            if reload_requested.wait(0.5):
+                reload_requested.clear()
+                state.reload()
+
+    threading.Thread(target=reloader, name="reloader", daemon=True).start()
 
     def on_hup(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=state.reload, name="reload", daemon=True).start()
+        reload_requested.set()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         stop.set()

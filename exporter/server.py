@@ -102,8 +102,10 @@ def landing_page(state: StateHolder) -> str:
 def make_server(address: tuple[str, int], handler: type[BaseHTTPRequestHandler], certfile: str | None = None,
                 keyfile: str | None = None) -> ThreadingHTTPServer:
     """Bind the server, with TLS when a certificate is given."""
+    # A deep accept backlog: the default of 5 refuses connections when dozens of scrapers arrive at once.
     server_class = type("Server", (ThreadingHTTPServer,),
-                        {"address_family": socket.AF_INET6 if ":" in address[0] else socket.AF_INET})
+                        {"address_family": socket.AF_INET6 if ":" in address[0] else socket.AF_INET,
+                         "request_queue_size": 128})
     server = server_class(address, handler)
     server.daemon_threads = True
     if certfile:
