@@ -1,0 +1,101 @@
+"""What the stability scores read back from Prometheus: the series slodrift's rules recorded.
+
+One `query_range` per signal fetches every service at once (the cost does not grow with the number of
+services); alerts are counted per day with a 1d step. A signal that cannot be fetched is left out
+and named in `warnings`, so a report built from it is marked partial instead of silently wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from exporter.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+
+# signal name -> (PromQL returning one series per service, the label that splits it further or None)
+_AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availability"}'
+SIGNALS: dict[str, tuple[str, str | None]] = {
+    "availability": (f"min by (service) (1 - (slodrift:sli_error:ratio_rate5m and {_AVAIL}))", None),
+    "error_ratio": (f"max by (service) (slodrift:sli_error:ratio_rate5m and {_AVAIL})", None),
+    "availability_compliant": ('min by (service) (slodrift:slo_compliant:bool5m{compliance="availability"})', None),
+    "latency_compliant": ('min by (service) (slodrift:slo_compliant:bool5m{compliance="latency"})', None),
+    "p95_latency": ('max by (service) (slodrift:indicator:value{indicator="p95_latency"})', None),
+    "p99_latency": ('max by (service) (slodrift:indicator:value{indicator="p99_latency"})', None),
+    "cpu": ('max by (service) (slodrift:indicator:value{indicator="cpu"})', None),
+    "memory": ('max by (service) (slodrift:indicator:value{indicator="memory"})', None),
+    "drift": ("max by (service, indicator) (slodrift:indicator:drift_ratio)", "indicator"),
+}
+ALERTS_PER_DAY = 'count by (service, severity) (count_over_time(ALERTS{alertstate="firing",service!=""}[1d]))'
+
+Samples = list[tuple[float, float]]
+
+
+@dataclass
+class Signals:
+    """Every signal of every service over the watch window, as fetched."""
+
+    start: float
+    end: float
+    step: float
+    # service -> signal -> samples; split signals (drift) use "drift:<indicator>"
+    series: dict[str, dict[str, Samples]] = field(default_factory=dict)
+    # service -> day end timestamp -> severity -> number of distinct alerts that fired that day
+    alerts: dict[str, dict[float, dict[str, int]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    queries: int = 0
+
+    @property
+    def partial(self) -> bool:
+        """True when a signal could not be fetched or Prometheus warned about its data."""
+        return bool(self.warnings)
+
+    def get(self, service: str, signal: str) -> Samples:
+        """Samples of one signal of one service (empty when there were none)."""
+        return self.series.get(service, {}).get(signal, [])
+
+
+def _add(sig: Signals, result: QueryResult, name: str, split: str | None, services: set[str]) -> None:
+    for s in result.series:
+        service = s.labels.get("service", "")
+        if service not in services:
+            continue
+        key = f"{name}:{s.labels.get(split, '')}" if split else name
+        sig.series.setdefault(service, {}).setdefault(key, []).extend(
+            (t, v) for t, v in s.samples if v == v)  # NaN: no value for that step
+
+
+def fetch(client: object, services: Iterable[str], start: datetime, end: datetime, step_seconds: int) -> Signals:
+    """Fetch every signal for `services` over [start, end]; failures become warnings, not exceptions."""
+    names = set(services)
+    sig = Signals(start.timestamp(), end.timestamp(), float(step_seconds))
+    for name, (expr, split) in SIGNALS.items():
+        try:
+            result = client.query_range(expr, start, end, step_seconds)  # type: ignore[attr-defined]
+        except PrometheusQueryError as exc:
+            sig.warnings.append(f"signal {name}: query rejected: {exc}")
+            continue
+        except PrometheusError as exc:
+            sig.warnings.append(f"signal {name}: Prometheus unavailable: {exc}")
+            continue
+        finally:
+            sig.queries += 1
+        sig.warnings += [f"signal {name}: Prometheus warned: {w}" for w in result.warnings]
+        _add(sig, result, name, split, names)
+    day_ends_start = start.timestamp() + 86400
+    if day_ends_start <= end.timestamp():
+        try:
+            sig.queries += 1
+            result = client.query_range(ALERTS_PER_DAY, day_ends_start, end.timestamp(), 86400)  # type: ignore[attr-defined]
+            for s in result.series:
+                service = s.labels.get("service", "")
+                if service in names:
+                    for t, v in s.samples:
+                        day = sig.alerts.setdefault(service, {}).setdefault(t, {})
+                        day[s.labels.get("severity", "none")] = int(v)
+        except PrometheusError as exc:
+            sig.warnings.append(f"alerts: {exc}")
+    for service in sorted(names):
+        if service not in sig.series:
+            sig.warnings.append(f"service {service}: no recorded series at all in the window")
+    return sig
