@@ -10,6 +10,7 @@ import html
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -35,6 +36,19 @@ def make_handler(registry: CollectorRegistry, state: StateHolder,
                  reload: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to this exporter's registry and state."""
 
+    cache: dict[str, object] = {"version": None, "body": b""}
+    cache_lock = threading.Lock()
+
+    def exposition() -> bytes:
+        # Values change only when the state does (reload, scores), so the text is rendered once per
+        # state version; a scrape of 10,000 baseline series is then a memory copy.
+        version = state.version
+        with cache_lock:
+            if cache["version"] != version:
+                cache["body"] = generate_latest(registry)
+                cache["version"] = version
+            return cache["body"]  # type: ignore[return-value]
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "slodrift-exporter"
 
@@ -52,7 +66,7 @@ def make_handler(registry: CollectorRegistry, state: StateHolder,
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = urlsplit(self.path).path
             if path == "/metrics":
-                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                self._send(200, exposition(), CONTENT_TYPE_LATEST)
             elif path == "/-/healthy":
                 self._send(200, b"slodrift exporter is healthy.\n")
             elif path == "/-/ready":

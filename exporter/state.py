@@ -71,6 +71,11 @@ class StateHolder:
         self.status = ReloadStatus()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self.version = 0  # bumped by every reload attempt and score update: what /metrics caches on
+
+    def bump(self) -> None:
+        """Note a change that /metrics must show (a new snapshot, reload status or scores)."""
+        self.version += 1
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -79,6 +84,12 @@ class StateHolder:
 
     def reload(self) -> bool:
         """Try to load new files; keep the old snapshot on any failure. Returns success."""
+        try:
+            return self._reload()
+        finally:
+            self.bump()
+
+    def _reload(self) -> bool:
         with self._lock:
             self.status.last_attempt_ts = time.time()
             self.status.reloads += 1
