@@ -71,3 +71,18 @@ def test_bad_cli_use(argv: list[str], expected: str, capsys):
     code, _, stderr = run_main(argv, capsys)
     assert code == 2, stderr
     assert expected in stderr and "Traceback" not in stderr
+
+
+BASELINE_CASES = json.loads((CORPUS / "baselines" / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(BASELINE_CASES))
+def test_bad_baseline_refused_at_start_up(name: str, capsys):
+    baseline = CORPUS / "baselines" / name
+    before = baseline.read_bytes()
+    code, _, stderr = run_main(["serve", f"--config.file={EXAMPLE}", f"--baseline.file={baseline}",
+                                "--web.listen-address=127.0.0.1:1"], capsys)
+    assert code == 2, stderr
+    assert str(baseline) in stderr and "Traceback" not in stderr
+    assert BASELINE_CASES[name] in stderr, stderr
+    assert baseline.read_bytes() == before
