@@ -13,7 +13,7 @@ from pathlib import Path
 from generator import promtool
 from generator.render import RULES_DIR, TESTS_DIR, render
 from generator.spec import SpecError, load_specs
-from generator.writer import write_tree
+from generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -47,6 +47,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     files = render(specs)
     out = Path(args.out)
     write_tree(out, files)
+    write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
     print(f"wrote {len(files)} file(s) under {out}/: "
           f"{sum(f.startswith(RULES_DIR + '/') for f in files)} rule file(s), "
           f"{sum(f.startswith(TESTS_DIR + '/') for f in files)} test file(s)")
@@ -79,6 +80,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or tested is None else EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check generated files against the MANIFEST.sha256 `generate` wrote."""
+    problems = verify_tree(Path(args.dir))
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    if problems:
+        return EXIT_FAILED
+    print(f"ok: every file in {Path(args.dir) / MANIFEST} matches")
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the generator's subcommands to the umbrella `slodrift` parser."""
     p = sub.add_parser("check", help="validate spec files")
@@ -91,3 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")
     p.set_defaults(func=cmd_test)
+    p = sub.add_parser("verify", help="check generated files against their MANIFEST.sha256")
+    p.add_argument("dir", nargs="?", default=".", help="directory holding MANIFEST.sha256")
+    p.set_defaults(func=cmd_verify)
+    from generator.importers import register as register_import  # `slodrift import sloth|openslo`
+
+    register_import(sub)

@@ -47,3 +47,23 @@ def test_test_command_reports_failure(tmp_path: Path, promtool):
     rule.write_text(rule.read_text().replace("vector(0.001)", "vector(0.5)", 1))
     r = run_cli("test", str(tmp_path))
     assert r.returncode == 1 and "promtool test rules:  FAIL" in r.stdout
+
+
+def test_generate_writes_a_manifest_that_verify_and_sha256sum_check(tmp_path: Path):
+    import subprocess
+
+    assert run_cli("generate", str(EXAMPLE), "--out", str(tmp_path)).returncode == 0
+    manifest = (tmp_path / "MANIFEST.sha256").read_text().splitlines()
+    assert any(line.endswith("  rules/checkout.slo.yml") for line in manifest)
+    r = run_cli("verify", str(tmp_path))
+    assert r.returncode == 0 and "ok:" in r.stdout
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=tmp_path).returncode == 0
+    rule = tmp_path / "rules" / "catalog.slo.yml"
+    rule.write_text(rule.read_text() + "# edited by hand\n")
+    (tmp_path / "promtool-tests" / "checkout.slo.test.yml").unlink()
+    r = run_cli("verify", str(tmp_path))
+    assert r.returncode == 1
+    assert "rules/catalog.slo.yml: changed since it was generated" in r.stderr
+    assert "promtool-tests/checkout.slo.test.yml: missing" in r.stderr
+    (tmp_path / "MANIFEST.sha256").unlink()
+    assert run_cli("verify", str(tmp_path)).returncode == 1

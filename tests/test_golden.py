@@ -15,6 +15,9 @@ def test_golden_files_match_the_generator():
         golden = ROOT / rel
         assert golden.exists(), f"{rel} is missing: run `make golden`"
         assert golden.read_text(encoding="utf-8") == text, f"{rel} differs from the generator: run `make golden`"
+    from generator.writer import MANIFEST, manifest_text
+
+    assert (ROOT / MANIFEST).read_text(encoding="utf-8") == manifest_text(files), "run `make golden`"
     for folder in ("rules", "promtool-tests"):
         extra = {f"{folder}/{p.name}" for p in (ROOT / folder).glob("*.yml")} - set(files)
         assert not extra, f"golden files no longer generated: {sorted(extra)}"
