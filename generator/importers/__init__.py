@@ -1,0 +1,70 @@
+"""`slodrift import sloth|openslo FILE [--out SPEC]`: convert another tool's SLO spec into a slodrift spec.
+
+The converters (`sloth.sloth_to_spec`, `openslo.openslo_to_spec`) are pure functions from parsed YAML
+to spec data; this module only reads the file, prints warnings and errors the way `slodrift check`
+does (exit 2, nothing written, no traceback) and writes the result atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from generator.importers.common import Imported, ImportFailed, Source, dump_spec, parse_source
+from generator.importers.openslo import openslo_to_spec
+from generator.importers.sloth import sloth_to_spec
+from generator.spec import SpecIssue
+from generator.writer import write_atomic
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+CONVERTERS: dict[str, Callable[[Source], Imported]] = {"sloth": sloth_to_spec, "openslo": openslo_to_spec}
+
+__all__ = ["CONVERTERS", "ImportFailed", "Imported", "dump_spec", "import_file", "openslo_to_spec",
+           "parse_source", "register", "sloth_to_spec"]
+
+
+def import_file(fmt: str, path: str) -> tuple[str, Imported]:
+    """Read, parse and convert one file; returns the spec as YAML text and the conversion result."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportFailed([SpecIssue(path, "", None, f"cannot read: {exc.strerror}")]) from None
+    result = CONVERTERS[fmt](parse_source(path, raw))
+    n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
+    header = (f"Imported by `slodrift import {fmt}` from {Path(path).name}: "
+              f"{len(result.spec['services'])} service(s), {n_slo} SLO(s).\n"
+              "Review it (receivers, release, indicators), then: slodrift generate SPEC --out DIR")
+    return dump_spec(result.spec, header), result
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Convert, print warnings, then write to --out (atomically) or stdout."""
+    try:
+        text, result = import_file(args.format, args.file)
+    except ImportFailed as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing written", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for issue in result.warnings:
+        print(f"warning: {issue}", file=sys.stderr)
+    if args.out:
+        write_atomic(Path(args.out), text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `import sloth|openslo` to the umbrella parser."""
+    p = sub.add_parser("import", help="convert a Sloth or OpenSLO spec into a slodrift spec")
+    formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for fmt, help_text in (("sloth", "Sloth prometheus/v1 (or PrometheusServiceLevel) YAML"),
+                           ("openslo", "OpenSLO v1 (or v1alpha) YAML: SLO, SLI, Service, DataSource")):
+        f = formats.add_parser(fmt, help=help_text)
+        f.add_argument("file", help="input YAML file")
+        f.add_argument("--out", help="write the spec here (atomically) instead of stdout")
+        f.set_defaults(func=cmd_import)

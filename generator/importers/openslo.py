@@ -1,0 +1,354 @@
+"""OpenSLO (`openslo/v1`, and Sloth's `openslo/v1alpha`) → a slodrift spec.
+
+What is read: `SLO` documents (one slodrift SLO each, grouped into services by `spec.service`), `SLI`
+documents referenced by `indicatorRef`, `Service` documents (their description), `DataSource`
+documents (to resolve `metricSourceRef`). Several documents may share a file.
+
+Supported, because slodrift can compute it exactly: a `ratioMetric` (v1alpha: `ratioMetrics`) over a
+Prometheus source, a rolling `timeWindow` of minutes, hours, days or weeks, `budgetingMethod:
+Occurrences`, and exactly one objective (`target` 0.999 → objective 99.9, or `targetPercent`).
+
+Refused with an error naming the file and path: calendar windows and rolling months, quarters or
+years (no fixed length, so no exact burn rate), `Timeslices`/`RatioTimeslices` budgeting, a
+`thresholdMetric`, non-Prometheus sources, and SLOs with several objectives: slodrift has one
+objective per SLO, and silently picking one would drop the others, so write one SLO per objective.
+`alertPolicies` are ignored with a warning: slodrift's multi-window burn-rate alerts apply.
+
+Queries. slodrift reads each SLI as a rate over 5m and builds every longer window from those recorded
+rates, so it needs a query it can window. An OpenSLO Prometheus query is full PromQL with no window
+placeholder, so each one is mapped by what it is, and never guessed:
+
+- it already contains Sloth's `{{.window}}` (the v1alpha examples do): used as it is;
+- a plain selector of a counter (`counter: true`, the usual case): `sum(rate(<selector>[{{window}}]))`;
+  of a gauge (`counter: false`): refused, a gauge of event counts has no rate slodrift can sum;
+- an expression whose only range function is `rate()` (e.g. `sum(rate(x[1m]))`): each range is
+  rewritten to `[{{window}}]`, with a warning naming the range replaced; rate over a different range
+  is the same quantity, smoothed differently;
+- anything else (no range at all, `increase`, `*_over_time`, subqueries): refused, because its events
+  per second over a window cannot be derived without changing its meaning.
+
+good/total becomes `error_query: sum(<total>) - sum(<good>)` (summed first, so the subtraction
+matches whatever labels each returns), `total_query: <total>`; bad/total maps directly; good and bad
+without total give `total_query: sum(<good>) + sum(<bad>)`. A `raw` ratio (`rawType: failure`, or
+`success` as `1 - ratio`) becomes `error_ratio_query`; a plain selector of a ratio gauge is averaged
+over the window with `avg_over_time`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from generator import promql
+from generator.importers.common import Context, Imported, Path_, Source, finish, percent
+
+API_V1 = "openslo/v1"
+API_V1ALPHA = "openslo/v1alpha"
+PLACEHOLDER_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
+RANGE_RE = re.compile(r"\[\s*([0-9]+(?:ms|[smhdwy]))+\s*(:[^\]]*)?\]")
+FUNC_RE = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*\(")
+RANGE_FUNCS = frozenset({
+    "rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear", "resets", "changes",
+    "holt_winters", "double_exponential_smoothing", "avg_over_time", "min_over_time", "max_over_time",
+    "sum_over_time", "count_over_time", "quantile_over_time", "stddev_over_time", "stdvar_over_time",
+    "last_over_time", "present_over_time", "absent_over_time", "mad_over_time",
+})
+DURATION_UNITS = {"m": "m", "h": "h", "d": "d", "w": "w"}
+V1ALPHA_UNITS = {"Second": "s", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w"}
+KNOWN_KINDS = ("SLO", "SLI", "Service", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+
+
+def _code_and_strings(text: str) -> list[tuple[bool, str]]:
+    """Split PromQL into (is_string, text) pieces, so rewrites never touch a quoted label value."""
+    pieces: list[tuple[bool, str]] = []
+    i = start = 0
+    while i < len(text):
+        if text[i] in "\"'`":
+            pieces.append((False, text[start:i]))
+            _, end = promql._read_string(text, i)
+            pieces.append((True, text[i:end]))
+            i = start = end
+        else:
+            i += 1
+    pieces.append((False, text[start:]))
+    return pieces
+
+
+def windowed_query(ctx: Context, text: Any, path: Path_, counter: bool | None, ratio: bool = False) -> str | None:
+    """Map one OpenSLO Prometheus query to slodrift's `{{window}}` form, as the module docstring explains."""
+    if not isinstance(text, str) or not text.strip():
+        ctx.error(path, "query must be a non-empty PromQL string")
+        return None
+    text = text.strip()
+    if PLACEHOLDER_RE.search(text):
+        query = PLACEHOLDER_RE.sub("{{window}}", text)
+        if re.search(r"\{\{(?!window\}\})", query):
+            ctx.error(path, "unsupported template action in the query: only {{.window}} is known")
+            return None
+        return query
+    if "{{" in text:
+        ctx.error(path, "unsupported template action in the query: only {{.window}} is known")
+        return None
+    try:
+        selector = promql.parse_selector(text)
+    except promql.PromQLError:
+        selector = None
+    if selector is not None:
+        if ratio:
+            return f"avg_over_time({selector.render()}[{{{{window}}}}])"
+        if counter is False:
+            ctx.error(path, "a plain selector with counter: false (a gauge) has no rate slodrift can sum: "
+                      "use a counter, or a query with {{.window}} in place of its range")
+            return None
+        return f"sum(rate({selector.render()}[{{{{window}}}}]))"
+    try:
+        pieces = _code_and_strings(text)
+    except promql.PromQLError as exc:
+        ctx.error(path, str(exc))
+        return None
+    code = " ".join(p for is_str, p in pieces if not is_str)
+    funcs = {f for f in FUNC_RE.findall(code) if f in RANGE_FUNCS}
+    ranges = RANGE_RE.findall(code)
+    if not ranges or funcs - {"rate"} or any(sub for _, sub in RANGE_RE.findall(code)):
+        why = (f"it uses {', '.join(sorted(funcs - {'rate'}))}" if funcs - {"rate"} else
+               "it has a subquery" if ranges else "it has no rate window")
+        ctx.error(path, f"cannot map this query to a windowed rate ({why}): give a plain counter selector, "
+                  "an expression whose ranges are all rate(...[d]), or put {{.window}} where the range goes")
+        return None
+    replaced = sorted({m.group(0) for is_str, p in pieces if not is_str for m in RANGE_RE.finditer(p)})
+    query = "".join(p if is_str else RANGE_RE.sub("[{{window}}]", p) for is_str, p in pieces)
+    ctx.warn(path, f"range {', '.join(replaced)} replaced by slodrift's rate window ({{{{window}}}}, 5m): "
+             "slodrift builds longer windows from 5m rates")
+    return query
+
+
+class _Converter:
+    def __init__(self, source: Source) -> None:
+        self.ctx = Context(source, "openslo")
+        self.slis: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.sources: dict[str, str] = {}
+        self.service_desc: dict[str, str] = {}
+        self.apis: dict[int, str] = {}
+
+    def metric(self, raw: Any, path: Path_, counter: bool | None, ratio: bool = False) -> str | None:
+        """One metric of a ratio: check the source is Prometheus, then map its query."""
+        ctx = self.ctx
+        m = ctx.mapping(raw, path, "metric")
+        if self.apis[ctx.doc] == API_V1ALPHA:
+            source = str(m.get("source", "prometheus"))
+            if source.lower() != "prometheus" or str(m.get("queryType", "promql")).lower() != "promql":
+                ctx.error(path, f"source {source!r} is not supported: only Prometheus (PromQL) queries")
+                return None
+            return windowed_query(ctx, m.get("query"), (*path, "query"), counter, ratio)
+        ms = ctx.mapping(m.get("metricSource"), (*path, "metricSource"), "metricSource")
+        kind = ms.get("type") or self.sources.get(str(ms.get("metricSourceRef")))
+        if str(kind).lower() != "prometheus":
+            ctx.error((*path, "metricSource"), f"source type {kind!r} is not supported: only Prometheus")
+            return None
+        spec = ctx.mapping(ms.get("spec"), (*path, "metricSource", "spec"), "spec")
+        return windowed_query(ctx, spec.get("query"), (*path, "metricSource", "spec", "query"), counter, ratio)
+
+    def sli(self, indicator: dict[str, Any], path: Path_) -> dict[str, str] | None:
+        """A slodrift SLI from an OpenSLO indicator spec (v1 `ratioMetric`, v1alpha `ratioMetrics`)."""
+        ctx = self.ctx
+        if "thresholdMetric" in indicator:
+            ctx.error((*path, "thresholdMetric"), "thresholdMetric is not supported: slodrift SLIs are ratios "
+                      "of events; express it as a ratioMetric")
+            return None
+        key = "ratioMetric" if "ratioMetric" in indicator else "ratioMetrics"
+        if key not in indicator:
+            ctx.error(path, "missing ratioMetric: the only supported kind of indicator")
+            return None
+        rpath = (*path, key)
+        ratio = ctx.mapping(indicator[key], rpath, key)
+        counter = ratio.get("counter")
+        if "raw" in ratio:
+            q = self.metric(ratio["raw"], (*rpath, "raw"), counter, ratio=True)
+            if q is None:
+                return None
+            raw_type = ratio.get("rawType", "failure")
+            if raw_type not in ("failure", "success"):
+                ctx.error((*rpath, "rawType"), f"rawType {raw_type!r} must be success or failure")
+                return None
+            return {"error_ratio_query": q if raw_type == "failure" else f"1 - ({q})"}
+        if counter is None and self.apis[ctx.doc] == API_V1:
+            ctx.warn(rpath, "counter not given: the metrics are read as counters")
+        q = {k: self.metric(ratio[k], (*rpath, k), counter) for k in ("good", "bad", "total") if k in ratio}
+        if any(v is None for v in q.values()):
+            return None
+        if "total" in q and "bad" in q:
+            return {"error_query": q["bad"], "total_query": q["total"]}
+        if "total" in q and "good" in q:
+            return {"error_query": f"sum({q['total']})\n-\nsum({q['good']})", "total_query": q["total"]}
+        if "good" in q and "bad" in q:
+            return {"error_query": q["bad"], "total_query": f"sum({q['good']})\n+\nsum({q['bad']})"}
+        ctx.error(rpath, "a ratio needs total with good or bad (or good and bad)")
+        return None
+
+    def window(self, spec: dict[str, Any], path: Path_) -> str | None:
+        """A rolling window of fixed length as a Prometheus duration; calendar windows are refused."""
+        ctx = self.ctx
+        v1 = self.apis[ctx.doc] == API_V1
+        key = "timeWindow" if v1 else "timeWindows"
+        windows = spec.get(key)
+        if not isinstance(windows, list) or len(windows) != 1:
+            ctx.error((*path, key), "give exactly one time window")
+            return None
+        wpath = (*path, key, 0)
+        w = ctx.mapping(windows[0], wpath, "time window")
+        if "calendar" in w or w.get("isRolling") is False:
+            ctx.error(wpath, "calendar windows are not supported: slodrift's SLO windows are rolling "
+                      "(use isRolling: true with a duration like 28d)")
+            return None
+        if v1:
+            m = re.fullmatch(r"([0-9]+)([a-zA-Z])", str(w.get("duration", "")))
+            if not m or m.group(2) not in DURATION_UNITS:
+                ctx.error((*wpath, "duration"), f"duration {w.get('duration')!r} is not supported: use minutes, "
+                          "hours, days or weeks (m, h, d, w); months, quarters and years have no fixed length")
+                return None
+            return m.group(1) + DURATION_UNITS[m.group(2)]
+        unit, count = w.get("unit"), w.get("count")
+        if unit not in V1ALPHA_UNITS or isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+            ctx.error(wpath, f"time window {count!r} {unit!r} is not supported: use a positive count of "
+                      f"{', '.join(V1ALPHA_UNITS)}")
+            return None
+        return f"{count}{V1ALPHA_UNITS[unit]}"
+
+    def objective(self, spec: dict[str, Any], path: Path_) -> tuple[float | int, dict[str, Any]] | None:
+        ctx = self.ctx
+        objectives = spec.get("objectives")
+        if not isinstance(objectives, list) or not objectives:
+            ctx.error((*path, "objectives"), "missing objectives")
+            return None
+        if len(objectives) > 1:
+            ctx.error((*path, "objectives"), f"{len(objectives)} objectives: slodrift has one objective per SLO; "
+                      "write one SLO per objective")
+            return None
+        opath = (*path, "objectives", 0)
+        obj = ctx.mapping(objectives[0], opath, "objective")
+        for key in ("indicator", "indicatorRef", "op", "value", "timeSliceTarget", "timeSliceWindow"):
+            if key in obj:
+                ctx.error((*opath, key), f"{key} in an objective is not supported (composite, threshold or "
+                          "time-slice objectives)")
+                return None
+        try:
+            if "targetPercent" in obj:
+                value = Decimal(str(obj["targetPercent"]))
+            else:
+                value = Decimal(str(obj["target"])) * 100
+        except (KeyError, InvalidOperation):
+            ctx.error(opath, "give target (0..1) or targetPercent")
+            return None
+        if not 0 < value < 100:
+            ctx.error(opath, f"target {value}% must be above 0 and below 100%")
+            return None
+        return percent(value), obj
+
+    def slo(self, doc: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        ctx = self.ctx
+        meta = ctx.mapping(doc.get("metadata"), ("metadata",), "metadata")
+        spec = ctx.mapping(doc.get("spec"), ("spec",), "spec")
+        path: Path_ = ("spec",)
+        name = meta.get("name")
+        service = spec.get("service")
+        if not isinstance(name, str) or not isinstance(service, str):
+            ctx.error(("metadata", "name") if not isinstance(name, str) else (*path, "service"), "missing")
+            return None
+        method = spec.get("budgetingMethod", "Occurrences")
+        if method != "Occurrences":
+            ctx.error((*path, "budgetingMethod"), f"{method} is not supported: slodrift counts events "
+                      "(Occurrences); time-slice budgets need per-slice booleans it does not record")
+        window = self.window(spec, path)
+        if self.apis[ctx.doc] == API_V1ALPHA:
+            objective = self.objective(spec, path)
+            sli = self.sli(objective[1], (*path, "objectives", 0)) if objective else None
+        else:
+            objective = self.objective(spec, path)
+            sli = None
+            if "indicator" in spec:
+                ind = ctx.mapping(spec["indicator"], (*path, "indicator"), "indicator")
+                sli = self.sli(ctx.mapping(ind.get("spec"), (*path, "indicator", "spec"), "spec"),
+                               (*path, "indicator", "spec"))
+            elif "indicatorRef" in spec:
+                ref = str(spec["indicatorRef"])
+                if ref not in self.slis:
+                    ctx.error((*path, "indicatorRef"), f"no SLI named {ref!r} in this file")
+                else:
+                    here = ctx.doc
+                    ctx.doc, sli_doc = self.slis[ref]
+                    sli = self.sli(ctx.mapping(sli_doc.get("spec"), ("spec",), "spec"), ("spec",))
+                    ctx.doc = here
+            else:
+                ctx.error(path, "give indicator or indicatorRef")
+        if "alertPolicies" in spec:
+            ctx.warn((*path, "alertPolicies"), "ignored: slodrift's multi-window burn-rate alerts apply")
+        if window is None or objective is None or sli is None:
+            return None
+        out: dict[str, Any] = {"name": name}
+        description = spec.get("description") or meta.get("displayName")
+        if description:
+            out["description"] = str(description)[:1024]
+        out["objective"] = objective[0]
+        out["window"] = window
+        labels = ctx.labels(meta.get("labels"), ("metadata", "labels"))
+        if labels:
+            out["labels"] = labels
+        out["sli"] = sli
+        return service, out
+
+    def convert(self) -> Imported:
+        ctx = self.ctx
+        docs = ctx.source.documents
+        for n, doc in enumerate(docs):  # first pass: what SLOs may refer to
+            ctx.doc = n
+            if not isinstance(doc, dict):
+                ctx.error((), f"an OpenSLO document is a YAML mapping, not a {type(doc).__name__}")
+                continue
+            api = doc.get("apiVersion")
+            if api not in (API_V1, API_V1ALPHA):
+                hint = " (a Sloth spec: use `slodrift import sloth`)" if "slos" in doc else ""
+                ctx.error(("apiVersion",), f"unknown apiVersion {api!r}: supported are {API_V1} and "
+                          f"{API_V1ALPHA}{hint}")
+                continue
+            self.apis[n] = api
+            kind = doc.get("kind")
+            meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+            spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+            if kind == "SLI" and "name" in meta:
+                self.slis[str(meta["name"])] = (n, doc)
+            elif kind == "DataSource" and "name" in meta:
+                self.sources[str(meta["name"])] = str(spec.get("type", ""))
+            elif kind == "Service" and "name" in meta and spec.get("description"):
+                self.service_desc[str(meta["name"])] = str(spec["description"])[:1024]
+            elif kind not in KNOWN_KINDS:
+                ctx.error(("kind",), f"unknown kind {kind!r}: expected one of {', '.join(KNOWN_KINDS)}")
+            elif kind not in ("SLO", "SLI", "Service", "DataSource"):
+                ctx.warn(("kind",), f"{kind} ignored: slodrift's multi-window burn-rate alerts apply")
+        ctx.check()
+        services: dict[str, dict[str, Any]] = {}
+        for n, doc in enumerate(docs):
+            ctx.doc = n
+            if doc.get("kind") != "SLO":
+                continue
+            result = self.slo(doc)
+            if result:
+                service, slo = result
+                svc = services.setdefault(service, {"name": service})
+                if service in self.service_desc:
+                    svc["description"] = self.service_desc[service]
+                svc.setdefault("slos", []).append(slo)
+        ctx.check()
+        if not services:
+            ctx.doc = 0
+            ctx.error((), "no SLO documents (kind: SLO) found")
+        spec = {"version": 1, "services": list(services.values())}
+        return finish(ctx, spec)
+
+
+def openslo_to_spec(source: Source) -> Imported:
+    """Convert the OpenSLO documents of `source` into one slodrift spec.
+
+    Raises ImportFailed listing every problem; the result always passes slodrift's own validation.
+    """
+    return _Converter(source).convert()
