@@ -32,6 +32,10 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--web.tls-cert-file", dest="certfile", default=None, help="TLS certificate (PEM)")
     p.add_argument("--web.tls-key-file", dest="keyfile", default=None, help="TLS private key (PEM)")
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--scoring.prometheus-url", dest="scoring_url", default=None,
+                   help="Prometheus to read recorded series from for the stability scores (off when unset)")
+    p.add_argument("--scoring.interval", dest="scoring_interval", type=float, default=300.0,
+                   help="seconds between scoring runs (never inside a scrape)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -55,7 +59,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"error: {state.status.last_error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     registry = CollectorRegistry()
-    registry.register(SlodriftCollector(state))
+    scores = None
+    if args.scoring_url:
+        from exporter.scorer import Scorer
+
+        scores = Scorer(state, args.scoring_url, args.scoring_interval)
+    registry.register(SlodriftCollector(state, scores.metrics if scores else None))
     try:
         server = make_server(address, make_handler(registry, state, state.reload), args.certfile, args.keyfile)
     except (OSError, ValueError) as exc:
@@ -83,6 +92,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, on_hup)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    if scores:
+        scores.start(stop)
     log.info("listening on %s:%d", *server.server_address[:2])
     try:
         server.serve_forever(poll_interval=0.2)
@@ -126,6 +137,49 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Daily and weekly stability reports from what Prometheus recorded; partial rather than wrong."""
+    from exporter import report as rpt
+    from exporter import stability
+    from exporter.prometheus_api import PrometheusClient
+    from generator.spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(args.spec)
+        at = _time(args.at) if args.at else datetime.now(UTC)
+    except SpecError as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    progress = sys.stderr.isatty() and len(spec.services) > 5
+    if progress:
+        print(f"fetching {len(stability.sig.SIGNALS) + 1} signals for {len(spec.services)} services...",
+              file=sys.stderr)
+    result = stability.run(spec, client, at, args.step)
+    if not any(result.days.values()):
+        print(f"error: no finished day of the watch at {at.isoformat()} (watch starts "
+              f"{stability.watch_start_of(spec, at).isoformat()})", file=sys.stderr)
+        return EXIT_FAILED
+    written = rpt.write_reports(Path(args.out), result, with_html=not args.no_html)
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for name, wk in result.weeks.items():
+        score = "n/a" if wk.stability_score is None else f"{wk.stability_score:.1f}"
+        print(f"{name}: score {score} ({wk.grade}), {wk.days_with_degradation} day(s) degraded, "
+              f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}")
+    print(f"wrote {len(written)} file(s) under {args.out}/{' (PARTIAL: data missing)' if result.partial else ''}"
+          f" with {result.queries} queries")
+    return EXIT_OK
+
+
 def _time(text: str) -> datetime:
     try:
         if text.replace(".", "", 1).isdigit():
@@ -154,6 +208,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     c.add_argument("--out", required=True, help="baseline JSON to write (a .sha256 is written next to it)")
     c.set_defaults(func=cmd_capture)
+    r = sub.add_parser("report", help="daily and weekly stability reports from Prometheus")
+    r.add_argument("spec", help="the slodrift spec")
+    r.add_argument("--prometheus-url", required=True)
+    r.add_argument("--out", required=True, help="directory for day_NN_summary.json, weekly_summary.{json,md,html}")
+    r.add_argument("--at", default=None, help="report as of this time (RFC 3339 or Unix time; default now)")
+    r.add_argument("--step", type=int, default=300, help="seconds between evaluations read back (default 300)")
+    r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    r.add_argument("--no-html", action="store_true", help="skip the HTML page (no matplotlib needed)")
+    r.set_defaults(func=cmd_report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from generator.drift_tests import drift_test_file
 from generator.model import Spec
 from generator.promtool_tests import slo_test_file
 from generator.slo_rules import slo_groups
+from generator.stability_rules import stability_groups, stability_test_file
 
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
@@ -41,4 +42,10 @@ def render(specs: list[Spec]) -> dict[str, str]:
             test = slo_test_file(service, f"../{rule_rel}")
             files[f"{TESTS_DIR}/{service.name}.slo.test.yml"] = yaml_out.dump(
                 test, _header(spec, f"promtool tests of the SLO rules of service {service.name}"))
+    if specs:
+        rel = f"{RULES_DIR}/slodrift-stability.yml"
+        files[rel] = yaml_out.dump({"groups": stability_groups()},
+                                   _header(specs[0], "the alert on the exporter's rollback recommendation"))
+        files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
+            stability_test_file(specs[0], f"../{rel}"), _header(specs[0], "promtool test of the rollback alert"))
     return files
