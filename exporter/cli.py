@@ -155,7 +155,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout)
+        client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout, max_retries=args.max_retries)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -177,6 +177,9 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}")
     print(f"wrote {len(written)} file(s) under {args.out}/{' (PARTIAL: data missing)' if result.partial else ''}"
           f" with {result.queries} queries")
+    if all(w.days_with_data == 0 for w in result.weeks.values()):
+        print("error: no data at all for any service; the report says so, but it is not a result", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -215,6 +218,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--at", default=None, help="report as of this time (RFC 3339 or Unix time; default now)")
     r.add_argument("--step", type=int, default=300, help="seconds between evaluations read back (default 300)")
     r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    r.add_argument("--max-retries", type=int, default=3, help="retries per query on 5xx/connection errors")
     r.add_argument("--no-html", action="store_true", help="skip the HTML page (no matplotlib needed)")
     r.set_defaults(func=cmd_report)
 
