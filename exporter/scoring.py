@@ -302,13 +302,36 @@ class WeeklySummary:
         return asdict(self)
 
 
-def _resource_change_pct(first: list[DailySummary], second: list[DailySummary]) -> float | None:
+def _resource_change_pct(first: list[DailySummary], second: list[DailySummary], deadband: float) -> float | None:
+    """The change that decides the resource trend: the largest rise of CPU or memory past the deadband,
+    else the largest fall past it, else the largest change. Taking the largest change by magnitude
+    would let a CPU drop hide a memory regression (CPU -10 %, memory +6 % must read "degrading")."""
     changes = []
     for attr in ("avg_cpu_cores", "avg_memory_bytes"):
         a, b = _avg_of(first, attr), _avg_of(second, attr)
         if a and b is not None:
             changes.append((b - a) / a * 100)
-    return max(changes, key=abs) if changes else None
+    if not changes:
+        return None
+    if rises := [c for c in changes if c > deadband]:
+        return max(rises)
+    if falls := [c for c in changes if c < -deadband]:
+        return min(falls)
+    return max(changes, key=abs)
+
+
+def _imputed_components(avail_pct: float | None, lat_pct: float | None, drift: float | None) -> list[str]:
+    """Warnings for score components `stability_score` had to stand in for, so that a week scored
+    without latency or drift samples is marked partial instead of looking perfect."""
+    if avail_pct is None:
+        return []  # no score at all; the days' own warnings say why
+    out = []
+    if lat_pct is None:
+        out.append("stability score: no latency compliance samples in the week; "
+                   "latency compliance counted as equal to availability compliance")
+    if drift is None:
+        out.append("stability score: no drift samples in the week; drift penalty counted as 0 %")
+    return out
 
 
 def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, release: str = "",
@@ -325,7 +348,7 @@ def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, relea
     p99 = _avg_of(scored, "avg_p99_latency_ms")
     critical = sum(d.critical_alerts for d in days)
     degraded = [d.day_number for d in days if d.degraded]
-    res_change = _resource_change_pct(first, second)
+    res_change = _resource_change_pct(first, second, th.trend_resource_pct)
     resource_trend = ("unknown" if res_change is None else "stable" if abs(res_change) <= th.trend_resource_pct
                       else "degrading" if res_change > 0 else "improving")
     reasons = []
@@ -335,12 +358,14 @@ def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, relea
     if drift is not None and drift > th.rollback_drift_pct:
         reasons.append(f"average drift {drift:.1f}% exceeds {th.rollback_drift_pct:g}%")
     if len(degraded) >= th.rollback_days_degraded:
-        reasons.append(f"{len(degraded)} days degraded (days {', '.join(map(str, degraded))}); the limit is "
-                       f"{th.rollback_days_degraded - 1}")
+        reasons.append(f"{len(degraded)} days degraded (days {', '.join(map(str, degraded))}); rollback at "
+                       f"{th.rollback_days_degraded} or more")
     if critical > th.rollback_critical_alerts:
         reasons.append(f"{critical} critical alerts exceed {th.rollback_critical_alerts}")
     warnings = [w for d in days for w in d.warnings]
-    partial = any(d.data_completeness != "complete" for d in days) or not days
+    imputed = _imputed_components(avail_pct, lat_pct, drift)
+    warnings += imputed
+    partial = any(d.data_completeness != "complete" for d in days) or not days or bool(imputed)
     recs, actions = _advice(scored, avail_pct, lat_pct, drift, resource_trend, critical, degraded, score, th,
                             version)
     return WeeklySummary(
