@@ -182,6 +182,8 @@ def aggregate_day(service: str, inp: DayInput, th: Thresholds) -> DailySummary:
         if max(vals) > th.drift_over:
             over.append(name)
     actual = len(comp) if comp else len(avail)
+    if lat:  # a latency gap makes the day partial too; a service with no latency data at all is warned below
+        actual = min(actual, len(lat))
     expected = inp.expected_samples
     warnings: list[str] = []
     if actual == 0:
@@ -259,7 +261,15 @@ def _halves(days: list[DailySummary]) -> tuple[list[DailySummary], list[DailySum
 
 
 def _avg_of(days: list[DailySummary], attr: str) -> float | None:
-    return _mean([getattr(d, attr) for d in days if getattr(d, attr) is not None])
+    """Average of a daily value weighted by each day's samples, so a day with one sample of 288 weighs
+    1/288 of a full day instead of a whole day (equal to the plain mean when every day is complete)."""
+    pairs = [(getattr(d, attr), d.actual_samples) for d in days if getattr(d, attr) is not None]
+    weight = sum(w for _, w in pairs)
+    if not pairs:
+        return None
+    if weight == 0:
+        return _mean([v for v, _ in pairs])
+    return math.fsum(v * w for v, w in pairs) / weight
 
 
 @dataclass

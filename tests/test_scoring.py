@@ -292,3 +292,44 @@ def test_objective_and_thresholds_come_from_the_caller():
     assert not summarise(inputs, Thresholds(availability_objective=0.995))[1].rollback_recommended
     strict = summarise(inputs)[1]
     assert strict.rollback_reasons == ["average availability 99.700% is below the 99.9% objective"]
+
+
+def test_a_partial_day_weighs_by_its_samples_not_as_a_whole_day():
+    # day 1 has a single non-compliant sample of 288 expected; days 2-7 are complete and compliant.
+    # pooled: 6 x 288 met of 6 x 288 + 1 samples = 99.942 %; a plain mean of days would say 85.7 %
+    step = DAY / 288
+    one = DayInput(
+        day=1,
+        start=START,
+        end=START + DAY,
+        step=step,
+        availability=[(START + step, 0.99)],
+        error_ratio=[(START + step, 0.01)],
+        availability_compliant=[(START + step, 0.0)],
+        latency_compliant=[(START + step, 1.0)],
+        drift={"p99_latency": [(START + step, 0.0)]},
+    )
+    full = [
+        day(
+            n,
+            avail=(0.9999,) * 288,
+            compliant=(1.0,) * 288,
+            latency_ok=(1.0,) * 288,
+            errors=(0.0001,) * 288,
+            p99=(0.2,) * 288,
+            drift=(0.0,) * 288,
+        )
+        for n in range(2, 8)
+    ]
+    days, wk = summarise([one, *full])
+    assert days[0].data_completeness == "partial" and days[0].actual_samples == 1
+    assert wk.availability_compliance_percent == pytest.approx(100 * 6 * 288 / (6 * 288 + 1))
+    assert wk.stability_score == pytest.approx(0.4 * 100 * 6 * 288 / (6 * 288 + 1) + 0.4 * 100 + 0.2 * 100)
+    # the partial day is still judged on the samples it has, and the week says it is partial
+    assert wk.partial and wk.degraded_days == [1]
+
+
+def test_a_latency_gap_makes_the_day_partial():
+    d = day(5, latency_ok=(1.0, 1.0))  # availability complete (4 of 4), latency 2 of 4
+    s = aggregate_day("checkout", d, TH)
+    assert s.data_completeness == "partial" and s.actual_samples == 2 and s.completeness_percent == 50.0
