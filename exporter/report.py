@@ -146,10 +146,13 @@ def weekly_markdown(report: Report) -> str:
                 f"- Latency: {wk.latency_trend}",
                 f"- Resources: {wk.resource_trend}", "",
                 "### Daily Breakdown", "",
-                "| Day | Availability | SLO compliance | Latency compliance | P99 | Drift | Critical | Degraded | Data |",
-                "|-----|--------------|----------------|--------------------|-----|-------|----------|----------|------|"]
+                "| Day | Availability | Error Rate | SLO compliance | Latency compliance | P99 | Drift | Critical "
+                "| Degraded | Data |",
+                "|-----|--------------|------------|----------------|--------------------|-----|-------|----------"
+                "|----------|------|"]
         for d in report.days[name]:
-            out.append(f"| {d.day_number} | {_f(d.avg_availability, '.3f', '%')} | {_f(d.slo_compliance_percent, '.1f', '%')} | "
+            out.append(f"| {d.day_number} | {_f(d.avg_availability, '.3f', '%')} | {_f(d.avg_error_rate, '.3f', '%')} | "
+                       f"{_f(d.slo_compliance_percent, '.1f', '%')} | "
                        f"{_f(d.latency_slo_compliance_percent, '.1f', '%')} | {_f(d.avg_p99_latency_ms, '.0f', 'ms')} | "
                        f"{_f(d.avg_drift_percent, '.1f', '%')} | {d.critical_alerts} | {'yes' if d.degraded else 'no'} | "
                        f"{d.data_completeness} ({d.completeness_percent:.0f}%) |")
@@ -190,24 +193,37 @@ def _chart(title: str, ylabel: str, series: dict[str, list[tuple[int, float | No
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def error_budget_remaining(report: Report, service: str) -> list[tuple[int, float | None]]:
+    """The availability error budget of the watch, burned down day by day: each day with data spends
+    (100 - its average availability %) / (100 - objective %) / watch days of it, so a watch that runs
+    exactly at the objective ends at 0 %. Days are equally weighted (request counts are not fetched);
+    a day without data spends nothing known and is left out of the line rather than drawn as free."""
+    from exporter.stability import thresholds_for
+
+    svc = next((s for s in report.spec.services if s.name == service), None)
+    budget = 100.0 * (1.0 - (thresholds_for(svc).availability_objective if svc else 0.999))
+    watch_days = max(report.spec.release.watch_days, 1)
+    remaining, pts = 100.0, []
+    for d in report.days[service]:
+        if d.avg_availability is None or budget <= 0:
+            pts.append((d.day_number, None))
+            continue
+        remaining -= 100.0 * (100.0 - d.avg_availability) / budget / watch_days
+        pts.append((d.day_number, remaining))
+    return pts
+
+
 def weekly_html(report: Report) -> str:
     """A self-contained page: the Markdown's numbers plus charts per day, images embedded."""
     def per_day(attr: str) -> dict[str, list[tuple[int, float | None]]]:
         return {s: [(d.day_number, getattr(d, attr)) for d in ds] for s, ds in report.days.items()}
 
-    burn = {}
-    for s, ds in report.days.items():
-        remaining, pts = 100.0, []
-        for d in ds:  # error budget burn-down from each day's compliance shortfall (a day's misses eat budget)
-            if d.slo_compliance_percent is not None:
-                remaining -= (100.0 - d.slo_compliance_percent) / max(report.spec.release.watch_days, 1)
-            pts.append((d.day_number, remaining))
-        burn[s] = pts
+    burn = {s: error_budget_remaining(report, s) for s in report.days}
     charts = [
         _chart("Availability per day", "%", per_day("avg_availability")),
         _chart("P99 latency per day", "ms", per_day("avg_p99_latency_ms")),
         _chart("Drift from baseline per day", "%", per_day("avg_drift_percent"), 10.0),
-        _chart("Compliance budget remaining", "% of the week", burn, 0.0),
+        _chart("Error budget remaining", "% of the watch's budget", burn, 0.0),
     ]
     md = html.escape(weekly_markdown(report))
     imgs = "".join(f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts)

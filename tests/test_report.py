@@ -166,7 +166,10 @@ def test_markdown_has_the_seeds_sections_and_numbers(report):
     assert "| Days Degraded | 1 | <2 | PASS |" in checkout
     rows = [line for line in checkout.splitlines() if re.match(r"\| \d \|", line)]
     assert len(rows) == 7
-    assert rows[BAD_DAY - 1].startswith("| 4 | 99.495% | 50.0% | 50.0% | 500ms | 31.0% | 2 | yes | complete")
+    # the seed's columns (availability, error rate, P99, drift, SLO compliance, degraded) and the data status
+    assert rows[BAD_DAY - 1].startswith(
+        "| 4 | 99.495% | 0.505% | 50.0% | 50.0% | 500ms | 31.0% | 2 | yes | complete"
+    )
     assert "- [ ] Schedule post-release retrospective meeting" in checkout
     assert re.search(r"^1\. ", checkout, re.M)  # recommendations are a numbered list
     method = md[md.index("## Method") :]
@@ -188,6 +191,25 @@ def test_a_missing_day_makes_every_report_partial(tmp_path: Path):
     day6 = rpt.daily_json(partial, 6)["services"]["catalog"]
     assert day6["data_completeness"] == "no_data" and day6["slo_compliance_percent"] is None
     assert "PARTIAL REPORT" in rpt.weekly_html(partial)
+
+
+def test_error_budget_burns_down_by_hand(report):
+    # checkout, 99.9 %: a 99.99 % day spends 0.01 / 0.1 / 7 = 1.43 % of the watch's budget,
+    # the bad day (99.495 %) spends 0.505 / 0.1 / 7 = 72.14 %
+    co = rpt.error_budget_remaining(report, "checkout")
+    normal, bad_day = 100 * 0.01 / 0.1 / 7, 100 * 0.505 / 0.1 / 7
+    assert [n for n, _ in co] == list(range(1, 8))
+    assert co[BAD_DAY - 2][1] == pytest.approx(100 - 3 * normal)
+    assert co[BAD_DAY - 1][1] == pytest.approx(100 - 3 * normal - bad_day)
+    assert co[-1][1] == pytest.approx(100 - 6 * normal - bad_day)  # 19.3 % left
+    # catalog, 99.5 %: 99.9 % every day spends 0.1 / 0.5 / 7 a day, 80 % left after the week
+    assert rpt.error_budget_remaining(report, "catalog")[-1][1] == pytest.approx(80.0)
+
+
+def test_a_day_without_data_spends_no_known_budget():
+    points = rpt.error_budget_remaining(build(drop_catalog_day=6), "catalog")
+    assert points[5] == (6, None)
+    assert points[6][1] == pytest.approx(100 - 6 * 100 * 0.1 / 0.5 / 7)
 
 
 def test_html_is_self_contained_with_four_png_charts(report):
