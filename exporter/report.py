@@ -97,6 +97,10 @@ def _f(x: float | None, fmt: str, suffix: str = "") -> str:
     return "n/a" if x is None else f"{x:{fmt}}{suffix}"
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("yes" if flag else "no")
+
+
 def _status(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -154,7 +158,7 @@ def weekly_markdown(report: Report) -> str:
             out.append(f"| {d.day_number} | {_f(d.avg_availability, '.3f', '%')} | {_f(d.avg_error_rate, '.3f', '%')} | "
                        f"{_f(d.slo_compliance_percent, '.1f', '%')} | "
                        f"{_f(d.latency_slo_compliance_percent, '.1f', '%')} | {_f(d.avg_p99_latency_ms, '.0f', 'ms')} | "
-                       f"{_f(d.avg_drift_percent, '.1f', '%')} | {d.critical_alerts} | {'yes' if d.degraded else 'no'} | "
+                       f"{_f(d.avg_drift_percent, '.1f', '%')} | {d.critical_alerts} | {_yes_no(d.degraded)} | "
                        f"{d.data_completeness} ({d.completeness_percent:.0f}%) |")
         out += ["", "### Recommendations", ""] + [f"{i}. {r}" for i, r in enumerate(wk.recommendations, 1)]
         out += ["", "### Action Items", ""] + [f"- [ ] {a}" for a in wk.action_items] + ["", "---", ""]

@@ -124,9 +124,9 @@ class DailySummary:
     max_drift_percent: float | None
     drift_by_indicator: dict[str, dict[str, float]]
     indicators_over_threshold: list[str]
-    availability_degraded: bool
-    latency_degraded: bool
-    error_rate_degraded: bool
+    availability_degraded: bool | None  # None: no sample to judge by (never "healthy" by default)
+    latency_degraded: bool | None
+    error_rate_degraded: bool | None
     data_completeness: str  # complete | partial | no_data
     expected_samples: int
     actual_samples: int
@@ -134,9 +134,13 @@ class DailySummary:
     warnings: list[str]
 
     @property
-    def degraded(self) -> bool:
-        """Any of the seed's three degradation flags."""
-        return self.availability_degraded or self.latency_degraded or self.error_rate_degraded
+    def degraded(self) -> bool | None:
+        """Any of the seed's three degradation flags; None when none could be judged (a day without data
+        is neither degraded nor healthy)."""
+        flags = (self.availability_degraded, self.latency_degraded, self.error_rate_degraded)
+        if any(f is True for f in flags):
+            return True
+        return None if all(f is None for f in flags) else False
 
     @property
     def daily_score(self) -> float | None:
@@ -217,9 +221,9 @@ def aggregate_day(service: str, inp: DayInput, th: Thresholds) -> DailySummary:
         avg_drift_percent=_scaled(_mean(worse), 100),
         max_drift_percent=max((d["max_percent"] for d in drift_stats.values()), default=None),
         drift_by_indicator=drift_stats, indicators_over_threshold=over,
-        availability_degraded=slo_pct is not None and slo_pct < th.degraded_below_compliance_pct,
-        latency_degraded=lat_pct is not None and lat_pct < th.degraded_below_compliance_pct,
-        error_rate_degraded=avg_err is not None and avg_err >= th.error_ratio,
+        availability_degraded=None if slo_pct is None else slo_pct < th.degraded_below_compliance_pct,
+        latency_degraded=None if lat_pct is None else lat_pct < th.degraded_below_compliance_pct,
+        error_rate_degraded=None if avg_err is None else avg_err >= th.error_ratio,
         data_completeness=completeness, expected_samples=expected, actual_samples=actual,
         completeness_percent=100.0 * actual / expected if expected else 0.0, warnings=warnings,
     )

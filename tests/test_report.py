@@ -190,6 +190,9 @@ def test_a_missing_day_makes_every_report_partial(tmp_path: Path):
     assert doc["_metadata"]["actual_samples"] == 2 * 7 * 24 - 24
     day6 = rpt.daily_json(partial, 6)["services"]["catalog"]
     assert day6["data_completeness"] == "no_data" and day6["slo_compliance_percent"] is None
+    assert day6["degraded"] is None and day6["availability_degraded"] is None  # unknown, not healthy
+    catalog = md[md.index("## catalog") : md.index("## Method")]
+    assert "| 6 | n/a | n/a | n/a | n/a | n/a | n/a | 0 | n/a | no_data (0%) |" in catalog
     assert "PARTIAL REPORT" in rpt.weekly_html(partial)
 
 

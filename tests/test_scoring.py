@@ -238,6 +238,9 @@ def test_an_empty_day_is_no_data_and_left_out():
     ):
         assert getattr(empty, field) is None, field  # unknown, never 0 or 100
     assert empty.warnings and "no availability samples" in empty.warnings[0]
+    # neither degraded nor healthy: the flags are unknown
+    assert (empty.availability_degraded, empty.latency_degraded, empty.error_rate_degraded) == (None,) * 3
+    assert empty.degraded is None
     assert wk.days_with_data == 6 and wk.days_reported == 7 and wk.partial
     assert 3 not in wk.degraded_days
     assert wk.stability_score == pytest.approx(0.4 * 100 + 0.4 * 100 + 0.2 * 95)  # the six days with data
