@@ -205,6 +205,31 @@ def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int) 
     return out
 
 
+def _reads(other: SLO, metric: str, labels: dict[str, str]) -> bool:
+    """Whether `other`'s SLI could read the raw series `metric{labels}` (conservative for queries)."""
+    sli = other.sli
+    if sli.kind == "events":
+        return any(sel is not None and sel.metric == metric and _selects(sel, labels) for sel in (sli.errors, sli.total))
+    if sli.kind == "latency":
+        assert sli.histogram is not None
+        if metric not in (sli.histogram + "_count", sli.histogram + "_bucket"):
+            return False
+        return all(_satisfies(labels.get(m.label, ""), m) for m in sli.latency_matchers)
+    text = " ".join(q for q in (sli.error_query, sli.total_query, sli.error_ratio_query) if q)
+    return re.search(rf"(?<![a-zA-Z0-9_:]){re.escape(metric)}(?![a-zA-Z0-9_:])", text) is not None
+
+
+def raw_inputs_ok(service: Service, slo: SLO) -> bool:
+    """Raw inputs only when no other SLO of the service reads them: otherwise one SLO's test data would
+    feed another's rules and the expectations (computed per SLO) would not hold."""
+    if not raw_inputs_supported(slo):
+        return False
+    probe = [promql.parse_selector(i["series"]) for i in raw_inputs(slo, 1.0, 2.0, 1)]
+    series = [(p.metric, {m.label: m.value for m in p.matchers}) for p in probe]
+    return not any(_reads(other, metric, labels) for other in service.slos if other is not slo
+                   for metric, labels in series)
+
+
 def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], totals: list[float | None],
                     extra: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The two recorded 5m series given sample by sample (None = missing), bypassing the raw reads.
@@ -233,7 +258,7 @@ def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], tota
 
 def constant_inputs(service: Service, slo: SLO, ratio: float, total_per_s: float, minutes: int) -> list[dict[str, str]]:
     """Inputs with a constant error ratio, raw where possible."""
-    if raw_inputs_supported(slo):
+    if raw_inputs_ok(service, slo):
         return raw_inputs(slo, ratio * total_per_s, total_per_s, minutes)
     return recorded_inputs(service, slo, [ratio * total_per_s] * (minutes + 1), [total_per_s] * (minutes + 1))
 
@@ -262,7 +287,9 @@ def recordings_group(service: Service) -> dict[str, Any]:
     """Raw counters at known rates; asserts the raw reads, the 5m ratio and the metadata series."""
     # The error ratio stays under half of every alert threshold, so nothing fires.
     total, at = 10.0, 10
-    lowest = min((x for slo in service.slos for t in slo.tiers for x in _thresholds(slo, t)), default=Decimal(1))
+    # ... and under every objective's budget, so the compliance input reads 1 (met) for all SLOs.
+    lowest = min([x for slo in service.slos for t in slo.tiers for x in _thresholds(slo, t)]
+                 + [slo.error_budget for slo in service.slos], default=Decimal(1))
     errors = total * float(lowest) / 4
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
@@ -270,14 +297,15 @@ def recordings_group(service: Service) -> dict[str, Any]:
         labels = slo_labels(service, slo)
         sel = {"service": service.name, "slo": slo.name}
         budget = float(slo.error_budget)
-        if raw_inputs_supported(slo):
+        if raw_inputs_ok(service, slo):
             inputs += raw_inputs(slo, errors, total, at + 5)
             w5 = {**labels, "window": fd(RATE_WINDOW)}
             tests += [
                 _close_test(ERRORS, w5, sel, errors, at),
                 _close_test(REQUESTS, w5, sel, total, at),
                 _close_test(ratio_name(RATE_WINDOW), w5, sel, errors / total, at),
-                _expr_test(COMPLIANT, {**w5, "compliance": compliance_kind(slo)}, sel, 1.0, at),
+                _expr_test(COMPLIANT, {**w5, "compliance": compliance_kind(slo)}, sel,
+                           1.0 if errors / total <= float(slo.error_budget) else 0.0, at),
             ]
         period = {**labels, "window": fd(slo.window)}
         tests += [
@@ -287,8 +315,9 @@ def recordings_group(service: Service) -> dict[str, Any]:
                        sel, 1.0, at),
         ]
     alerts = [{"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []}]
-    if any(slo.no_data and raw_inputs_supported(slo) for slo in service.slos):
-        expected = [no_data_alert(service, slo) for slo in service.slos if slo.no_data and not raw_inputs_supported(slo)]
+    if any(slo.no_data and raw_inputs_ok(service, slo) for slo in service.slos):
+        expected = [no_data_alert(service, slo) for slo in service.slos
+                    if slo.no_data and not raw_inputs_ok(service, slo)]
         alerts.append({"eval_time": f"{at}m", "alertname": NO_DATA_ALERT, "exp_alerts": expected})
     return {"name": f"{service.name}: raw reads, 5m ratio and metadata", "interval": fd(STEP),
             "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}

@@ -98,6 +98,7 @@ def test_random_specs_pass_promtool(tmp_path_factory, specs):
     out: Path = tmp_path_factory.mktemp("prop")
     for i, data in enumerate(specs):
         text = yaml.safe_dump(data, allow_unicode=True)
+        (out / f"random{i}.yml").write_text(text)  # kept next to the output, to reproduce a failure
         model = load_spec_text(f"random{i}.yml", text.encode())
         files = render([model])
         write_tree(out, files)
@@ -117,7 +118,14 @@ def test_random_specs_pass_promtool(tmp_path_factory, specs):
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
     tested = subprocess.run(["promtool", "test", "rules", *tests], capture_output=True, text=True, timeout=600,
                             cwd=out)
-    assert tested.returncode == 0, tested.stdout[-5000:] + tested.stderr[-2000:]
+    if tested.returncode != 0:
+        failed = []
+        for t in tests:  # name the failing files and show promtool's own words for each
+            one = subprocess.run(["promtool", "test", "rules", t], capture_output=True, text=True, timeout=300,
+                                 cwd=out)
+            if one.returncode != 0:
+                failed.append(f"== {t}\n{one.stdout[:3000]}{one.stderr[:1000]}")
+        raise AssertionError("\n".join(failed))
 
 
 @settings(max_examples=300, deadline=None)
