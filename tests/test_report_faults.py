@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pytest
+
 from exporter import stability
 from exporter.prometheus_api import PrometheusClient
 from exporter.report import weekly_markdown, write_reports
@@ -15,9 +17,19 @@ from generator.spec import load_spec_text
 from tests import week
 from tests.conftest import run_cli
 from tests.servers import free_port
-from tests.test_prometheus_api import Reply, failure, prom, success  # noqa: F401 (prom: the fake-Prometheus fixture)
+from tests.test_prometheus_api import FakePrometheus, Reply, failure, success
 
 AT = datetime(2025, 11, 29, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def prom():
+    server = FakePrometheus()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def matrix(seen, value: float) -> Reply:

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from exporter.scoring import DayInput, Thresholds, aggregate_day, day_number, grade, stability_score, weekly_summary
+from exporter.scoring import (
+    DayInput,
+    Thresholds,
+    aggregate_day,
+    day_number,
+    grade,
+    stability_score,
+    weekly_summary,
+)
 
 START = datetime(2025, 11, 22, tzinfo=UTC)
 TH = Thresholds()  # 99.9 %, 500 ms, 0.1 %, drift over 10 %
