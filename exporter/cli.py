@@ -159,15 +159,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    progress = sys.stderr.isatty() and len(spec.services) > 5
-    if progress:
-        print(f"fetching {len(stability.sig.SIGNALS) + 1} signals for {len(spec.services)} services...",
+    start = stability.watch_start_of(spec, at)
+    if stability.finished_days(start, at, spec.release.watch_days) == 0:
+        print(f"error: no finished day of the watch at {at.isoformat()} (watch starts {start.isoformat()})",
               file=sys.stderr)
-    result = stability.run(spec, client, at, args.step)
-    if not any(result.days.values()):
-        print(f"error: no finished day of the watch at {at.isoformat()} (watch starts "
-              f"{stability.watch_start_of(spec, at).isoformat()})", file=sys.stderr)
         return EXIT_FAILED
+
+    def show(done: int, total: int, what: str) -> None:
+        # One line redrawn in place: which signal, how far, for how many services.
+        bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
+        print(f"\r[{bar}] {done}/{total} {what:<24} ({len(spec.services)} services)", end="", file=sys.stderr,
+              flush=True)
+
+    tty = sys.stderr.isatty() and len(spec.services) > 5
+    result = stability.run(spec, client, at, args.step, show if tty else None)
+    if tty:
+        show(1, 1, "done")
+        print(file=sys.stderr)
     written = rpt.write_reports(Path(args.out), result, with_html=not args.no_html)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)

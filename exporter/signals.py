@@ -7,7 +7,7 @@ and named in `warnings`, so a report built from it is marked partial instead of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,11 +65,18 @@ def _add(sig: Signals, result: QueryResult, name: str, split: str | None, servic
             (t, v) for t, v in s.samples if v == v)  # NaN: no value for that step
 
 
-def fetch(client: object, services: Iterable[str], start: datetime, end: datetime, step_seconds: int) -> Signals:
-    """Fetch every signal for `services` over [start, end]; failures become warnings, not exceptions."""
+def fetch(client: object, services: Iterable[str], start: datetime, end: datetime, step_seconds: int,
+          progress: Callable[[int, int, str], None] | None = None) -> Signals:
+    """Fetch every signal for `services` over [start, end]; failures become warnings, not exceptions.
+
+    `progress(done, total, what)` is called before each query, for a terminal display.
+    """
     names = set(services)
     sig = Signals(start.timestamp(), end.timestamp(), float(step_seconds))
-    for name, (expr, split) in SIGNALS.items():
+    total = len(SIGNALS) + 1
+    for n, (name, (expr, split)) in enumerate(SIGNALS.items()):
+        if progress:
+            progress(n, total, name)
         try:
             result = client.query_range(expr, start, end, step_seconds)  # type: ignore[attr-defined]
         except PrometheusQueryError as exc:
@@ -83,6 +90,8 @@ def fetch(client: object, services: Iterable[str], start: datetime, end: datetim
         sig.warnings += [f"signal {name}: Prometheus warned: {w}" for w in result.warnings]
         _add(sig, result, name, split, names)
     day_ends_start = start.timestamp() + 86400
+    if progress:
+        progress(total - 1, total, "alerts per day")
     if day_ends_start <= end.timestamp():
         try:
             sig.queries += 1

@@ -6,6 +6,7 @@ threshold), falling back to the seed's (99.9 %, 500 ms, 0.1 %) where a service h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,12 +105,13 @@ def watch_start_of(spec: Spec, at: datetime) -> datetime:
     return datetime.fromtimestamp(day0.timestamp() - spec.release.watch_days * DAY, UTC)
 
 
-def run(spec: Spec, client: object, at: datetime, step: int = 300) -> Report:
+def run(spec: Spec, client: object, at: datetime, step: int = 300,
+        progress: Callable[[int, int, str], None] | None = None) -> Report:
     """Fetch every signal over the finished days of the watch and build the report."""
     start = watch_start_of(spec, at)
     n_days = finished_days(start, at, spec.release.watch_days)
     end = datetime.fromtimestamp(start.timestamp() + max(n_days, 1) * DAY, UTC)
     if n_days == 0:
         end = at
-    fetched = sig.fetch(client, [s.name for s in spec.services], start, end, step)
+    fetched = sig.fetch(client, [s.name for s in spec.services], start, end, step, progress)
     return build(spec, fetched, start, at, step)
