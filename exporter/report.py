@@ -115,7 +115,10 @@ def weekly_markdown(report: Report) -> str:
            f"**Reported at:** {method(report)['generated_for']} (UTC)", ""]
     if report.partial:
         out += ["> **PARTIAL REPORT**: some data is missing; the numbers below cover only what was there.", ""]
-        out += [f"> - {w}" for w in (report.warnings + [w for wk in report.weeks.values() for w in wk.warnings])[:20]]
+        named = report.warnings + [f"{wk.service}: {w}" for wk in report.weeks.values() for w in wk.warnings]
+        out += [f"> - {w}" for w in named[:20]]
+        if len(named) > 20:
+            out.append(f"> - ... and {len(named) - 20} more in weekly_summary.json")
         out.append("")
     out += ["---", ""]
     for name, wk in report.weeks.items():
