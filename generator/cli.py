@@ -44,7 +44,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     specs = _load(args.spec)
     if specs is None:
         return EXIT_BAD_INPUT
-    files = render(specs)
+    files = render(specs, args.alertmanager_webhook_base)
     out = Path(args.out)
     write_tree(out, files)
     write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
@@ -99,6 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="render rules and promtool tests")
     p.add_argument("spec", nargs="+", help="spec YAML file(s)")
     p.add_argument("--out", default=".", help="output directory (default: current directory)")
+    p.add_argument("--alertmanager-webhook-base", default="http://127.0.0.1:9095/",
+                   help="URL prefix of the placeholder webhook receivers in alertmanager/alertmanager.yml")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")

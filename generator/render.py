@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from generator import yaml_out
+from generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
 from generator.drift_rules import drift_groups
 from generator.drift_tests import drift_test_file
 from generator.model import Spec
@@ -21,7 +22,7 @@ def _header(spec: Spec, what: str) -> str:
             "Do not edit: change the spec and run `slodrift generate` again.")
 
 
-def render(specs: list[Spec]) -> dict[str, str]:
+def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE) -> dict[str, str]:
     """All files for the given specs, keyed by path relative to the output directory."""
     files: dict[str, str] = {}
     for spec in specs:
@@ -48,4 +49,7 @@ def render(specs: list[Spec]) -> dict[str, str]:
                                    _header(specs[0], "the alert on the exporter's rollback recommendation"))
         files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
             stability_test_file(specs[0], f"../{rel}"), _header(specs[0], "promtool test of the rollback alert"))
+        files["alertmanager/alertmanager.yml"] = yaml_out.dump(
+            alertmanager_config(specs, webhook_base),
+            _header(specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"))
     return files
