@@ -44,7 +44,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     specs = _load(args.spec)
     if specs is None:
         return EXIT_BAD_INPUT
-    files = render(specs, args.alertmanager_webhook_base)
+    k8s = None
+    if args.format == "prometheusrule":
+        labels = {}
+        for item in args.k8s_label:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                print(f"error: --k8s-label {item!r}: use key=value", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            labels[key] = value
+        k8s = {"namespace": args.namespace, "labels": labels}
+    files = render(specs, args.alertmanager_webhook_base, k8s)
     out = Path(args.out)
     write_tree(out, files)
     write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
@@ -101,6 +111,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=".", help="output directory (default: current directory)")
     p.add_argument("--alertmanager-webhook-base", default="http://127.0.0.1:9095/",
                    help="URL prefix of the placeholder webhook receivers in alertmanager/alertmanager.yml")
+    p.add_argument("--format", choices=["rules", "prometheusrule"], default="rules",
+                   help="prometheusrule: also write kubernetes/*.prometheusrule.yml (monitoring.coreos.com/v1)")
+    p.add_argument("--namespace", default="", help="namespace of the PrometheusRule objects")
+    p.add_argument("--k8s-label", action="append", default=[], metavar="KEY=VALUE",
+                   help="label on the PrometheusRule objects (repeatable; e.g. release=prometheus)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")

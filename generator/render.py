@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
 
 from generator import yaml_out
 from generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
 from generator.drift_rules import drift_groups
 from generator.drift_tests import drift_test_file
+from generator.kubernetes import prometheus_rule
 from generator.model import Spec
 from generator.promtool_tests import slo_test_file
 from generator.slo_rules import slo_groups
@@ -22,8 +26,11 @@ def _header(spec: Spec, what: str) -> str:
             "Do not edit: change the spec and run `slodrift generate` again.")
 
 
-def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE) -> dict[str, str]:
-    """All files for the given specs, keyed by path relative to the output directory."""
+def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dict[str, Any] | None = None) -> dict[str, str]:
+    """All files for the given specs, keyed by path relative to the output directory.
+
+    `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file.
+    """
     files: dict[str, str] = {}
     for spec in specs:
         for service in spec.services:
@@ -52,4 +59,10 @@ def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE) -> dict[
         files["alertmanager/alertmanager.yml"] = yaml_out.dump(
             alertmanager_config(specs, webhook_base),
             _header(specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"))
+    if k8s is not None and specs:
+        for rel in [r for r in files if r.startswith(RULES_DIR + "/")]:
+            stem = PurePosixPath(rel).name.removesuffix(".yml")
+            obj = prometheus_rule(stem, yaml.safe_load(files[rel]), k8s.get("namespace", ""), k8s.get("labels", {}))
+            files[f"kubernetes/{stem}.prometheusrule.yml"] = yaml_out.dump(
+                obj, _header(specs[0], f"PrometheusRule with the groups of {rel}"))
     return files
