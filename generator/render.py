@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -9,6 +10,7 @@ import yaml
 
 from generator import yaml_out
 from generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
+from generator.dashboard import dashboard
 from generator.drift_rules import drift_groups
 from generator.drift_tests import drift_test_file
 from generator.kubernetes import prometheus_rule
@@ -59,6 +61,7 @@ def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dic
         files["alertmanager/alertmanager.yml"] = yaml_out.dump(
             alertmanager_config(specs, webhook_base),
             _header(specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"))
+        files["dashboards/slodrift.json"] = json.dumps(dashboard(), indent=2) + "\n"
     if k8s is not None and specs:
         for rel in [r for r in files if r.startswith(RULES_DIR + "/")]:
             stem = PurePosixPath(rel).name.removesuffix(".yml")
