@@ -9,7 +9,6 @@ the warning about the same SLO or the same indicator, never a neighbour's.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from generator.drift_rules import DRIFT_ALERT
@@ -20,9 +19,20 @@ DEFAULT_RECEIVER = "slodrift-default"
 DEFAULT_WEBHOOK_BASE = "http://127.0.0.1:9095/"
 
 
+def quote(value: str) -> str:
+    r"""Double-quote a matcher value the way Alertmanager unquotes it.
+
+    Alertmanager's matcher parser knows only three escapes (`\\`, `\"`, `\n`) and keeps any other
+    backslash literally, so JSON or Python escaping (`\t`, `\u0001`) would change the value; every
+    other character, control characters included, is read raw inside the quotes. Alertmanager's
+    newer UTF-8 parser reads those three escapes the same way.
+    """
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def matcher(label: str, value: str, op: str = "=") -> str:
     """An Alertmanager matcher with the value double-quoted and escaped, whatever it contains."""
-    return f"{label}{op}{json.dumps(value, ensure_ascii=False)}"
+    return f"{label}{op}{quote(value)}"
 
 
 def receivers_of(specs: list[Spec]) -> tuple[list[str], str, str]:

@@ -27,6 +27,9 @@ REGRESSION_ALERT = "SlodriftResourceRegression"
 BASELINE_MISSING_ALERT = "SlodriftBaselineMissing"
 INDICATOR_NO_DATA_ALERT = "SlodriftIndicatorNoData"
 ANOMALY_ALERT = "SlodriftIndicatorAnomaly"
+REGION_VALUE = "slodrift:indicator_region:value"
+REGION_DELTA = "slodrift:indicator_region:delta_ratio"
+REGION_ALERT = "SlodriftRegionDrift"
 SEVERITIES = ("warning", "critical")
 
 
@@ -83,6 +86,33 @@ def recording_rules(service: Service) -> list[dict[str, Any]]:
         labels = indicator_labels(service, ind)
         rules.append({"record": VALUE, "expr": Expr(value_expr(ind)), "labels": {**labels, "unit": ind.unit}})
         rules.append({"record": DRIFT, "expr": Expr(drift_expr(service, ind)), "labels": labels})
+    return rules
+
+
+def region_delta_expr(service: Service, ind: Indicator) -> str:
+    """Each split value's relative difference from the primary, signed so that positive is worse."""
+    assert ind.split_by is not None and ind.primary is not None
+    sel = _ind_sel(service, ind)
+    every = promql.selector(REGION_VALUE, sel)
+    primary = promql.selector(REGION_VALUE, {**sel, ind.split_by: ind.primary})
+    denom = (f"clamp_min(max by (service, indicator) ({primary}), {promql.number(ind.floor)})" if ind.floor
+             else f"max by (service, indicator) ({primary} != 0)")
+    core = (f"(\n  {every}\n  - on (service, indicator) group_left ()\n  max by (service, indicator) ({primary})\n)\n"
+            f"/ on (service, indicator) group_left ()\n{denom}")
+    if ind.direction == "lower_is_worse":
+        return f"-(\n{core}\n)"
+    return f"abs(\n{core}\n)" if ind.direction == "either" else core
+
+
+def region_rules(service: Service) -> list[dict[str, Any]]:
+    """Cross-region (seed 004): the indicator per split value, and each value's delta from the primary."""
+    rules: list[dict[str, Any]] = []
+    for ind in service.indicators:
+        if not ind.split_by:
+            continue
+        labels = indicator_labels(service, ind)
+        rules.append({"record": REGION_VALUE, "expr": Expr(ind.split_query), "labels": {**labels, "unit": ind.unit}})
+        rules.append({"record": REGION_DELTA, "expr": Expr(region_delta_expr(service, ind)), "labels": labels})
     return rules
 
 
@@ -187,6 +217,23 @@ def drift_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]]
                                    f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."),
             },
         })
+    for ind in service.indicators:
+        th = drift.thresholds[ind.category]
+        limit = th.warning if th.warning is not None else th.critical
+        if not ind.split_by or limit is None:
+            continue
+        rules.append({
+            "alert": REGION_ALERT,
+            "expr": Expr(f"{promql.selector(REGION_DELTA, _ind_sel(service, ind))} > {promql.number(limit)}"),
+            "for": fd(drift.for_seconds),
+            "labels": {"service": service.name, "indicator": ind.name, "severity": "warning"},
+            "annotations": {
+                "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.split_by} }}}} "
+                           "drifts from the other regions",
+                "description": lit(f"{ind.name} in one {ind.split_by} is more than {_pct(limit)} worse than in "
+                                   f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."),
+            },
+        })
     an = service.anomaly
     if an is not None:
         rules.append({
@@ -209,7 +256,7 @@ def drift_groups(service: Service, drift: DriftSettings, interval: int) -> list[
     statistics), then the alerts that read them."""
     if not service.indicators:
         return []
-    recordings = recording_rules(service) + anomaly_rules(service)
+    recordings = recording_rules(service) + region_rules(service) + anomaly_rules(service)
     groups = [{"name": f"slodrift-drift-{service.name}", "interval": fd(interval), "rules": recordings}]
     groups.append({"name": f"slodrift-drift-alerts-{service.name}", "interval": fd(interval),
                    "rules": drift_alerts(service, drift)})

@@ -18,6 +18,8 @@ from generator.drift_rules import (
     DRIFT,
     DRIFT_ALERT,
     INDICATOR_NO_DATA_ALERT,
+    REGION_ALERT,
+    REGION_VALUE,
     REGRESSION_ALERT,
     SEVERITIES,
     VALUE,
@@ -171,6 +173,7 @@ def drift_test_groups(service: Service, drift: DriftSettings) -> list[dict[str, 
         }],
     })
     groups += zero_baseline_groups(service, drift, at)
+    groups += region_groups(service, drift, at)
     groups += anomaly_test_groups(service, drift)
     return groups
 
@@ -203,6 +206,37 @@ def zero_baseline_groups(service: Service, drift: DriftSettings, at: int) -> lis
     return [{"name": f"{service.name}: zero baseline, drift against the floor", "interval": fd(STEP),
              "input_series": inputs, "promql_expr_test": exprs,
              "alert_rule_test": [{"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": expected}]}]
+
+
+def region_groups(service: Service, drift: DriftSettings, at: int) -> list[dict[str, Any]]:
+    """One region 2 % over the threshold away from the primary fires; one 2 % under stays quiet."""
+    split = [i for i in service.indicators if i.split_by]
+    if not split:
+        return []
+    rules = {r["labels"]["indicator"]: r for r in drift_alerts(service, drift) if r["alert"] == REGION_ALERT}
+    inputs, expected = [], []
+    for ind in split:
+        assert ind.split_by is not None and ind.primary is not None
+        th = drift.thresholds[ind.category]
+        limit = th.warning if th.warning is not None else th.critical
+        if limit is None:
+            continue
+        base = {**indicator_labels(service, ind), "unit": ind.unit}
+        b = baseline_value(ind)
+        floor = float(ind.floor or 0)
+        for region, factor in ((ind.primary, 0.0), ("over-region", 1.02), ("under-region", 0.98)):
+            d = float(limit) * factor if limit > 0 else (0.01 if factor > 1 else 0.0)
+            v = b * (1 - d) if ind.direction == "lower_is_worse" else b * (1 + d)
+            labels = {**base, ind.split_by: region}
+            inputs.append({"series": _series(REGION_VALUE, labels), "values": f"{_num(v)}+0x{at}"})
+            delta = (v - b) / max(b, floor)
+            delta = -delta if ind.direction == "lower_is_worse" else abs(delta) if ind.direction == "either" else delta
+            if delta > float(limit):
+                rule = rules[ind.name]
+                expected.append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
+    return [{"name": f"{service.name}: cross-region: a region 2% past the threshold from the primary fires",
+             "interval": fd(STEP), "input_series": inputs,
+             "alert_rule_test": [{"eval_time": f"{at}m", "alertname": REGION_ALERT, "exp_alerts": expected}]}]
 
 
 def _zscores(samples: list[float]) -> list[float | None]:

@@ -72,37 +72,47 @@ def _sel(text: str, scope: tuple[Matcher, ...]) -> str:
     return promql.parse_selector(text).with_matchers(scope).render()
 
 
-def _quantile(q: Decimal, histogram: str, scope: tuple[Matcher, ...]) -> str:
+def _quantile(q: Decimal, histogram: str, scope: tuple[Matcher, ...], by: str | None) -> str:
     bucket = Selector(promql.check_metric_name(histogram + "_bucket"), scope).render()
-    return f"histogram_quantile({promql.number(q)}, sum by (le) (rate({bucket}[{RATE}])))"
+    group = f"le, {by}" if by else "le"
+    return f"histogram_quantile({promql.number(q)}, sum by ({group}) (rate({bucket}[{RATE}])))"
 
 
-def default_query(kind: str, opts: dict[str, object], scope: tuple[Matcher, ...]) -> str:
-    """PromQL for a built-in kind, scoped by the service's matchers; raises PromQLError on bad input."""
+def default_query(kind: str, opts: dict[str, object], scope: tuple[Matcher, ...], by: str | None = None) -> str:
+    """PromQL for a built-in kind, scoped by the service's matchers; raises PromQLError on bad input.
+
+    `by` keeps one label through every aggregation (cross-region: one series per region).
+    """
+    if by is not None:
+        promql.check_label_name(by)
+
+    def agg(fn: str, inner: str) -> str:
+        return f"{fn} by ({by}) ({inner})" if by else f"{fn}({inner})"
+
     metric = str(opts.get("metric") or "")
     if kind == "availability":
-        return f"avg({_sel(metric or DEFAULTS['availability'], scope)})"
+        return agg("avg", _sel(metric or DEFAULTS["availability"], scope))
     if kind == "request_rate":
-        return f"sum(rate({_sel(metric or DEFAULTS['request_rate'], scope)}[{RATE}]))"
+        return agg("sum", f"rate({_sel(metric or DEFAULTS['request_rate'], scope)}[{RATE}])")
     if kind == "cpu":
         # Per instance, as the seed does: a scale-out must not read as a CPU regression.
-        return f"avg(rate({_sel(metric or DEFAULTS['cpu'], scope)}[{RATE}]))"
+        return agg("avg", f"rate({_sel(metric or DEFAULTS['cpu'], scope)}[{RATE}])")
     if kind == "memory":
-        return f"avg({_sel(metric or DEFAULTS['memory'], scope)})"
+        return agg("avg", _sel(metric or DEFAULTS["memory"], scope))
     if kind == "error_ratio":
         errors = _sel(str(opts.get("errors") or DEFAULTS["errors"]), scope)
         total = _sel(str(opts.get("total") or DEFAULTS["total"]), scope)
-        return f"sum(rate({errors}[{RATE}])) / sum(rate({total}[{RATE}]))"
+        return f"{agg('sum', f'rate({errors}[{RATE}])')} / {agg('sum', f'rate({total}[{RATE}])')}"
     if kind == "cache_hit_ratio":
-        hits = f"sum(rate({_sel(str(opts.get('hits') or DEFAULTS['hits']), scope)}[{RATE}]))"
-        misses = f"sum(rate({_sel(str(opts.get('misses') or DEFAULTS['misses']), scope)}[{RATE}]))"
+        hits = agg("sum", f"rate({_sel(str(opts.get('hits') or DEFAULTS['hits']), scope)}[{RATE}])")
+        misses = agg("sum", f"rate({_sel(str(opts.get('misses') or DEFAULTS['misses']), scope)}[{RATE}])")
         return f"{hits} / ({hits} + {misses})"
     if kind == "latency_quantile":
         if "quantile" not in opts:
             raise promql.PromQLError("latency_quantile needs `quantile` (e.g. 0.99)")
         q = Decimal(repr(opts["quantile"]))
-        return _quantile(q, str(opts.get("histogram") or DEFAULTS["histogram"]), scope)
+        return _quantile(q, str(opts.get("histogram") or DEFAULTS["histogram"]), scope, by)
     if kind == "db_latency":
         q = Decimal(repr(opts.get("quantile", 0.95)))
-        return _quantile(q, str(opts.get("histogram") or DEFAULTS["db_histogram"]), scope)
+        return _quantile(q, str(opts.get("histogram") or DEFAULTS["db_histogram"]), scope, by)
     raise promql.PromQLError(f"indicator kind {kind!r} needs a `query`")

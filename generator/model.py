@@ -131,6 +131,9 @@ class Indicator:
     category: str
     regression: Decimal | None = None
     floor: Decimal | None = None
+    split_by: str | None = None  # cross-region: a label to record the indicator per value of
+    primary: str | None = None  # the value the others are compared with
+    split_query: str = ""  # the same query, aggregated by the split label too
 
 
 @dataclass(frozen=True)

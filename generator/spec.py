@@ -400,8 +400,23 @@ class _Builder:
             if regression <= 0:
                 self.fail((*path, "regression"), "must be more than 0%")
         floor = Decimal(repr(ind["floor"])) if "floor" in ind else defaults.floor
+        split_by, primary, split_query = ind.get("split_by"), ind.get("primary"), ""
+        if (split_by is None) != (primary is None):
+            self.fail(path, "split_by and primary go together (e.g. split_by: region, primary: us-east-1)")
+            split_by = primary = None
+        elif split_by is not None:
+            if split_by in RESERVED_LABELS:
+                self.fail((*path, "split_by"), f"label {split_by!r} is set by slodrift itself")
+            elif "query" in ind:
+                self.fail((*path, "split_by"), "a custom query cannot be split automatically; split built-in kinds")
+            else:
+                try:
+                    split_query = builtin.default_query(kind, opts, scope, by=split_by)
+                except promql.PromQLError as exc:
+                    self.fail((*path, "split_by"), str(exc))
         return Indicator(name, kind, query, ind.get("unit", defaults.unit), ind.get("direction", defaults.direction),
-                         ind.get("category", defaults.category), regression, floor or None)
+                         ind.get("category", defaults.category), regression, floor or None, split_by, primary,
+                         split_query)
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:

@@ -148,3 +148,57 @@ def test_example_drift_alerts_all_have_firing_tests():
         normalized = {(a, c if a == "SlodriftIndicatorDrift" else None, s,
                        i if a == "SlodriftResourceRegression" else None) for a, c, s, i in alerts}
         assert normalized <= fired, normalized - fired
+
+
+REGIONS = """\
+version: 1
+services:
+  - name: api
+    labels: {team: 'x"y'}
+    selector: {job: 'avg(x'}
+    indicators:
+      p99_latency: {split_by: region, primary: us-east-1}
+      error_ratio: {split_by: region, primary: us-east-1}
+      availability: {split_by: region, primary: us-east-1}
+      cpu: {split_by: cluster, primary: c1}
+"""
+
+
+def test_cross_region_queries_keep_the_split_label_and_values_intact():
+    svc = load_spec_text("s.yml", REGIONS.encode()).services[0]
+    by = {i.name: i for i in svc.indicators}
+    assert by["p99_latency"].split_query == (
+        'histogram_quantile(0.99, sum by (le, region) (rate(http_request_duration_seconds_bucket{job="avg(x"}[5m])))')
+    assert by["availability"].split_query == 'avg by (region) (up{job="avg(x"})'
+    assert by["cpu"].split_by == "cluster" and by["cpu"].primary == "c1"
+    assert by["p99_latency"].query.startswith("histogram_quantile(0.99, sum by (le) (")  # unsplit query unchanged
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (REGIONS.replace("split_by: region, primary: us-east-1}", "split_by: region}", 1), "split_by and primary go together"),
+    (REGIONS.replace("split_by: cluster", "split_by: service"), "is set by slodrift itself"),
+    (REGIONS.replace("split_by: cluster", "split_by: 'bad-label'"), "split_by"),
+    (REGIONS.replace("cpu: {split_by: cluster, primary: c1}",
+                     "q: {query: 'sum(x)', split_by: region, primary: a}"), "cannot be split automatically"),
+])
+def test_bad_cross_region_specs(text, expected):
+    with pytest.raises(SpecError) as exc:
+        load_spec_text("s.yml", text.encode())
+    assert any(expected in str(i) for i in exc.value.issues), [str(i) for i in exc.value.issues]
+
+
+def test_cross_region_rules_pass_promtool_and_catch_a_wrong_threshold(promtool, tmp_path: Path):
+    files = render([load_spec_text("s.yml", REGIONS.encode())])
+    write_tree(tmp_path, files)
+    run = lambda *a: subprocess.run([promtool, *a], cwd=tmp_path, capture_output=True, text=True, timeout=300)  # noqa: E731
+    assert run("check", "rules", "rules/api.drift.yml").returncode == 0
+    r = run("test", "rules", "promtool-tests/api.drift.test.yml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    tests = yaml.safe_load(files["promtool-tests/api.drift.test.yml"])["tests"]
+    region = next(g for g in tests if "cross-region" in g["name"])
+    fired = region["alert_rule_test"][0]["exp_alerts"]
+    assert {a["exp_labels"].get("region") or a["exp_labels"].get("cluster") for a in fired} == {"over-region"}
+    assert len(fired) == 4
+    rule = tmp_path / "rules" / "api.drift.yml"
+    rule.write_text(rule.read_text().replace('indicator="p99_latency"} > 0.05', 'indicator="p99_latency"} > 0.056'))
+    assert run("test", "rules", "promtool-tests/api.drift.test.yml").returncode != 0
