@@ -97,3 +97,28 @@ services:
                         "alertname=SlodriftErrorBudgetBurn", matcher("team", 'pay"ments} {x}'), "receiver=on-call.team_1",
                         "severity=critical"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+HOSTILE_TEAMS = ["a\tb", "ctl\x01\x7f", "multi\nline", 'q"uote', "back\\slash", "literal \\n and \\t", "é ✓ 日本",
+                 "a,b}{=~!", " padded ", "trailing\\"]
+
+
+def test_hostile_values_survive_alertmanagers_own_parser(amtool, tmp_path: Path):
+    """amtool parses both sides of `routes test` alike, so it cannot see a value changed in parsing; the
+    routing tree it prints re-escapes what Alertmanager parsed, which must give back exactly our text."""
+    from generator import yaml_out
+    from generator.alertmanager import quote
+
+    services = [{"name": f"svc{i}", "labels": {"team": team}, "selector": {"job": f"svc{i}"},
+                 "slos": [{"name": "a", "objective": 99.9, "sli": {"errors": 'x{code="5"}', "total": "x"}}]}
+                for i, team in enumerate(HOSTILE_TEAMS)]
+    spec = load_spec_text("s.yml", yaml.safe_dump({"version": 1, "services": services}, allow_unicode=True).encode())
+    assert [s.labels["team"] for s in spec.services] == HOSTILE_TEAMS
+    path = tmp_path / "am.yml"
+    path.write_text(yaml_out.dump(alertmanager_config([spec])), encoding="utf-8")  # the real writer
+    r = subprocess.run([amtool, "config", "routes", f"--config.file={path}"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for team in HOSTILE_TEAMS:
+        assert "{team=" + quote(team) + "}" in r.stdout, f"{team!r} changed in parsing:\n{r.stdout}"
+    assert quote("a\tb") == '"a\tb"' and quote("x\\n\n") == '"x\\\\n\\n"'  # no JSON escapes
