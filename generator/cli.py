@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from generator import promtool
+from generator.kubernetes import label_problem, namespace_problem
 from generator.render import RULES_DIR, TESTS_DIR, render
 from generator.spec import SpecError, load_specs
 from generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
@@ -45,6 +46,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if specs is None:
         return EXIT_BAD_INPUT
     k8s = None
+    if args.format != "prometheusrule" and (args.namespace or args.k8s_label):
+        print("error: --namespace and --k8s-label need --format prometheusrule", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.format == "prometheusrule":
         labels = {}
         for item in args.k8s_label:
@@ -53,6 +57,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 print(f"error: --k8s-label {item!r}: use key=value", file=sys.stderr)
                 return EXIT_BAD_INPUT
             labels[key] = value
+        problems = [p for p in [namespace_problem(args.namespace), *(label_problem(k, v) for k, v in labels.items())]
+                    if p]
+        for problem in problems:  # the API server would refuse the objects; say so before writing any
+            print(f"error: {problem}", file=sys.stderr)
+        if problems:
+            return EXIT_BAD_INPUT
         k8s = {"namespace": args.namespace, "labels": labels}
     files = render(specs, args.alertmanager_webhook_base, k8s)
     out = Path(args.out)
