@@ -60,6 +60,8 @@ def dashboard(title: str = "slodrift: release stability") -> dict[str, Any]:
             (f'ALERTS{{alertname=~"Slodrift.*", alertstate="firing", {SVC}}}', "{{alertname}}"),
         ], unit="none"),
     ]
+    # A table of what fires now: one row per alert with its labels as columns, not a time series per alert.
+    panels[-1]["targets"][0].update({"instant": True, "range": False, "format": "table"})
     return {
         "title": title, "uid": "slodrift-release", "tags": ["slodrift", "slo"], "timezone": "utc",
         "schemaVersion": SCHEMA_VERSION, "version": 1, "editable": True, "refresh": "1m",
