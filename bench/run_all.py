@@ -31,6 +31,16 @@ def mmm(xs: list[float], digits: int = 3, scale: float = 1.0) -> str:
     return f"{med:.{digits}g} ({lo:.{digits}g}..{hi:.{digits}g})"
 
 
+def reads_raw(tool: str, rule: str) -> bool:
+    """Whether a rule of the benchmark reads the raw counters (by its name in the three rule files)."""
+    if tool == "slodrift":
+        return rule in ("slodrift:sli_errors:rate5m", "slodrift:sli_requests:rate5m")
+    if tool == "sloth":
+        return rule.startswith("slo:sli_error:ratio_rate") and not rule.endswith("30d")
+    return rule.startswith("http_requests:") or rule in ("SLOMetricAbsent", "pyrra_requests:rate5m",
+                                                           "pyrra_errors:rate5m")
+
+
 def eval_cost_tables(res: list[dict[str, object]]) -> str:
     out = ["### Rule evaluation cost per SLO (sum of the tool's groups, ms per evaluation: median (min..max))", ""]
     rows = []
@@ -41,8 +51,8 @@ def eval_cost_tables(res: list[dict[str, object]]) -> str:
             r["r"], r["interval"], s["slodrift"]["evals"],
             *(f"{t['median_ms']:.1f} ({t['min_ms']:.1f}..{t['max_ms']:.1f})" for t in (sl, py, sd) if t),
             *(f"{int(t['samples'])}" for t in (sl, py, sd) if t),
-            f"{sd['median_ms'] / sl['median_ms']:.2f}x" if sd and sl else "n/a",
-            f"{sd['median_ms'] / py['median_ms']:.2f}x" if sd and py else "n/a",
+            f"{sd['median_ms'] / sl['median_ms']:.3f}x" if sd and sl else "n/a",
+            f"{sd['median_ms'] / py['median_ms']:.3f}x" if sd and py else "n/a",
         ])
     out.append(c.table(["R", "interval", "evals", "Sloth ms", "Pyrra ms", "slodrift ms", "Sloth samples",
                         "Pyrra samples", "slodrift samples", "slodrift/Sloth", "slodrift/Pyrra"], rows))
@@ -55,6 +65,22 @@ def eval_cost_tables(res: list[dict[str, object]]) -> str:
             rows.append([r["r"], tool, g.split(";", 1)[1], mmm([x[0] for x in v], 3, 1e3),
                          fmt(statistics.median([x[1] for x in v]))])
     out.append(c.table(["R", "tool", "group", "ms median (min..max)", "samples"], rows))
+    out += ["", "### Raw reads against the rest (sum over rules of the median per-rule evaluationTime, ms)", "",
+            "Rules that read the raw counters: slodrift's two 5m reads; Sloth's 5m..3d ratios; Pyrra's burn rates, "
+            "4w increase, absent alert and 5m rates. Everything else reads recorded series.", ""]
+    rows = []
+    for r in res:
+        per: dict[str, list[float]] = r["rules"]  # type: ignore[assignment]
+        split: dict[str, list[float]] = {}
+        for k, v in per.items():
+            if not v:
+                continue
+            tool, _, rule = k.split(";", 2)
+            cell = split.setdefault(tool, [0.0, 0.0])
+            cell[0 if reads_raw(tool, rule) else 1] += statistics.median(v) * 1e3
+        rows.append([r["r"], *(f"{split[t][0]:.2f} / {split[t][1]:.2f}" if t in split else "n/a"
+                                for t in ("sloth", "pyrra", "slodrift"))])
+    out.append(c.table(["R", "Sloth raw / rest", "Pyrra raw / rest", "slodrift raw / rest"], rows))
     out += ["", "### Costliest rules at the largest R (median of Prometheus' per-rule evaluationTime, ms)", ""]
     last = res[-1]
     per_rule: dict[str, list[float]] = last["rules"]  # type: ignore[assignment]
