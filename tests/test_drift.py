@@ -101,8 +101,9 @@ def test_service_needs_an_slo_or_an_indicator():
 
 def test_indicator_only_spec_passes_promtool(promtool, tmp_path: Path):
     files = render([load_spec_text("s.yml", SPEC.encode())])
-    assert set(files) == {"rules/api.drift.yml", "promtool-tests/api.drift.test.yml", "rules/slodrift-stability.yml",
-                          "promtool-tests/slodrift-stability.test.yml"}
+    assert {f for f in files if f.startswith(("rules/", "promtool-tests/"))} == {
+        "rules/api.drift.yml", "promtool-tests/api.drift.test.yml", "rules/slodrift-stability.yml",
+        "promtool-tests/slodrift-stability.test.yml"}
     write_tree(tmp_path, files)
     for args in (["check", "rules", "rules/api.drift.yml"], ["test", "rules", "promtool-tests/api.drift.test.yml"]):
         r = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -73,6 +73,19 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
     }, storage=data)
     out = tmp / "report"
     with prom.running("--storage.tsdb.retention.time=100y"):
+        # Prometheus merges the overlapping backfilled blocks after start-up; until it has, a query can
+        # miss an hour. Wait until every day of the recorded compliance is there.
+        def complete() -> bool:
+            for day in range(2, 8):
+                q = urllib.parse.urlencode({"query": 'count_over_time(slodrift:slo_compliant:bool5m'
+                                                     '{service="checkout",slo="availability"}[1d])',
+                                            "time": week.WATCH_START + day * week.DAY})
+                result = prom.api(f"/api/v1/query?{q}")["result"]
+                if not result or float(result[0]["value"][1]) < 288:
+                    return False
+            return True
+
+        wait_until(complete, 120, "the backfilled week to be fully visible")
         r = run_cli("report", str(spec), "--prometheus-url", prom.url, "--at", AT, "--out", str(out))
         assert r.returncode == 0, r.stdout + r.stderr
         assert "checkout: score" in r.stdout
