@@ -137,8 +137,15 @@ class _Document:
         return SpecIssue(self.file, format_path(path), line, message)
 
 
-def _parse_yaml(file: str, raw: bytes) -> _Document:
-    """Parse YAML defensively: size, encoding, depth, alias expansion and duplicate keys are all checked."""
+MAX_DOCUMENTS = 1000
+
+
+def parse_yaml_documents(file: str, raw: bytes, multi: bool = False) -> list[tuple[Any, dict[Path_, int]]]:
+    """Parse YAML defensively: size, encoding, depth, alias expansion and duplicate keys are all checked.
+
+    Returns each document with the line of every node; `multi` accepts several `---` documents (Sloth
+    and OpenSLO files), otherwise a second document is invalid YAML. An empty file gives no document.
+    """
     if len(raw) > MAX_BYTES:
         raise SpecError([SpecIssue(file, "", None, f"file is {len(raw)} bytes; the limit is {MAX_BYTES}")])
     try:
@@ -146,20 +153,10 @@ def _parse_yaml(file: str, raw: bytes) -> _Document:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SpecError([SpecIssue(file, "", line, f"not valid UTF-8 (byte offset {exc.start})")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([SpecIssue(file, "", line, f"invalid YAML: {problem}")]) from None
-    if node is None:
-        raise SpecError([SpecIssue(file, "", None, "the file is empty; a spec is a YAML mapping")])
-    lines: dict[Path_, int] = {}
-    budget = [MAX_NODES]
+    budget = [MAX_NODES]  # shared by all documents: many small alias bombs are one big one
     constructor = yaml.SafeLoader("")
 
-    def build(n: yaml.Node, path: Path_, depth: int) -> Any:
+    def build(n: yaml.Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise SpecError([SpecIssue(file, format_path(path), n.start_mark.line + 1,
@@ -180,23 +177,41 @@ def _parse_yaml(file: str, raw: bytes) -> _Document:
                 if key in out:
                     raise SpecError([SpecIssue(file, format_path((*path, key)), k.start_mark.line + 1,
                                                f"duplicate key {key!r}")])
-                out[key] = build(v, (*path, key), depth + 1)
+                out[key] = build(v, (*path, key), lines, depth + 1)
             return out
         if isinstance(n, yaml.SequenceNode):
-            return [build(v, (*path, i), depth + 1) for i, v in enumerate(n.value)]
+            return [build(v, (*path, i), lines, depth + 1) for i, v in enumerate(n.value)]
         value = constructor.construct_object(n)
-        if isinstance(value, datetime):
-            value = n.value  # keep times as text; the schema and model parse them
-        elif hasattr(value, "isoformat"):
-            value = n.value
+        if hasattr(value, "isoformat"):
+            value = n.value  # keep dates and times as text; the schema and model parse them
         return value
 
+    documents: list[tuple[Any, dict[Path_, int]]] = []
     try:
-        data = build(node, (), 0)
+        nodes = yaml.compose_all(text, Loader=yaml.SafeLoader) if multi else [yaml.compose(text, Loader=yaml.SafeLoader)]
+        for node in nodes:
+            if node is None:
+                continue
+            if len(documents) >= MAX_DOCUMENTS:
+                raise SpecError([SpecIssue(file, "", None, f"more than {MAX_DOCUMENTS} YAML documents")])
+            lines: dict[Path_, int] = {}
+            documents.append((build(node, (), lines, 0), lines))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([SpecIssue(file, "", line, f"invalid YAML: {problem}")]) from None
     except RecursionError:
         raise SpecError([SpecIssue(file, "", None, "nested too deeply")]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([SpecIssue(file, "", None, f"invalid YAML: {exc}")]) from None
+    return documents
+
+
+def _parse_yaml(file: str, raw: bytes) -> _Document:
+    """The one YAML document of a spec file."""
+    documents = parse_yaml_documents(file, raw)
+    if not documents:
+        raise SpecError([SpecIssue(file, "", None, "the file is empty; a spec is a YAML mapping")])
+    data, lines = documents[0]
     return _Document(file, data, lines)
 
 

@@ -237,3 +237,14 @@ def test_converted_spec_rejected_by_slodrift_is_an_error(tmp_path: Path):
 def test_missing_file_exits_2(tmp_path: Path):
     r = run_cli("import", "sloth", str(tmp_path / "nope.yml"))
     assert r.returncode == 2 and "nope.yml" in r.stderr and "cannot read" in r.stderr
+
+
+def test_importer_shares_the_spec_parsers_defences(tmp_path):
+    """One defensive YAML parser serves specs and imports: an alias bomb is refused here too."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    src = tmp_path / "bomb.yml"
+    src.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ImportFailed) as exc:
+        parse_source(str(src), src.read_bytes())
+    assert any("alias bomb" in str(i) and "bomb.yml" in str(i) for i in exc.value.issues)

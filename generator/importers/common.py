@@ -11,25 +11,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 import yaml
 
 from generator import promql
-from generator.spec import LABEL_REF_RE, MAX_BYTES, RESERVED_LABELS, SpecError, SpecIssue, load_spec_text
+from generator.spec import (
+    LABEL_REF_RE,
+    RESERVED_LABELS,
+    Path_,
+    SpecError,
+    SpecIssue,
+    format_path,
+    load_spec_text,
+    parse_yaml_documents,
+)
 
-Path_ = tuple[str | int, ...]
 TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
-MAX_DOCUMENTS = 1000
 
 
-class ImportFailed(Exception):
+class ImportFailed(SpecError):
     """The input cannot be converted; `issues` lists every problem found (file, path, line, message)."""
-
-    def __init__(self, issues: list[SpecIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
 
 
 @dataclass
@@ -55,65 +57,13 @@ def parse_source(file: str, raw: bytes) -> Source:
     Duplicate keys are errors (PyYAML would silently keep the last one, and an SLO would quietly
     lose a setting); times stay text; line numbers are kept for messages.
     """
-    if len(raw) > MAX_BYTES:
-        raise ImportFailed([SpecIssue(file, "", None, f"file is {len(raw)} bytes; the limit is {MAX_BYTES}")])
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFailed([SpecIssue(file, "", line, f"not valid UTF-8 (byte offset {exc.start})")]) from None
-    constructor = yaml.SafeLoader("")
-    documents: list[Any] = []
-    all_lines: list[dict[Path_, int]] = []
-
-    def build(n: yaml.Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
-        if depth > 40:
-            raise ImportFailed([SpecIssue(file, promql_path(path), n.start_mark.line + 1, "nested too deeply")])
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for k, v in n.value:
-                key = constructor.construct_object(k) if isinstance(k, yaml.ScalarNode) else None
-                if not isinstance(key, str | int | float | bool):
-                    raise ImportFailed([SpecIssue(file, promql_path(path), k.start_mark.line + 1,
-                                                  "mapping keys must be plain strings")])
-                key = str(key)
-                if key in out:
-                    raise ImportFailed([SpecIssue(file, promql_path((*path, key)), k.start_mark.line + 1,
-                                                  f"duplicate key {key!r}")])
-                out[key] = build(v, (*path, key), lines, depth + 1)
-            return out
-        if isinstance(n, yaml.SequenceNode):
-            return [build(v, (*path, i), lines, depth + 1) for i, v in enumerate(n.value)]
-        value = constructor.construct_object(n)
-        return n.value if isinstance(value, datetime | date) else value
-
-    try:
-        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            if node is None:
-                continue
-            if len(documents) >= MAX_DOCUMENTS:
-                raise ImportFailed([SpecIssue(file, "", None, f"more than {MAX_DOCUMENTS} YAML documents")])
-            lines: dict[Path_, int] = {}
-            documents.append(build(node, (), lines, 0))
-            all_lines.append(lines)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ImportFailed([SpecIssue(file, "", mark.line + 1 if mark else None, f"invalid YAML: {problem}")]) from None
-    except RecursionError:
-        raise ImportFailed([SpecIssue(file, "", None, "nested too deeply")]) from None
-    if not documents:
+        parsed = parse_yaml_documents(file, raw, multi=True)
+    except SpecError as exc:
+        raise ImportFailed(exc.issues) from None
+    if not parsed:
         raise ImportFailed([SpecIssue(file, "", None, "the file is empty")])
-    return Source(file, documents, all_lines)
-
-
-def promql_path(path: Path_) -> str:
-    """`slos[0].sli.events`: the same path notation as slodrift's own spec errors."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
+    return Source(file, [data for data, _ in parsed], [lines for _, lines in parsed])
 
 
 class Context:
@@ -136,7 +86,7 @@ class Context:
             line = lines.get(tuple(path[:n]))
             if line:
                 break
-        return SpecIssue(self.source.file, promql_path(full), line, message)
+        return SpecIssue(self.source.file, format_path(full), line, message)
 
     def error(self, path: Path_, message: str) -> None:
         self.errors.append(self._issue(path, message))
