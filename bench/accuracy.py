@@ -1,41 +1,67 @@
 """Long-window accuracy: each tool's recorded SLI against the exact error ratio of the raw counters.
 
 Bursty synthetic traffic (quiet night, busy day, a 20-minute burst of 25 % errors at 03:00, a quiet hour)
-is backfilled as TSDB blocks; the 5m recordings the long windows are built from (slodrift's error and request
-rates, Sloth's 5m ratio) are backfilled at the rule interval with `promtool tsdb create-blocks-from rules`.
-Each tool's long-window rule expression, taken verbatim from its rule file, is then evaluated as an instant
-query at an evaluation time: that is the value the rule records at that time. The exact value is
-errors / requests over (t - W, t] summed from the raw counters (for 30d: everything that exists).
+is backfilled as TSDB blocks; the recordings the long windows are built from (slodrift's per-interval
+error and request events, Sloth's 5m ratio, and, for comparison, the 5m rates slodrift summed before) are
+backfilled at the rule interval with `promtool tsdb create-blocks-from rules`. promtool places the
+evaluations on the grid Prometheus itself would use for the group (an offset within the interval taken
+from a hash of the group), so the evaluation phase against the 15 s scrapes differs from run to run, as
+it does in production; each run reports it.
+
+Each tool's long-window rule expression, taken verbatim from its rule file, is evaluated as an instant
+query at a timestamp of slodrift's recording grid: that is the value the rule records then. The exact
+value is errors / requests over (t - W, t] summed from the raw counters (for 30d: everything that exists,
+including the first minute of the data, which slodrift, like `rate()`, cannot count: a series' first
+sample has no earlier one to be compared with).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
 import common as c
 
 HISTORY = 4 * 86400
-INTERVAL = "1m"  # rule evaluation interval of the backfilled 5m recordings (Sloth's and slodrift's default)
+INTERVAL = "1m"  # rule evaluation interval of the backfilled recordings (Sloth's and slodrift's default)
 R = 12  # 3 instances x 4 codes
+# slodrift before per-interval events: 5m rates recorded every interval, summed over the window.
+PREVIOUS = {"bench:previous_errors:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}",code=~"5.."}}[5m]))',
+            "bench:previous_requests:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}"}}[5m]))'}
 
 
 def exprs(docs: dict[str, dict[str, object]]) -> dict[str, dict[str, str]]:
     """window -> tool -> PromQL giving that tool's recorded error ratio."""
     sd, sl, py = docs["slodrift"], docs["sloth"], docs["pyrra"]
+
+    def previous(w: str) -> str:
+        return f"sum_over_time(bench:previous_errors:rate5m[{w}]) / sum_over_time(bench:previous_requests:rate5m[{w}])"
+
     return {
         "1d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate1d"),
+               "slodrift 5m rates (before)": previous("1d"),
                "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate1d"),
                "pyrra": c.rule_expr(py, "http_requests:burnrate1d")},
         "3d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate3d"),
+               "slodrift 5m rates (before)": previous("3d"),
                "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate3d")},
         "30d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate30d"),
+                "slodrift 5m rates (before)": previous("30d"),
                 "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate30d"),
                 # sum by (code) (increase(...[30d])); pyrra_availability = 1 - errors / total of it
                 "pyrra": c.rule_expr(py, "http_requests:increase4w")},
     }
+
+
+def exact_ratio(tr: c.Traffic, t: float, window: int) -> float:
+    """Errors / requests of the increments with a sample time in (t - window, t]; t anywhere."""
+    k = int((t - tr.t0) // c.SCRAPE)
+    k0 = max(0, math.floor((t - window - tr.t0) / c.SCRAPE))
+    inc = tr.counts[:, k] - tr.counts[:, k0]
+    return float(inc[tr.is_error()].sum() / inc.sum())
 
 
 def run(seed: int = 7) -> dict[str, object]:
@@ -45,10 +71,13 @@ def run(seed: int = 7) -> dict[str, object]:
         tr = c.make_traffic(R, t_end, HISTORY, seed=seed)
         docs = {"sloth": c.sloth_rules(INTERVAL), "pyrra": c.pyrra_rules(INTERVAL),
                 "slodrift": c.slodrift_rules(INTERVAL, work)}
+        raw = c.slodrift_raw_reads(docs["slodrift"])
+        previous = {"groups": [{"name": "backfill-previous", "rules": [
+            {"record": k, "expr": v} for k, v in PREVIOUS.items()]}]}
         backfill = c.dump({"groups": [
-            *c.only_rules(docs["slodrift"], {"slodrift:sli_errors:rate5m", "slodrift:sli_requests:rate5m"},
-                          "backfill-slodrift")["groups"],  # type: ignore[misc]
+            *c.only_rules(docs["slodrift"], raw, "backfill-slodrift")["groups"],  # type: ignore[misc]
             *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
+            *previous["groups"],
         ]}, work / "backfill.yml")
         data = work / "data"
         data.mkdir()
@@ -57,15 +86,23 @@ def run(seed: int = 7) -> dict[str, object]:
         c.write_config(cfg, [], INTERVAL)
         stage = work / "stage"
         with c.prometheus(cfg, data, limit_s=900) as prom:
-            c.backfill_rules(prom, backfill, tr.t0, tr.t_end, INTERVAL, stage)
+            c.backfill_rules(prom, backfill, tr.t0 - 600, tr.t_end, INTERVAL, stage)
         c.move_blocks(stage, data)
         b0, b1 = tr.burst
-        times = {"end of data": tr.t_end, "2h after the burst": (b1 + 7200) // 60 * 60}
+        slice_name = sorted(raw)[-1]  # the requests slice: present at every evaluation
         rows = []
         with c.prometheus(cfg, data, limit_s=900) as prom:
+            def on_grid(t: float) -> float:
+                """The timestamp of slodrift's last recorded evaluation at or before `t`."""
+                stamp = prom.scalar(f"timestamp({slice_name})", t)
+                assert stamp is not None, f"no {slice_name} at {t}"
+                return stamp
+
+            times = {"end of data": on_grid(tr.t_end), "2h after the burst": on_grid(b1 + 7200)}
+            phase = (times["end of data"] - tr.t0) % c.SCRAPE
             for label, t in times.items():
                 for wname, q in exprs(docs).items():
-                    exact = tr.exact_ratio(t, windows[wname])
+                    exact = exact_ratio(tr, t, windows[wname])
                     for tool, expr in q.items():
                         if tool == "pyrra" and wname == "30d":
                             res = prom.query(expr, t)
@@ -79,7 +116,7 @@ def run(seed: int = 7) -> dict[str, object]:
                         rows.append({"at": label, "t": t, "window": wname, "tool": tool, "value": val,
                                      "exact": exact, "rel_error": rel})
         return {"series": R, "history_s": HISTORY, "interval": INTERVAL, "t0": tr.t0, "t_end": tr.t_end,
-                "burst": [b0, b1], "rows": rows,
+                "burst": [b0, b1], "rows": rows, "phase_s": phase,
                 "traffic": {"requests": int(tr.counts[:, -1].sum()),
                             "errors": int(tr.counts[tr.is_error(), -1].sum())}}
 
@@ -93,6 +130,8 @@ def main() -> None:
     for seed in a.seeds:
         res = run(seed)
         res["seed"] = seed
+        print(f"seed {seed}: evaluations {res['phase_s']:.2f} s after a scrape; "
+              f"{res['traffic']['errors']} errors in {res['traffic']['requests']} requests", flush=True)  # type: ignore[index]
         for row in res["rows"]:  # type: ignore[attr-defined]
             print(seed, row["at"], row["window"], row["tool"], row["rel_error"], flush=True)
         out.append(res)

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 ANCHORS = Path(os.environ.get("SLODRIFT_ANCHORS", ROOT.parent / "shared" / "anchors"))
 SLODRIFT = ROOT / ".venv" / "bin" / "slodrift"
+# slodrift's only reads of raw counters: the events of each evaluation interval (names end in the interval)
+SLODRIFT_RAW_PREFIXES = ("slodrift:sli_errors:increase", "slodrift:sli_requests:increase")
 METRIC = "http_requests_total"
 JOB = "myservice"
 SCRAPE = 15  # seconds between raw samples
@@ -386,6 +388,12 @@ def _with_interval(doc: dict[str, object], interval: str) -> dict[str, object]:
     for g in doc["groups"]:  # type: ignore[attr-defined]
         g["interval"] = interval
     return doc
+
+
+def slodrift_raw_reads(doc: dict[str, object]) -> set[str]:
+    """Names of slodrift's recording rules that read raw counters (what promtool can backfill)."""
+    return {str(r["record"]) for g in doc["groups"] for r in g["rules"]  # type: ignore[attr-defined]
+            if str(r.get("record", "")).startswith(SLODRIFT_RAW_PREFIXES)}
 
 
 def only_rules(doc: dict[str, object], names: set[str], group: str) -> dict[str, object]:

@@ -1,10 +1,11 @@
 """Rule evaluation cost: Sloth, Pyrra and slodrift rules for the same SLO in one real Prometheus.
 
 Per R (raw series): synthetic counters with HISTORY of 15 s samples are written as OpenMetrics and turned into
-TSDB blocks with promtool; the counters then continue live (a tiny exporter, scraped every 15 s), so every 5m
-read has data. The 5m recordings that longer windows are built from (slodrift's two raw reads, Sloth's 5m
-ratio read by its 30d rule) are backfilled for the whole history with `promtool tsdb create-blocks-from rules`
-against the same Prometheus, then Prometheus' own per-group metrics are sampled over several evaluations.
+TSDB blocks with promtool; the counters then continue live (a tiny exporter, scraped every 15 s), so every raw
+read has data. The recordings that longer windows are built from (slodrift's two raw reads, the events of each
+evaluation interval; Sloth's 5m ratio read by its 30d rule) are backfilled for the whole history with
+`promtool tsdb create-blocks-from rules` against the same Prometheus, then Prometheus' own per-group metrics are
+sampled over several evaluations.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def run_one(r: int, interval: str, evals: int, warmup: float = WARMUP) -> dict[s
                 "slodrift": c.slodrift_rules(interval, work)}
         files = [c.dump(docs[k], rules_dir / f"{k}.yml") for k in TOOLS]
         backfill = c.dump({"groups": [
-            *c.only_rules(docs["slodrift"], {"slodrift:sli_errors:rate5m", "slodrift:sli_requests:rate5m"},
+            *c.only_rules(docs["slodrift"], c.slodrift_raw_reads(docs["slodrift"]),
                           "backfill-slodrift")["groups"],  # type: ignore[misc]
             *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
         ]}, work / "backfill.yml")
@@ -98,7 +99,8 @@ def run_one(r: int, interval: str, evals: int, warmup: float = WARMUP) -> dict[s
                     "gap_s": time.time() - tr.t_end - warmup,
                     "raw_samples_3d": prom.scalar(f'sum(count_over_time({c.METRIC}{{job="{c.JOB}"}}[3d]))'),
                     "raw_samples_5m": prom.scalar(f'sum(count_over_time({c.METRIC}{{job="{c.JOB}"}}[5m]))'),
-                    "slodrift_errors5m_samples_30d": prom.scalar('count_over_time(slodrift:sli_errors:rate5m[30d])'),
+                    "slodrift_slices_30d": prom.scalar(
+                        f'count_over_time(slodrift:sli_errors:increase{interval}[30d])'),
                     "sloth_ratio5m_samples_30d": prom.scalar('count_over_time(slo:sli_error:ratio_rate5m[30d])'),
                 }
                 ivl = float(interval.rstrip("s"))

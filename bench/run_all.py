@@ -34,7 +34,7 @@ def mmm(xs: list[float], digits: int = 3, scale: float = 1.0) -> str:
 def reads_raw(tool: str, rule: str) -> bool:
     """Whether a rule of the benchmark reads the raw counters (by its name in the three rule files)."""
     if tool == "slodrift":
-        return rule in ("slodrift:sli_errors:rate5m", "slodrift:sli_requests:rate5m")
+        return rule.startswith(c.SLODRIFT_RAW_PREFIXES)
     if tool == "sloth":
         return rule.startswith("slo:sli_error:ratio_rate") and not rule.endswith("30d")
     return rule.startswith("http_requests:") or rule in ("SLOMetricAbsent", "pyrra_requests:rate5m",
@@ -66,7 +66,7 @@ def eval_cost_tables(res: list[dict[str, object]]) -> str:
                          fmt(statistics.median([x[1] for x in v]))])
     out.append(c.table(["R", "tool", "group", "ms median (min..max)", "samples"], rows))
     out += ["", "### Raw reads against the rest (sum over rules of the median per-rule evaluationTime, ms)", "",
-            "Rules that read the raw counters: slodrift's two 5m reads; Sloth's 5m..3d ratios; Pyrra's burn rates, "
+            "Rules that read the raw counters: slodrift's two per-interval reads; Sloth's 5m..3d ratios; Pyrra's burn rates, "
             "4w increase, absent alert and 5m rates. Everything else reads recorded series.", ""]
     rows = []
     for r in res:
@@ -88,11 +88,11 @@ def eval_cost_tables(res: list[dict[str, object]]) -> str:
     out.append(c.table(["ms", "tool", "group", "rule"], [[f"{ms:.2f}", *k.split(";", 2)] for ms, k in top]))
     out += ["", "### Data", ""]
     out.append(c.table(["R", "raw samples", "OpenMetrics MB", "write s", "promtool import s",
-                        "rules backfill s", "raw samples in 3d", "slodrift 5m samples in 30d"],
+                        "rules backfill s", "raw samples in 3d", "slodrift slices in 30d"],
                        [[r["r"], int(r["samples"]), f"{r['openmetrics_mb']:.0f}", f"{r['write_s']:.1f}",  # type: ignore[index]
                          f"{r['import_s']:.1f}", f"{r['backfill_rules_s']:.1f}",
                          fmt(r["check"]["raw_samples_3d"], 6),  # type: ignore[index]
-                         fmt(r["check"]["slodrift_errors5m_samples_30d"], 6)] for r in res]))  # type: ignore[index]
+                         fmt(r["check"].get("slodrift_slices_30d", r["check"].get("slodrift_errors5m_samples_30d")), 6)] for r in res]))  # type: ignore[index]
     return "\n".join(out)
 
 
@@ -106,13 +106,18 @@ def accuracy_tables(res: list[dict[str, object]]) -> str:
     for at in dict.fromkeys(k[0] for k in keyed):
         for w in dict.fromkeys(k[1] for k in keyed if k[0] == at):
             cells = [at, w, mmm([float(x["exact"]) for x in keyed[(at, w, "slodrift")]], 4)]  # type: ignore[arg-type]
-            for tool in ("slodrift", "sloth", "pyrra"):
+            for tool in ("slodrift", "slodrift 5m rates (before)", "sloth", "pyrra"):
                 xs = keyed.get((at, w, tool))
                 cells.append(mmm([100 * float(x["rel_error"]) for x in xs], 3) + " %" if xs else "n/a")  # type: ignore[arg-type]
             rows.append(cells)
-    out.append(c.table(["evaluated at", "window", "exact error ratio", "slodrift", "Sloth", "Pyrra"], rows))
+    out.append(c.table(["evaluated at", "window", "exact error ratio", "slodrift", "slodrift before (5m rates)",
+                        "Sloth", "Pyrra"], rows))
+    phases = ", ".join(f"{float(r.get('phase_s', 0)):.2f} s" for r in res)  # type: ignore[arg-type]
     out += ["", f"seeds: {[r['seed'] for r in res]}; {res[0]['series']} raw series, "
-            f"{int(res[0]['history_s']) // 86400} days of 15 s samples, 5m recordings every {res[0]['interval']}"]
+            f"{int(res[0]['history_s']) // 86400} days of 15 s samples, recordings every {res[0]['interval']}, "
+            f"evaluations this long after a scrape: {phases}; "
+            "errors / requests per seed: " + ", ".join(f"{r['traffic']['errors']} / {r['traffic']['requests']}"  # type: ignore[index]
+                                                        for r in res)]
     return "\n".join(out)
 
 

@@ -2,9 +2,10 @@
 
 Three kinds of test group per service:
 - recordings: raw counters at constant rates chosen so every intermediate value is exact in binary
-  floating point on Prometheus 2 and 3 alike; asserts the 5m rates, the 5m ratio and the SLO metadata.
-- windows: the recorded 5m series given directly as input (integers, with a burst), so each longer
-  window's value is the exact ratio of sums. The sample at each window's left edge is left out, which
+  floating point on Prometheus 2 and 3 alike; asserts the per-interval increases, the 5m ratio and the
+  SLO metadata.
+- windows: the recorded per-interval series given directly as input (integers, with a burst), so each
+  window's value is the exact ratio of sums. A sample exactly at a range's left edge is left out, which
   makes the result the same whether the range is closed (Prometheus 2) or left-open (Prometheus 3).
 - alerts: for every tier, inputs that make it fire and inputs 1 % under its lowest threshold that keep
   it quiet; the minimum-traffic guard; the no-data alert firing and quiet.
@@ -16,6 +17,7 @@ Three kinds of test group per service:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
@@ -26,7 +28,7 @@ from re import _parser as sre_parse
 from typing import Any
 
 from generator import promql
-from generator.model import SLO, AlertTier, BurnWindow, Service
+from generator.model import SLI, SLO, AlertTier, BurnWindow, Service
 from generator.promql import format_duration as fd
 from generator.slo_rules import (
     BUDGET,
@@ -34,17 +36,18 @@ from generator.slo_rules import (
     BURN_ALERT,
     COMPLIANT,
     CURRENT_BURN_WINDOW,
-    ERRORS,
     INFO,
     NO_DATA_ALERT,
     OBJECTIVE,
     RATE_WINDOW,
-    REQUESTS,
     burn_annotations,
     burn_name,
     compliance_kind,
+    errors_name,
+    range_seconds,
     ratio_name,
     ratio_windows,
+    requests_name,
     slo_groups,
     slo_labels,
 )
@@ -175,8 +178,18 @@ def _num(x: float) -> str:
     return repr(float(x)) if x != int(x) else str(int(x))
 
 
-def _counter(metric: str, labels: dict[str, str], per_second: float, minutes: int) -> dict[str, str]:
-    return {"series": _series(metric, labels), "values": f"0+{_num(per_second * STEP)}x{minutes}"}
+RESTART_AT = 7  # minute at which `restart` counters are reset
+
+
+def _counter(metric: str, labels: dict[str, str], per_second: float, minutes: int,
+             restart: bool = False) -> dict[str, str]:
+    """A counter at a constant rate from 0, or (`restart`) one that had counted long before its first
+    scrape and is reset at RESTART_AT to half a step's increments: the two edges of a raw read."""
+    d = per_second * STEP
+    if not restart:
+        return {"series": _series(metric, labels), "values": f"0+{_num(d)}x{minutes}"}
+    return {"series": _series(metric, labels),
+            "values": f"{_num(d * 1000)}+{_num(d)}x{RESTART_AT - 1} {_num(d / 2)}+{_num(d)}x{minutes - RESTART_AT}"}
 
 
 def raw_inputs_supported(slo: SLO) -> bool:
@@ -184,7 +197,8 @@ def raw_inputs_supported(slo: SLO) -> bool:
     return slo.sli.kind in ("events", "latency")
 
 
-def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int) -> list[dict[str, str]]:
+def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
+               restart: bool = False) -> list[dict[str, str]]:
     """Raw counters at constant rates that the SLI's selectors read as `errors_per_s` of `total_per_s`."""
     sli = slo.sli
     if sli.kind == "latency":
@@ -192,16 +206,17 @@ def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int) 
         labels = {m.label: m.value for m in sli.latency_matchers}
         le = promql.number(sli.threshold)
         return [
-            _counter(sli.histogram + "_count", labels, total_per_s, minutes),
-            _counter(sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s, minutes),
-            _counter(sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s, minutes),
+            _counter(sli.histogram + "_count", labels, total_per_s, minutes, restart),
+            _counter(sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s, minutes, restart),
+            _counter(sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s, minutes, restart),
         ]
     assert sli.errors is not None and sli.total is not None
     bad = labels_matching(sli.errors)
     bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
     good = labels_matching(sli.total, avoid=sli.errors)
-    out = [_counter(sli.errors.metric, bad, errors_per_s, minutes)]
-    out.append(_counter(sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s, minutes))
+    out = [_counter(sli.errors.metric, bad, errors_per_s, minutes, restart)]
+    out.append(_counter(sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s,
+                        minutes, restart))
     return out
 
 
@@ -230,14 +245,26 @@ def raw_inputs_ok(service: Service, slo: SLO) -> bool:
                    for metric, labels in series)
 
 
-def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], totals: list[float | None],
-                    extra: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The two recorded 5m series given sample by sample (None = missing), bypassing the raw reads.
+def raw_slice_seconds(interval: int) -> int:
+    """Seconds of raw increments in one recorded slice under test: inputs come every STEP, so a slice
+    (last sample now minus last sample one interval ago) spans the interval rounded up to whole STEPs."""
+    return STEP * -(-interval // STEP)
+
+
+def reads(end: int, rng: int, positions: list[int]) -> frozenset[int]:
+    """Sample minutes a range of `rng` seconds reads at minute `end` (a sample on its edge is avoided)."""
+    return frozenset(p for p in positions if p <= end and (end - p) * STEP < rng)
+
+
+def recorded_inputs(service: Service, slo: SLO, interval: int, errors: list[float | None],
+                    totals: list[float | None], extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The two recorded per-interval series given sample by sample (None = missing), bypassing the raw
+    reads; values are events per interval.
 
     `extra` labels make an independent copy of the SLO's series: every rule keeps them apart, so
     several cases can share one test group's evaluation steps.
     """
-    labels = {**slo_labels(service, slo), "window": fd(RATE_WINDOW), **(extra or {})}
+    labels = {**slo_labels(service, slo), "window": fd(interval), **(extra or {})}
 
     def values(xs: list[float | None]) -> str:
         out: list[str] = []
@@ -252,15 +279,19 @@ def recorded_inputs(service: Service, slo: SLO, errors: list[float | None], tota
                 out.append("_")
         return " ".join(out)
 
-    return [{"series": _series(ERRORS, labels), "values": values(errors)},
-            {"series": _series(REQUESTS, labels), "values": values(totals)}]
+    return [{"series": _series(errors_name(interval), labels), "values": values(errors)},
+            {"series": _series(requests_name(interval), labels), "values": values(totals)}]
 
 
-def constant_inputs(service: Service, slo: SLO, ratio: float, total_per_s: float, minutes: int) -> list[dict[str, str]]:
-    """Inputs with a constant error ratio, raw where possible."""
+def constant_inputs(service: Service, slo: SLO, interval: int, ratio: float, rate: float,
+                    minutes: int) -> list[dict[str, str]]:
+    """Inputs with a constant error ratio that the rules read as `rate` requests per second (the
+    traffic guard's view), raw where possible."""
     if raw_inputs_ok(service, slo):
-        return raw_inputs(slo, ratio * total_per_s, total_per_s, minutes)
-    return recorded_inputs(service, slo, [ratio * total_per_s] * (minutes + 1), [total_per_s] * (minutes + 1))
+        per_s = rate * interval / raw_slice_seconds(interval)
+        return raw_inputs(slo, ratio * per_s, per_s, minutes)
+    n = rate * interval
+    return recorded_inputs(service, slo, interval, [ratio * n] * (minutes + 1), [n] * (minutes + 1))
 
 
 # ---------------------------------------------------------------- expected values
@@ -283,8 +314,13 @@ def _close_test(metric: str, labels: dict[str, str], matchers: dict[str, str], v
             "eval_time": f"{at_min}m", "exp_samples": [{"labels": _labelset(labels), "value": 1}]}
 
 
-def recordings_group(service: Service) -> dict[str, Any]:
-    """Raw counters at known rates; asserts the raw reads, the 5m ratio and the metadata series."""
+def recordings_group(service: Service, interval: int) -> dict[str, Any]:
+    """Raw counters at known rates; asserts the raw reads, the 5m ratio and the metadata series.
+
+    The counters had counted long before their first scrape, which must add nothing (a new target's
+    lifetime is not one interval's events), and are reset at RESTART_AT, which must count what they
+    counted since.
+    """
     # The error ratio stays under half of every alert threshold, so nothing fires.
     total, at = 10.0, 10
     # ... and under every objective's budget, so the compliance input reads 1 (met) for all SLOs.
@@ -298,11 +334,16 @@ def recordings_group(service: Service) -> dict[str, Any]:
         sel = {"service": service.name, "slo": slo.name}
         budget = float(slo.error_budget)
         if raw_inputs_ok(service, slo):
-            inputs += raw_inputs(slo, errors, total, at + 5)
+            inputs += raw_inputs(slo, errors, total, at + 5, restart=True)
+            per_slice = {**labels, "window": fd(interval)}
             w5 = {**labels, "window": fd(RATE_WINDOW)}
             tests += [
-                _close_test(ERRORS, w5, sel, errors, at),
-                _close_test(REQUESTS, w5, sel, total, at),
+                *({"expr": promql.selector(name, sel), "eval_time": "0m", "exp_samples": []}
+                  for name in (errors_name(interval), requests_name(interval))),
+                _close_test(errors_name(interval), per_slice, sel, errors * STEP / 2, RESTART_AT),
+                _close_test(requests_name(interval), per_slice, sel, total * STEP / 2, RESTART_AT),
+                _close_test(errors_name(interval), per_slice, sel, errors * raw_slice_seconds(interval), at),
+                _close_test(requests_name(interval), per_slice, sel, total * raw_slice_seconds(interval), at),
                 _close_test(ratio_name(RATE_WINDOW), w5, sel, errors / total, at),
                 _expr_test(COMPLIANT, {**w5, "compliance": compliance_kind(slo)}, sel,
                            1.0 if errors / total <= float(slo.error_budget) else 0.0, at),
@@ -316,15 +357,46 @@ def recordings_group(service: Service) -> dict[str, Any]:
         ]
     alerts = [{"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []}]
     if any(slo.no_data and raw_inputs_ok(service, slo) for slo in service.slos):
-        expected = [no_data_alert(service, slo) for slo in service.slos
+        expected = [no_data_alert(service, slo, interval) for slo in service.slos
                     if slo.no_data and not raw_inputs_ok(service, slo)]
         alerts.append({"eval_time": f"{at}m", "alertname": NO_DATA_ALERT, "exp_alerts": expected})
     return {"name": f"{service.name}: raw reads, 5m ratio and metadata", "interval": fd(STEP),
             "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}
 
 
-def window_pattern(minutes: int, gaps: set[int], seed: int) -> tuple[list[float | None], list[float | None]]:
-    """Integer 5m rates with a quiet night, a busy day and an error burst; `gaps` minutes are missing."""
+def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | None:
+    """Requests but no error series at all (no 5xx since the service started): ratio 0, not no data."""
+    slos = [slo for slo in service.slos if slo.sli.kind == "events" and raw_inputs_ok(service, slo)]
+    if not slos:
+        return None
+    at = 10
+    inputs: list[dict[str, str]] = []
+    tests: list[dict[str, Any]] = []
+    for slo in slos:
+        inputs += [i for i in raw_inputs(slo, 0.0, 10.0, at + 5)
+                   if not _selects(slo.sli.errors, _parsed_labels(i["series"]))]  # type: ignore[arg-type]
+        sel = {"service": service.name, "slo": slo.name}
+        labels = slo_labels(service, slo)
+        for w in ratio_windows(slo):
+            tests.append(_expr_test(ratio_name(w), {**labels, "window": fd(w)}, sel, 0.0, at))
+    # the other SLOs of the service have no inputs here, so only their no-data alerts fire
+    no_data = [no_data_alert(service, other, interval) for other in service.slos if other.no_data and other not in slos]
+    alerts = [{"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []}]
+    if any(slo.no_data for slo in slos):
+        alerts.append({"eval_time": f"{at}m", "alertname": NO_DATA_ALERT, "exp_alerts": no_data})
+    return {"name": f"{service.name}: requests without any error series read as an error ratio of 0",
+            "interval": fd(STEP), "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}
+
+
+def _parsed_labels(series: str) -> dict[str, str]:
+    sel = promql.parse_selector(series)
+    return {m.label: m.value for m in sel.matchers}
+
+
+def window_pattern(minutes: int, gaps: set[int], seed: int, failed: set[int] = frozenset()  # type: ignore[assignment]
+                   ) -> tuple[list[float | None], list[float | None]]:
+    """Integer events per interval with a quiet night, a busy day and an error burst; `gaps` are missing,
+    every request of the `failed` minutes fails."""
     errors: list[float | None] = []
     totals: list[float | None] = []
     for i in range(minutes + 1):
@@ -333,34 +405,46 @@ def window_pattern(minutes: int, gaps: set[int], seed: int) -> tuple[list[float 
         e = (i * 3 + seed) % 4 // 3
         if 200 <= i < 215:
             e = t // 2  # the burst: half the requests fail for 15 minutes
+        if i in failed:
+            e = t
         errors.append(None if i in gaps else float(e))
         totals.append(None if i in gaps else float(t))
     return errors, totals
 
 
-def windows_group(service: Service) -> dict[str, Any]:
-    """Recorded 5m series as input; asserts every window's ratio, the burn rates and budget remaining."""
+def _edge(end: int, rng: int) -> int | None:
+    """The sample minute exactly on a range's left edge at `end` (read by Prometheus 2, not by 3)."""
+    return end - rng // STEP if rng % STEP == 0 else None
+
+
+def windows_group(service: Service, interval: int) -> dict[str, Any]:
+    """Recorded slices as input; asserts every window's ratio, the burn rates and budget remaining."""
     end = WINDOW_TEST_END
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
+    minutes = list(range(end + 1))
     for n, slo in enumerate(service.slos):
         windows = ratio_windows(slo)
-        gaps = {end - w // 60 for w in windows if w // 60 <= end}
-        errors, totals = window_pattern(end, gaps, seed=n)
-        inputs += recorded_inputs(service, slo, errors, totals)
+        burst = 210
+        gaps = {e for w in windows for at in (end, burst)
+                if (e := _edge(at, range_seconds(w, interval))) is not None and e >= 0}
+        # Just outside each range, on the window's own edge: all requests fail there, so a range one
+        # slice too long (the full window on Prometheus 2) gives a visibly different ratio.
+        outside = {end - w // STEP for w in windows if w // STEP <= end} - gaps
+        errors, totals = window_pattern(end, gaps, seed=n, failed=outside)
+        inputs += recorded_inputs(service, slo, interval, errors, totals)
         labels = slo_labels(service, slo)
         # `case=""`: the burn comparison cases share this group, on copies of the series with a case label.
         sel = {"service": service.name, "slo": slo.name, _case_label(slo): ""}
         budget = float(slo.error_budget)
-        ratios: dict[int, float] = {}
-        last_e, last_t = errors[end], totals[end]
-        assert last_e is not None and last_t is not None
-        ratios[RATE_WINDOW] = last_e / last_t
-        for w in windows:
-            lo = end - w // 60  # samples strictly after the left edge
-            es = [x for i, x in enumerate(errors) if i > lo and x is not None]
-            ts = [x for i, x in enumerate(totals) if i > lo and x is not None]
-            ratios[w] = sum(es) / sum(ts)
+
+        def ratio(at: int, w: int, errors: list[float | None] = errors, totals: list[float | None] = totals) -> float:
+            read = reads(at, range_seconds(w, interval), minutes)
+            es = [x for i, x in enumerate(errors) if i in read and x is not None]
+            ts = [x for i, x in enumerate(totals) if i in read and x is not None]
+            return sum(es) / sum(ts)
+
+        ratios = {w: ratio(end, w) for w in windows}
         for w, value in ratios.items():
             tests.append(_expr_test(ratio_name(w), {**labels, "window": fd(w)}, sel, value, end))
         tests.append(_expr_test(burn_name(CURRENT_BURN_WINDOW), {**labels, "window": fd(CURRENT_BURN_WINDOW)}, sel,
@@ -371,13 +455,10 @@ def windows_group(service: Service) -> dict[str, Any]:
         tests.append(_expr_test(BUDGET_REMAINING, {**labels, "window": fd(slo.window)}, sel,
                                 1 - ratios[slo.window] / budget, end))
         # compliance: met at the end, missed in the middle of the error burst
-        burst = 210
         for at_min in (end, burst):
-            e, t = errors[at_min], totals[at_min]
-            assert e is not None and t is not None
             tests.append(_expr_test(COMPLIANT, {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
-                                    sel, 1.0 if e / t <= budget else 0.0, at_min))
-    return {"name": f"{service.name}: long windows are exact ratios of sums", "interval": fd(STEP),
+                                    sel, 1.0 if ratio(at_min, RATE_WINDOW) <= budget else 0.0, at_min))
+    return {"name": f"{service.name}: windows are exact ratios of sums", "interval": fd(STEP),
             "input_series": inputs, "promql_expr_test": tests}
 
 
@@ -411,11 +492,11 @@ def burn_alert(service: Service, slo: SLO, tier: AlertTier) -> dict[str, Any]:
     return _alert(labels, burn_annotations(service, slo, tier))
 
 
-def no_data_alert(service: Service, slo: SLO) -> dict[str, Any]:
+def no_data_alert(service: Service, slo: SLO, interval: int) -> dict[str, Any]:
     """The no-data alert: labels from the absent() matchers plus the rule's labels."""
     from generator.slo_rules import alert_rules
 
-    rule = next(r for r in alert_rules(service, slo) if r["alert"] == NO_DATA_ALERT)
+    rule = next(r for r in alert_rules(service, slo, interval) if r["alert"] == NO_DATA_ALERT)
     labels = {**{k: render_template(v, {}) for k, v in rule["labels"].items()},
               "service": service.name, "slo": slo.name}
     return _alert(labels, rule["annotations"])
@@ -453,7 +534,7 @@ def scenarios(slo: SLO) -> list[Scenario]:
     return out
 
 
-def alert_groups(service: Service) -> list[dict[str, Any]]:
+def alert_groups(service: Service, interval: int) -> list[dict[str, Any]]:
     """One test group per SLO scenario, plus the no-data alert firing when nothing is scraped."""
     groups = []
     for slo in service.slos:
@@ -463,7 +544,7 @@ def alert_groups(service: Service) -> list[dict[str, Any]]:
             groups.append({
                 "name": f"{service.name}/{slo.name}: {sc.name} (error ratio {sc.ratio:.6g}, {sc.rate:g} req/s)",
                 "interval": fd(STEP),
-                "input_series": constant_inputs(service, slo, sc.ratio, sc.rate, at),
+                "input_series": constant_inputs(service, slo, interval, sc.ratio, sc.rate, at),
                 "alert_rule_test": [{
                     "eval_time": f"{at}m", "alertname": BURN_ALERT,
                     "exp_alerts": [burn_alert(service, slo, t) for t in sc.firing],
@@ -478,7 +559,7 @@ def alert_groups(service: Service) -> list[dict[str, Any]]:
             "input_series": [],
             "alert_rule_test": [
                 {"eval_time": f"{at}m", "alertname": NO_DATA_ALERT,
-                 "exp_alerts": [no_data_alert(service, slo) for slo in with_no_data]},
+                 "exp_alerts": [no_data_alert(service, slo, interval) for slo in with_no_data]},
                 {"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []},
             ],
         })
@@ -493,8 +574,8 @@ def alert_groups(service: Service) -> list[dict[str, Any]]:
 # rest of its pair well over, every other pair of the tier well under. A 5 % mutation of any comparison
 # then flips exactly one expected outcome.
 #
-# The inputs are sparse: one sample (weighted by its traffic) per band between two window edges, placed
-# strictly inside the band, so no sample sits on a window's edge and closed (Prometheus 2) and left-open
+# The inputs are sparse: one sample (weighted by its traffic) per band between two range edges, placed
+# strictly inside the band, so no sample sits on a range's edge and closed (Prometheus 2) and left-open
 # (Prometheus 3) ranges read the same samples. Few samples keep promtool fast; each case's series carry a
 # case label, so all cases share the evaluation steps of one test group.
 
@@ -506,7 +587,6 @@ ROBUST = Fraction(11, 10)  # verified margin of those conditions: more than a 5 
 NEAR_BAND = Fraction(1, 100)  # the tested value must end within 1 % of its 1.02x / 0.98x target
 LIGHT = 1000  # older segments may carry this much less traffic per sample than the newest
 CASE_LABEL = "slodrift_case"
-LOOKBACK = 300  # seconds: Prometheus' default lookback delta, which promtool uses
 NO_DATA_STOP = 10  # minute of the last sample in the no-data window test
 NO_DATA_MARGIN = 120  # seconds either side of the computed first firing evaluation
 
@@ -542,23 +622,23 @@ def comparisons(slo: SLO) -> list[Comparison]:
 
 @dataclass(frozen=True)
 class Profile:
-    """Recorded 5m inputs of one case (None = no sample) up to the evaluation minute `end`."""
+    """Recorded per-interval inputs of one case (None = no sample) up to the evaluation minute `end`."""
 
     end: int
     errors: list[float | None]
     totals: list[float | None]
     ratios: dict[int, Fraction]  # error ratio per window (seconds), an exact ratio of sums
-    traffic: dict[int, Fraction]  # avg_over_time of the request rate per guard window
+    traffic: dict[int, Fraction]  # the guard's request rate (mean requests per interval / interval) per long window
 
 
-def _positions(end: int, windows: set[int]) -> list[int] | None:
-    """Sample minutes: `end`, and the latest minute strictly inside each band between window edges.
+def _positions(end: int, ranges: set[int]) -> list[int] | None:
+    """Sample minutes: `end`, and the latest minute strictly inside each band between range edges.
 
     Latest, because until a band's sample arrives the windows that need it read nothing or little, so the
     alerts stay inactive for most of the evaluation steps; active alerts expand their templates at every
     step, which is most of what these cases cost promtool.
     """
-    edges = sorted({end * STEP - w for w in windows}, reverse=True)  # seconds, newest first
+    edges = sorted({end * STEP - r for r in ranges}, reverse=True)  # seconds, newest first
     positions = {end}
     newer = end * STEP
     for edge in edges:
@@ -569,13 +649,6 @@ def _positions(end: int, windows: set[int]) -> list[int] | None:
     if any(p * STEP in edges for p in positions):
         return None
     return sorted(positions)
-
-
-def _window_samples(end: int, window: int, positions: list[int], instant: bool) -> frozenset[int]:
-    """Samples a window reads at minute `end`: the last one for the instant 5m ratio, else a range."""
-    if instant:
-        return frozenset({max(positions)})
-    return frozenset(p for p in positions if p * STEP > end * STEP - window)
 
 
 def _round(x: Fraction, digits: int, mode: str) -> Fraction:
@@ -626,16 +699,38 @@ def _build(layers: list[tuple[frozenset[int], Fraction]], base: Fraction
     return errors, totals
 
 
-def _solve(slo: SLO, cmp: Comparison, end: int) -> Profile | None:
-    """The profile ending at minute `end` with the least traffic that isolates `cmp`, or None."""
+def _solve(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | None:
+    """The profile ending at minute `end` with the least traffic that isolates `cmp`, or None.
+
+    A profile depends only on the SLO's shape (budget, traffic guard, every tier's windows and factors),
+    and most SLOs of a large spec share a few shapes (99.9 % over 30d with the default tiers, say), so the
+    exact search runs once per shape and comparison.
+    """
+    tiers = tuple(t.windows for t in slo.tiers)
+    index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
+    return _solve_shape(slo.error_budget, slo.min_request_rate, tiers, index, cmp.pair, cmp.side, cmp.near,
+                        end, interval)
+
+
+@functools.lru_cache(maxsize=65536)
+def _solve_shape(budget: Decimal, min_rate: Decimal, tiers: tuple[tuple[BurnWindow, ...], ...], index: int,
+                 pair: BurnWindow, side: str, near: Fraction, end: int, interval: int) -> Profile | None:
+    """`_solve` on a stand-in SLO with nothing but the shape (a pure function, so safe to memoise)."""
+    slo = SLO(name="shape", objective=1 - budget, window=max(w.long for ws in tiers for w in ws),
+              sli=SLI(kind="events"), min_request_rate=min_rate, no_data=None,
+              tiers=tuple(AlertTier(f"tier{i}", "", None, 0, ws) for i, ws in enumerate(tiers)))
+    return _search(slo, Comparison(slo.tiers[index], pair, side, near), end, interval)
+
+
+def _search(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | None:
     tier, bw = cmp.tier, cmp.pair
     windows = {w for p in tier.windows for w in (p.long, p.short)}
-    positions = _positions(end, {w for w in windows if w != RATE_WINDOW} | {p.long for p in tier.windows})
+    positions = _positions(end, {range_seconds(w, interval) for w in windows})
     if positions is None:
         return None
-    samples = {w: _window_samples(end, w, positions, w == RATE_WINDOW) for w in windows}
+    samples = {w: reads(end, range_seconds(w, interval), positions) for w in windows}
     t = Fraction(bw.factor * slo.error_budget)
-    base = Fraction(max(Decimal(10), slo.min_request_rate * 10))
+    base = Fraction(max(Decimal(10), slo.min_request_rate * 10)) * interval  # events per sample
     over = (min(WELL_OVER * t, Fraction(1)), Fraction(1))
     fixed: dict[int, list[tuple[Fraction, Fraction]]] = {w: [] for w in windows}
     if cmp.side == "guard":
@@ -668,48 +763,45 @@ def _solve(slo: SLO, cmp: Comparison, end: int) -> Profile | None:
             built = _build(list(zip(order, values, strict=True)), base)
             if built is None:
                 continue
-            profile = _finish(slo, cmp, end, positions, samples, *built)
+            profile = _finish(slo, cmp, end, positions, samples, *built, interval=interval)
             if profile is None:
                 continue
-            cost = (_active_steps(slo, profile), max(Fraction(x) for x in profile.totals if x is not None))
+            cost = (_active_steps(slo, profile, interval), max(Fraction(x) for x in profile.totals if x is not None))
             if best is None or cost < best[0]:
                 best = (cost, profile)
     return best[1] if best else None
 
 
-def _active_steps(slo: SLO, profile: Profile) -> int:
+def _active_steps(slo: SLO, profile: Profile, interval: int) -> int:
     """How many (tier, evaluation step) pairs have a burn alert active before the profile's end.
 
     An active alert expands its labels and annotations at every step, which is most of what the cases
     cost promtool, so among the profiles that pin a comparison the least active is chosen. Approximate
-    (left-open ranges, 1-minute steps): it only ranks profiles, the verification above stays exact.
+    (floats): it only ranks profiles, the verification above stays exact.
     """
     samples = [(p, e, t) for p, (e, t) in enumerate(zip(profile.errors, profile.totals, strict=True))
                if e is not None and t is not None]
     events = {0}
     windows = {w for tier in slo.tiers for bw in tier.windows for w in (bw.long, bw.short)}
+    ranges = {w: range_seconds(w, interval) for w in windows}
     for p, _, _ in samples:
         events.add(p)
-        events.update(p - (-w // STEP) for w in windows | {LOOKBACK})
+        events.update(p - (-r // STEP) for r in ranges.values())
     guard = float(slo.min_request_rate)
 
-    def read(t: int, window: int, instant: bool) -> tuple[float, float, int] | None:
-        if instant:
-            recent = [x for x in samples if x[0] <= t and t - x[0] < LOOKBACK // STEP]
-            recent = recent[-1:]
-        else:
-            recent = [x for x in samples if x[0] <= t and (t - x[0]) * STEP < window]
+    def read(t: int, window: int) -> tuple[float, float, int] | None:
+        recent = [x for x in samples if x[0] <= t and (t - x[0]) * STEP < ranges[window]]
         if not recent:
             return None
         return sum(x[1] for x in recent), sum(x[2] for x in recent), len(recent)
 
     def active(t: int, tier: AlertTier) -> bool:
         for bw in tier.windows:
-            long, short = read(t, bw.long, bw.long == RATE_WINDOW), read(t, bw.short, bw.short == RATE_WINDOW)
+            long, short = read(t, bw.long), read(t, bw.short)
             if long is None or short is None or not long[1] or not short[1]:
                 continue
             limit = float(bw.factor * slo.error_budget)
-            guard_ok = guard == 0 or long[1] / long[2] >= guard if bw.long != RATE_WINDOW else True
+            guard_ok = guard == 0 or long[1] / long[2] / interval >= guard
             if long[0] / long[1] > limit and short[0] / short[1] > limit and guard_ok:
                 return True
         return False
@@ -719,18 +811,19 @@ def _active_steps(slo: SLO, profile: Profile) -> int:
 
 
 def _finish(slo: SLO, cmp: Comparison, end: int, positions: list[int], samples: dict[int, frozenset[int]],
-            errors: dict[int, Fraction], totals: dict[int, Fraction]) -> Profile | None:
+            errors: dict[int, Fraction], totals: dict[int, Fraction], interval: int) -> Profile | None:
     """Scale for a guard case, round to short numbers, then check the rounded inputs exactly."""
     for p in positions:  # a sample no window reads (none with the positions above): no traffic, no errors
         errors.setdefault(p, Fraction(0))
         totals.setdefault(p, Fraction(0))
     guard = Fraction(slo.min_request_rate)
-    long_samples = {p.long: _window_samples(end, p.long, positions, False) for p in cmp.tier.windows}
+    long_samples = {p.long: reads(end, range_seconds(p.long, interval), positions) for p in cmp.tier.windows}
     s = long_samples[cmp.pair.long]
-    average = sum(totals[i] for i in s) / len(s)
+    average = sum(totals[i] for i in s) / len(s)  # requests per interval
     # Ratios do not change when all traffic does: put the guard of the pair where the case needs it, so
     # light old segments stay under it (see _build). Without a guard, 10 req/s reads better than 1e-5.
-    scale = (cmp.near if cmp.side == "guard" else WELL_OVER) * guard / average if guard else 10 / average
+    rate = (cmp.near if cmp.side == "guard" else WELL_OVER) * guard if guard else Fraction(10)
+    scale = rate * interval / average
     errors = {i: x * scale for i, x in errors.items()}
     totals = {i: x * scale for i, x in totals.items()}
     t_r = {i: _round(x, 6, ROUND_HALF_EVEN) for i, x in totals.items()}
@@ -743,7 +836,7 @@ def _finish(slo: SLO, cmp: Comparison, end: int, positions: list[int], samples: 
         if total <= 0:
             return None
         ratios[w] = sum(e_r[i] for i in s) / total
-    traffic = {w: sum((t_r[i] for i in s), Fraction(0)) / len(s) for w, s in long_samples.items()}
+    traffic = {w: sum((t_r[i] for i in s), Fraction(0)) / len(s) / interval for w, s in long_samples.items()}
     profile = Profile(end, e_f, t_f, ratios, traffic)
     return profile if _verify(slo, cmp, profile) else None
 
@@ -771,22 +864,22 @@ def _candidate_ends(tier: AlertTier) -> list[int]:
     return sorted({-(-w // STEP) + 1 for p in tier.windows for w in (p.long, p.short)})
 
 
-def pinned_profile(slo: SLO, cmp: Comparison) -> Profile | None:
+def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     """The earliest feasible profile for `cmp` (evaluation steps cost promtool time), or None."""
     for end in _candidate_ends(cmp.tier):
-        profile = _solve(slo, cmp, end)
+        profile = _solve(slo, cmp, end, interval)
         if profile is not None:
             return profile
     return None
 
 
-def eval_order(service: Service) -> list[str]:
+def eval_order(service: Service, interval: int) -> list[str]:
     """Recordings before alerts at every step, as listed in the rule file.
 
     Without it promtool orders groups at random, and alerts then read either this step's or the last
     step's ratios: harmless for constant inputs, flaky for profiles that change at the evaluation step.
     """
-    return [g["name"] for g in slo_groups(service, STEP)]
+    return [g["name"] for g in slo_groups(service, interval)]
 
 
 def _alert_state_test(alertname: str, matchers: dict[str, str], active: bool, at: str) -> dict[str, Any]:
@@ -804,27 +897,7 @@ def _case_label(slo: SLO) -> str:
     return name
 
 
-def comparison_cases(service: Service) -> tuple[list[dict[str, str]], list[dict[str, Any]], list[str]]:
-    """Inputs and alert-state tests of every comparison of every burn tier, and the titles of any
-    comparison no error ratios in [0, 1] can isolate (left unpinned rather than tested wrongly)."""
-    inputs: list[dict[str, str]] = []
-    tests: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    for slo in service.slos:
-        label = _case_label(slo)
-        for cmp in comparisons(slo):
-            profile = pinned_profile(slo, cmp)
-            if profile is None:
-                skipped.append(f"{slo.name} {cmp.title()}")
-                continue
-            case = {label: cmp.title()}
-            inputs += recorded_inputs(service, slo, profile.errors, profile.totals, extra=case)
-            matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
-            tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
-    return inputs, tests, skipped
-
-
-def comparison_groups(service: Service, windows: dict[str, Any]) -> list[dict[str, Any]]:
+def comparison_groups(service: Service, windows: dict[str, Any], interval: int) -> list[dict[str, Any]]:
     """Test groups pinning every burn comparison, the cases sharing as few groups as possible.
 
     Each evaluation step of a group costs promtool time whatever the inputs, so a case joins the longest
@@ -835,7 +908,7 @@ def comparison_groups(service: Service, windows: dict[str, Any]) -> list[dict[st
     skipped: list[str] = []
     for slo in service.slos:
         for cmp in comparisons(slo):
-            profile = pinned_profile(slo, cmp)
+            profile = pinned_profile(slo, cmp, interval)
             if profile is None:
                 skipped.append(f"{slo.name} {cmp.title()}")
             else:
@@ -848,11 +921,11 @@ def comparison_groups(service: Service, windows: dict[str, Any]) -> list[dict[st
             if profile.end * 4 <= target:
                 rest.append((slo, cmp, profile))
                 continue
-            placed = profile if profile.end == target else _solve(slo, cmp, target)
+            placed = profile if profile.end == target else _solve(slo, cmp, target, interval)
             profile = placed or profile  # not feasible there after all: a group at its own end
             inputs, tests = by_end.setdefault(profile.end, ([], []))
             case = {_case_label(slo): cmp.title()}
-            inputs += recorded_inputs(service, slo, profile.errors, profile.totals, extra=case)
+            inputs += recorded_inputs(service, slo, interval, profile.errors, profile.totals, extra=case)
             matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
             tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
         found = rest
@@ -873,39 +946,44 @@ def comparison_groups(service: Service, windows: dict[str, Any]) -> list[dict[st
     return groups
 
 
-def no_data_window_group(service: Service) -> dict[str, Any] | None:
+def no_data_window_group(service: Service, interval: int) -> dict[str, Any] | None:
     """Data that stops: each no-data alert stays quiet until its window has passed, then fires.
 
-    The 5m ratio rule reads its inputs as instant vectors, so it keeps recording for the lookback delta
-    after the last sample (up to and including it on Prometheus 2, strictly before on 3); the alert then
-    waits for its window. Quiet 2 minutes before, firing 2 minutes after, on both versions.
+    The 5m ratio keeps recording while its range still holds the last slice (up to and including the
+    range's length on Prometheus 2, strictly less on 3); the alert then waits for its window, also
+    closed on 2 and left-open on 3. Quiet 2 minutes before the earlier, firing 2 minutes after the later.
     """
     slos = [slo for slo in service.slos if slo.no_data]
     if not slos:
         return None
+    rng = range_seconds(RATE_WINDOW, interval)
+    last_v3 = NO_DATA_STOP + -(-rng // STEP) - 1  # minute of the last recorded 5m ratio
+    last_v2 = NO_DATA_STOP + rng // STEP
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
     for slo in slos:
         assert slo.no_data is not None
-        rate = float(max(Decimal(10), slo.min_request_rate * 10))
-        inputs += recorded_inputs(service, slo, [0.0] * (NO_DATA_STOP + 1), [rate] * (NO_DATA_STOP + 1))
-        first = NO_DATA_STOP * STEP + LOOKBACK + slo.no_data.for_seconds
+        n = float(max(Decimal(10), slo.min_request_rate * 10)) * interval
+        inputs += recorded_inputs(service, slo, interval, [0.0] * (NO_DATA_STOP + 1), [n] * (NO_DATA_STOP + 1))
+        earliest = last_v3 * STEP + slo.no_data.for_seconds
+        latest = last_v2 * STEP + slo.no_data.for_seconds + STEP
         matchers = {"service": service.name, "slo": slo.name}
-        tests += [_alert_state_test(NO_DATA_ALERT, matchers, False, fd(first - NO_DATA_MARGIN)),
-                  _alert_state_test(NO_DATA_ALERT, matchers, True, fd(first + NO_DATA_MARGIN))]
+        tests += [_alert_state_test(NO_DATA_ALERT, matchers, False, fd(earliest - NO_DATA_MARGIN)),
+                  _alert_state_test(NO_DATA_ALERT, matchers, True, fd(latest + NO_DATA_MARGIN))]
     return {"name": f"{service.name}: {NO_DATA_ALERT} waits for its window after the last sample at "
-                    f"{NO_DATA_STOP}m (+{fd(LOOKBACK)} lookback)",
+                    f"{NO_DATA_STOP}m (+{fd(rng)} of 5m ratio)",
             "interval": fd(STEP), "input_series": inputs,
             "promql_expr_test": tests}
 
 
-def slo_test_file(service: Service, rule_file: str) -> dict[str, Any]:
+def slo_test_file(service: Service, rule_file: str, interval: int) -> dict[str, Any]:
     """The promtool test file of one service's SLO rules; `rule_file` is relative to the test file."""
-    windows = windows_group(service)
+    windows = windows_group(service, interval)
     return {
         "rule_files": [rule_file],
         "evaluation_interval": fd(STEP),
-        "group_eval_order": eval_order(service),
-        "tests": [recordings_group(service), windows, *alert_groups(service), *comparison_groups(service, windows),
-                  *([g] if (g := no_data_window_group(service)) else [])],
+        "group_eval_order": eval_order(service, interval),
+        "tests": [recordings_group(service, interval), *([g] if (g := no_error_series_group(service, interval)) else []),
+                  windows, *alert_groups(service, interval), *comparison_groups(service, windows, interval),
+                  *([g] if (g := no_data_window_group(service, interval)) else [])],
     }

@@ -49,7 +49,7 @@ def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dic
             rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
             files[rule_rel] = yaml_out.dump({"groups": slo_groups(service, spec.evaluation_interval)},
                                             _header(spec, f"SLO rules of service {service.name}"))
-            test = slo_test_file(service, f"../{rule_rel}")
+            test = slo_test_file(service, f"../{rule_rel}", spec.evaluation_interval)
             files[f"{TESTS_DIR}/{service.name}.slo.test.yml"] = yaml_out.dump(
                 test, _header(spec, f"promtool tests of the SLO rules of service {service.name}"))
     if specs:

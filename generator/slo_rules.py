@@ -1,8 +1,12 @@
 """SLO recording and alerting rules: pure functions from the model to rule-group dictionaries.
 
-Raw counters are read once per SLO, as 5m error and request rates. Every longer window is the ratio of
-the sums of those two recorded series over the window, which is traffic-weighted (a busy hour counts
-more than a quiet one, as it should) and costs the same however many raw series the service has.
+Raw counters are read once per SLO and evaluation: the error and request events of the last evaluation
+interval, as the difference of each counter's last sample now and one interval ago. Consecutive
+evaluations share their edges, so the recorded slices tile time: summed over a window they count every
+counter increment exactly once, whatever the scrape interval and its phase against the evaluations.
+Every window, 5m included, is then the ratio of the sums of those two recorded series, which is exact
+(an average of ratios, or overlapping 5m rates summed, is not), traffic-weighted, and costs the same
+however many raw series the service has.
 """
 
 from __future__ import annotations
@@ -14,12 +18,10 @@ from generator import promql
 from generator.model import SLO, AlertTier, Service
 from generator.promql import format_duration as fd
 
-RATE_WINDOW = 300  # seconds; the only window that reads raw counters
+RATE_WINDOW = 300  # seconds; the shortest window, read by the page tier, compliance and no-data
 CURRENT_BURN_WINDOW = 3600
 STANDARD_WINDOWS = (1800, 3600, 7200, 21600, 86400, 259200)
-
-ERRORS = "slodrift:sli_errors:rate5m"
-REQUESTS = "slodrift:sli_requests:rate5m"
+LOOKBACK = "5m"  # how far back a counter's last sample is looked for: Prometheus' default lookback delta
 OBJECTIVE = "slodrift:slo_objective:ratio"
 BUDGET = "slodrift:slo_error_budget:ratio"
 BUDGET_REMAINING = "slodrift:slo_error_budget_remaining:ratio"
@@ -31,6 +33,31 @@ NO_DATA_ALERT = "SlodriftSLINoData"
 
 class Expr(str):
     """A PromQL expression; the YAML writer prints multi-line ones as literal blocks for review."""
+
+
+def errors_name(interval: int) -> str:
+    """Recorded error events of one evaluation interval (the only read of the raw error counters)."""
+    return f"slodrift:sli_errors:increase{fd(interval)}"
+
+
+def requests_name(interval: int) -> str:
+    """Recorded request events of one evaluation interval (the only read of the raw request counters)."""
+    return f"slodrift:sli_requests:increase{fd(interval)}"
+
+
+def range_seconds(window: int, interval: int) -> int:
+    """The range that holds exactly `window / interval` slices at an evaluation.
+
+    Slices are recorded on the evaluation grid, so a range of the full window would hold one slice too
+    many on Prometheus 2 (closed ranges) and the right number on 3 (left-open). Half an interval shorter
+    holds the right number on both, and stays clear of every slice's timestamp.
+    """
+    return window - interval // 2
+
+
+def window_range(window: int, interval: int) -> str:
+    """`range_seconds` as a PromQL duration."""
+    return fd(range_seconds(window, interval))
 
 
 def ratio_name(window: int) -> str:
@@ -66,31 +93,49 @@ def ratio_windows(slo: SLO) -> list[int]:
             windows.update((bw.long, bw.short))
     windows.add(slo.window)
     windows.add(CURRENT_BURN_WINDOW)
-    windows.discard(RATE_WINDOW)
+    windows.add(RATE_WINDOW)
     return sorted(windows)
 
 
-def _rate(sel: promql.Selector) -> str:
-    return f"sum(rate({sel.render()}[{fd(RATE_WINDOW)}]))"
+def increase_expr(sel: promql.Selector, interval: int) -> str:
+    """Increments of the selected counters during the last evaluation interval, summed.
+
+    Each counter's last sample now minus its last sample one interval ago: summed over consecutive
+    evaluations this telescopes, so nothing is counted twice or missed. `last_over_time` looks past the
+    staleness marker of a failed scrape, so the increments across a short gap are counted when the
+    scrape succeeds again, as `rate()` would count them. A counter that went down was reset: its value
+    now is what it counted since. A counter without a sample one interval ago (a new series) adds
+    nothing yet, as with `rate()`: counting its whole value would count, say, a freshly scraped
+    target's lifetime of requests in one interval.
+    """
+    now = f"last_over_time({sel.render()}[{LOOKBACK}])"
+    before = f"last_over_time({sel.render()}[{LOOKBACK}] offset {fd(interval)})"
+    return f"sum(\n  ({now} - {before}) >= 0\n  or\n  ({now} and {before})\n)"
 
 
-def sli_exprs(slo: SLO) -> tuple[str, str]:
-    """The two raw reads of an SLO: error events per second and all events per second, over 5m."""
+def sli_exprs(slo: SLO, interval: int) -> tuple[str, str]:
+    """The two raw reads of an SLO: error events and all events of the last evaluation interval.
+
+    Selector-based SLIs (events, latency) are exact. Query-based ones can only be read as given, as 5m
+    rates: times the interval, they are the classic approximation (exact in the long run, not at every
+    edge).
+    """
     sli = slo.sli
     w = fd(RATE_WINDOW)
+    per_interval = promql.number(interval)
     if sli.kind == "events":
         assert sli.errors is not None and sli.total is not None
-        return _rate(sli.errors), _rate(sli.total)
+        return increase_expr(sli.errors, interval), increase_expr(sli.total, interval)
     if sli.kind == "event_queries":
         assert sli.error_query is not None and sli.total_query is not None
-        return (f"sum({sli.error_query.replace('{{window}}', w)})",
-                f"sum({sli.total_query.replace('{{window}}', w)})")
+        return (f"sum({sli.error_query.replace('{{window}}', w)}) * {per_interval}",
+                f"sum({sli.total_query.replace('{{window}}', w)}) * {per_interval}")
     if sli.kind == "latency":
         assert sli.histogram is not None and sli.threshold is not None
         count = promql.Selector(sli.histogram + "_count", sli.latency_matchers)
         good = promql.Selector(sli.histogram + "_bucket", (*sli.latency_matchers, promql.le_matcher(sli.threshold)))
-        total = _rate(count)
-        return f"{total} - {_rate(good)}", total
+        total = increase_expr(count, interval)
+        return f"{total}\n-\n{increase_expr(good, interval)}", total
     if sli.kind == "error_ratio":
         # Only a ratio is known, so each evaluation weighs 1: longer windows average the ratio.
         assert sli.error_ratio_query is not None
@@ -99,35 +144,44 @@ def sli_exprs(slo: SLO) -> tuple[str, str]:
     raise ValueError(f"unknown SLI kind {sli.kind!r}")
 
 
-def recording_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+def ratio_expr(slo: SLO, errors: str, requests: str, rng: str) -> str:
+    """Errors over requests in a range. A service with requests but no error series at all (one that
+    has not failed since it started: `code="500"` appears with the first 500) has an error ratio of 0,
+    not no data; a service without request series has no data."""
+    num = f"sum_over_time({errors}[{rng}])"
+    den = f"sum_over_time({requests}[{rng}])"
+    if slo.sli.kind in ("events", "event_queries"):
+        num = f"(\n  {num}\n  or\n  0 * {den}\n)"
+    return f"{num}\n/\n{den}"
+
+
+def recording_rules(service: Service, slo: SLO, interval: int) -> list[dict[str, Any]]:
     """All recording rules of one SLO, in evaluation order (each reads only rules above it)."""
     labels = slo_labels(service, slo)
     sel = slo_matchers(service, slo)
     budget = promql.number(slo.error_budget)
-    errors_expr, total_expr = sli_exprs(slo)
-    w5 = fd(RATE_WINDOW)
+    errors_expr, total_expr = sli_exprs(slo, interval)
+    errors, requests = errors_name(interval), requests_name(interval)
     rules: list[dict[str, Any]] = [
-        {"record": ERRORS, "expr": Expr(errors_expr), "labels": {**labels, "window": w5}},
-        {"record": REQUESTS, "expr": Expr(total_expr), "labels": {**labels, "window": w5}},
-        {"record": ratio_name(RATE_WINDOW),
-         "expr": Expr(f"{promql.selector(ERRORS, sel)} / {promql.selector(REQUESTS, sel)}"),
-         "labels": {**labels, "window": w5}},
-        # Per-interval stability input: 1 when the 5m SLI meets the objective, 0 when not, nothing when
-        # idle (0/0): the scores average it over days, and an idle interval is neither good nor bad.
-        {"record": COMPLIANT,
-         "expr": Expr(f"{promql.selector(ratio_name(RATE_WINDOW), sel)} <= bool {budget}\n"
-                      f"unless\n{promql.selector(ratio_name(RATE_WINDOW), sel)} != "
-                      f"{promql.selector(ratio_name(RATE_WINDOW), sel)}"),
-         "labels": {**labels, "window": w5, "compliance": compliance_kind(slo)}},
+        {"record": errors, "expr": Expr(errors_expr), "labels": {**labels, "window": fd(interval)}},
+        {"record": requests, "expr": Expr(total_expr), "labels": {**labels, "window": fd(interval)}},
     ]
     for window in ratio_windows(slo):
-        w = fd(window)
+        w = window_range(window, interval)
         rules.append({
             "record": ratio_name(window),
-            "expr": Expr(f"sum_over_time({promql.selector(ERRORS, sel)}[{w}])\n/\n"
-                         f"sum_over_time({promql.selector(REQUESTS, sel)}[{w}])"),
-            "labels": {**labels, "window": w},
+            "expr": Expr(ratio_expr(slo, promql.selector(errors, sel), promql.selector(requests, sel), w)),
+            "labels": {**labels, "window": fd(window)},
         })
+        if window == RATE_WINDOW:
+            # Per-interval stability input: 1 when the 5m SLI meets the objective, 0 when not, nothing
+            # when idle (0/0): the scores average it over days, and an idle interval is neither good nor bad.
+            rules.append({
+                "record": COMPLIANT,
+                "expr": Expr(f"{promql.selector(ratio_name(RATE_WINDOW), sel)} <= bool {budget}\n"
+                             f"unless\n{promql.selector(ratio_name(RATE_WINDOW), sel)} != "
+                             f"{promql.selector(ratio_name(RATE_WINDOW), sel)}"),
+                "labels": {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)}})
     period = fd(slo.window)
     rules += [
         {"record": OBJECTIVE, "expr": Expr(f"vector({promql.number(slo.objective)})"),
@@ -157,8 +211,12 @@ def threshold(slo: SLO, factor: Decimal) -> str:
     return promql.number(factor * slo.error_budget)
 
 
-def burn_alert_expr(service: Service, slo: SLO, tier: AlertTier) -> str:
-    """Multi-window, multi-burn-rate condition of one tier, with the minimum-traffic guard."""
+def burn_alert_expr(service: Service, slo: SLO, tier: AlertTier, interval: int) -> str:
+    """Multi-window, multi-burn-rate condition of one tier, with the minimum-traffic guard.
+
+    The guard is the average request rate over the long window while the SLI had data: the mean of
+    the recorded per-interval requests, divided by the interval.
+    """
     sel = slo_matchers(service, slo)
     branches = []
     for bw in tier.windows:
@@ -166,7 +224,8 @@ def burn_alert_expr(service: Service, slo: SLO, tier: AlertTier) -> str:
         cond = (f"  (\n    {promql.selector(ratio_name(bw.long), sel)} > {t}\n"
                 f"    and ignoring (window)\n    {promql.selector(ratio_name(bw.short), sel)} > {t}\n")
         if slo.min_request_rate > 0:
-            cond += (f"    and ignoring (window)\n    avg_over_time({promql.selector(REQUESTS, sel)}[{fd(bw.long)}])"
+            cond += (f"    and ignoring (window)\n    avg_over_time({promql.selector(requests_name(interval), sel)}"
+                     f"[{window_range(bw.long, interval)}]) / {promql.number(interval)}"
                      f" >= {promql.number(slo.min_request_rate)}\n")
         branches.append(cond + "  )")
     return "max without (window) (\n" + "\n  or\n".join(branches) + "\n)"
@@ -191,14 +250,14 @@ def burn_annotations(service: Service, slo: SLO, tier: AlertTier) -> dict[str, s
     return out
 
 
-def alert_rules(service: Service, slo: SLO) -> list[dict[str, Any]]:
+def alert_rules(service: Service, slo: SLO, interval: int) -> list[dict[str, Any]]:
     """Burn-rate alerts per tier and the no-data alert of one SLO."""
     lit = promql.template_literal
     rules: list[dict[str, Any]] = []
     for tier in slo.tiers:
         if not tier.windows:
             continue
-        rule: dict[str, Any] = {"alert": BURN_ALERT, "expr": Expr(burn_alert_expr(service, slo, tier))}
+        rule: dict[str, Any] = {"alert": BURN_ALERT, "expr": Expr(burn_alert_expr(service, slo, tier, interval))}
         if tier.for_seconds:
             rule["for"] = fd(tier.for_seconds)
         # service and slo are on the series already; repeating them keeps rules distinct for promtool's lint.
@@ -232,8 +291,8 @@ def slo_groups(service: Service, interval: int) -> list[dict[str, Any]]:
     recordings: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
     for slo in service.slos:
-        recordings.extend(recording_rules(service, slo))
-        alerts.extend(alert_rules(service, slo))
+        recordings.extend(recording_rules(service, slo, interval))
+        alerts.extend(alert_rules(service, slo, interval))
     groups = [{"name": f"slodrift-slo-{service.name}", "interval": fd(interval), "rules": recordings}]
     if alerts:
         groups.append({"name": f"slodrift-slo-alerts-{service.name}", "interval": fd(interval), "rules": alerts})

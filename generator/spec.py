@@ -288,6 +288,7 @@ class _Builder:
     def __init__(self, doc: _Document) -> None:
         self.doc = doc
         self.issues: list[SpecIssue] = []
+        self.interval = 60
 
     def fail(self, path: Path_, message: str) -> None:
         self.issues.append(self.doc.issue(path, message))
@@ -298,6 +299,11 @@ class _Builder:
         except promql.PromQLError as exc:
             self.fail(path, str(exc))
             return 60
+
+    def check_window(self, window: int, path: Path_) -> None:
+        if window % 60 or window % self.interval:
+            self.fail(path, f"SLO window {promql.format_duration(window)} must be whole minutes and a whole "
+                      f"number of evaluation intervals ({promql.format_duration(self.interval)})")
 
     def labels(self, labels: dict[str, str] | None, path: Path_) -> dict[str, str]:
         out = {}
@@ -333,7 +339,15 @@ class _Builder:
                                  ("defaults", "evaluation_interval"))
         if interval > 300:
             self.fail(("defaults", "evaluation_interval"),
-                      "must be at most 5m: longer windows are built from 5m rates recorded at this interval")
+                      "must be at most 5m: the shortest SLI window, 5m, is built from the events recorded at "
+                      "each evaluation")
+        elif interval < 10 or 300 % interval:
+            self.fail(("defaults", "evaluation_interval"),
+                      f"must divide 5m evenly and be at least 10s (10s, 15s, 20s, 30s, 1m, 5m, ...; got "
+                      f"{promql.format_duration(interval)}): the SLIs are recorded as the events of each "
+                      "evaluation interval, and every window, 5m included, must hold a whole number of them")
+        self.interval = interval
+        self.check_window(default_window, ("defaults", "slo_window"))
         default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA},
                                   defaults.get("alerting"))
         services = []
@@ -518,6 +532,8 @@ class _Builder:
             service_labels: dict[str, str], default_window: int, default_alerting: dict[str, Any]) -> SLO:
         objective = _percent(slo["objective"])
         window = self.duration(slo["window"], (*path, "window")) if "window" in slo else default_window
+        if "window" in slo:
+            self.check_window(window, (*path, "window"))
         labels = {**service_labels, **self.labels(slo.get("labels"), (*path, "labels"))}
         sli = self.sli(slo["sli"], (*path, "sli"), selector)
         alerting = _merge(default_alerting, slo.get("alerting"))
@@ -538,8 +554,11 @@ class _Builder:
                 short_s = self.duration(w["short"], (*wpath, "short"))
                 for key, secs in (("long", long_s), ("short", short_s)):
                     if secs % 60:
-                        self.fail((*wpath, key), f"alert windows are whole minutes (got {w[key]}): the SLI is "
-                                  "recorded as 5m rates, so a finer window adds nothing")
+                        self.fail((*wpath, key), f"alert windows are whole minutes (got {w[key]}): the "
+                                  "shortest SLI window is 5m, so a finer window adds nothing")
+                    elif secs % self.interval:
+                        self.fail((*wpath, key), f"alert window {w[key]} is not a whole number of evaluation "
+                                  f"intervals ({promql.format_duration(self.interval)})")
                 if short_s >= long_s:
                     self.fail((*wpath, "short"), f"short window {w['short']} must be shorter than long window {w['long']}")
                 if long_s > window:

@@ -49,6 +49,17 @@ def test_example_generated_elsewhere_passes_promtool(promtool, tmp_path):
     assert_promtool_passes(promtool, tmp_path)
 
 
+@pytest.mark.parametrize("interval", ["15s", "30s", "5m"])
+def test_other_evaluation_intervals_pass_promtool(promtool, tmp_path, interval):
+    """Slices of another interval: ranges, guard divisor and expected values all follow it."""
+    text = EXAMPLE.read_text().replace("evaluation_interval: 1m", f"evaluation_interval: {interval}")
+    assert f"evaluation_interval: {interval}" in text
+    files = generate([load_spec_text("example.yml", text.encode())], tmp_path)
+    rules = files["rules/checkout.slo.yml"]
+    assert f"slodrift:sli_errors:increase{interval}" in rules
+    assert_promtool_passes(promtool, tmp_path)
+
+
 def test_every_alert_has_a_firing_and_a_quiet_test(tmp_path):
     files = render([load_spec(EXAMPLE)])
     for rel, text in files.items():
@@ -100,7 +111,8 @@ AVAILABILITY = '{service="checkout",slo="availability"}'
 # traffic guard's window per pair (its limit is the spec's min_request_rate, 0.1).
 RATIO_COMPARISONS = [("1h", "0.0144"), ("5m", "0.0144"), ("6h", "0.006"), ("30m", "0.006"),
                      ("1d", "0.003"), ("2h", "0.003"), ("3d", "0.001"), ("6h", "0.001")]
-GUARD_WINDOWS = ["1h", "6h", "1d", "3d"]
+# The ranges the guard reads: each long window less half the 1m evaluation interval (see slo_rules.range_seconds).
+GUARD_WINDOWS = ["59m30s", "5h59m30s", "23h59m30s", "2d23h59m30s"]
 
 
 def _scaled(value: str, by: str) -> str:
@@ -117,10 +129,9 @@ def every_comparison_mutated() -> list:
                 f"slodrift:sli_error:ratio_rate{window}{AVAILABILITY} > {_scaled(limit, by)}\n",
                 id=f"ratio {window} > {limit} x{by}"))
         for window in GUARD_WINDOWS:
+            guard = f"avg_over_time(slodrift:sli_requests:increase1m{AVAILABILITY}[{window}]) / 60 >= "
             cases.append(pytest.param(
-                re.escape(f"avg_over_time(slodrift:sli_requests:rate5m{AVAILABILITY}[{window}]) >= 0.1\n"),
-                f"avg_over_time(slodrift:sli_requests:rate5m{AVAILABILITY}[{window}]) >= {_scaled('0.1', by)}\n",
-                id=f"guard {window} x{by}"))
+                re.escape(f"{guard}0.1\n"), f"{guard}{_scaled('0.1', by)}\n", id=f"guard {window} x{by}"))
     for window in ("20m", "10m"):  # the no-data window is 15m
         cases.append(pytest.param(
             re.escape(f"absent_over_time(slodrift:sli_error:ratio_rate5m{AVAILABILITY}[15m])"),
@@ -136,9 +147,16 @@ def every_comparison_mutated() -> list:
         (r"> 0\.001\n(\s*)and ignoring \(window\)\n(\s*)(\S+) > 0\.001", r"> 0.00097\n\1and ignoring (window)\n\2\3 > 0.00097"),
         (r">= 0\.1\n", ">= 0.01\n"),  # minimum-traffic guard 10x too low
         (r"for: 15m", "for: 1h"),
-        (r"sum_over_time\(slodrift:sli_errors:rate5m\{service=\"checkout\",slo=\"availability\"\}\[1h\]\)",
-         'avg_over_time(slodrift:sli_errors:rate5m{service="checkout",slo="availability"}[1h])'),
-        (r"\[30d\]\)\n(\s*)/", r"[5h])\n\1/"),  # wrong period window
+        (r"sum_over_time\(slodrift:sli_errors:increase1m\{service=\"checkout\",slo=\"availability\"\}\[59m30s\]\)",
+         'avg_over_time(slodrift:sli_errors:increase1m{service="checkout",slo="availability"}[59m30s])'),
+        # a range of the full window: one slice too many on Prometheus 2 (closed ranges)
+        (r"\[59m30s\]\)\n(\s*)or", r"[1h])\n\1or"),
+        (r"\[29d23h59m30s\]\)\n(\s*)or", r"[4h59m30s])\n\1or"),  # wrong period window
+        # a new counter's whole value counted as events of one interval
+        (r"\(last_over_time\((http_requests_total\{code=~\"5..\",job=\"checkout\"\})\[5m\]\) and [^\n]*\)",
+         r"last_over_time(\1[5m])"),
+        # a counter reset no longer counted
+        (r"\n\s*or\n\s*\(last_over_time\(http_requests_total\{job=\"checkout\"\}\[5m\]\) and [^\n]*\)", ""),
         (r"vector\(0\.001\)", "vector(0.002)"),
         *every_comparison_mutated(),
     ],

@@ -8,7 +8,8 @@ without a notifier, so a small loopback HTTP server stands in for Alertmanager.
 
 vmalert reads earlier rules of a group through the datasource (not from local storage, as Prometheus
 does), so each level of recorded series appears one evaluation later: with the generated 1m groups the
-5m error ratio (level 2) is readable after two evaluations, hence the generous deadline below.
+5m error ratio (level 2, from the per-interval events) is readable after two evaluations, hence the
+generous deadline below.
 """
 
 from __future__ import annotations
@@ -152,10 +153,12 @@ def test_vmalert_evaluates_rules_into_victoriametrics(rules_dir: Path, victoria_
                            "vmalert to record slodrift:sli_error:ratio_rate5m", interval=2)
         assert len(ratio) == 1 and ratio[0]["metric"]["team"] == "payments"
         assert float(ratio[0]["value"][1]) == pytest.approx(RATE_5XX / (RATE_OK + RATE_5XX), rel=1e-6)
-        (errors,) = _query(vm, f"slodrift:sli_errors:rate5m{sel}")
-        (total,) = _query(vm, f"slodrift:sli_requests:rate5m{sel}")
-        assert float(errors["value"][1]) == pytest.approx(RATE_5XX, rel=1e-6)
-        assert float(total["value"][1]) == pytest.approx(RATE_OK + RATE_5XX, rel=1e-6)
+        # the raw reads: events of the last (1m) evaluation interval
+        per_interval = '{service="checkout",slo="availability",window="1m"}'
+        (errors,) = _query(vm, f"slodrift:sli_errors:increase1m{per_interval}")
+        (total,) = _query(vm, f"slodrift:sli_requests:increase1m{per_interval}")
+        assert float(errors["value"][1]) == pytest.approx(RATE_5XX * 60, rel=1e-6)
+        assert float(total["value"][1]) == pytest.approx((RATE_OK + RATE_5XX) * 60, rel=1e-6)
         latency = wait_until(lambda: _query(vm, 'slodrift:sli_error:ratio_rate5m{service="checkout",slo="latency"}'),
                              90, "the latency SLI", interval=2)
         assert float(latency[0]["value"][1]) == pytest.approx(1 - RATE_FAST / RATE_ALL, rel=1e-6)
