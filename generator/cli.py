@@ -7,6 +7,7 @@ Exit codes follow the usual contract: 0 success, 1 a check that ran and failed (
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from generator.spec import SpecError, load_specs
 from generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"{n} processes: give 1 to 256")
+    return n
 
 
 def _load(paths: list[str]) -> list | None:
@@ -64,7 +75,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if problems:
             return EXIT_BAD_INPUT
         k8s = {"namespace": args.namespace, "labels": labels}
-    files = render(specs, args.alertmanager_webhook_base, k8s)
+    files = render(specs, args.alertmanager_webhook_base, k8s, workers=args.jobs)
     out = Path(args.out)
     write_tree(out, files)
     write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
@@ -126,6 +137,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--namespace", default="", help="namespace of the PrometheusRule objects")
     p.add_argument("--k8s-label", action="append", default=[], metavar="KEY=VALUE",
                    help="label on the PrometheusRule objects (repeatable; e.g. release=prometheus)")
+    p.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="processes rendering services of a large spec (default: the number of CPUs; 1: none)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")

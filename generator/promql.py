@@ -8,6 +8,7 @@ therefore cannot change what a query means: at worst it is a strange, but litera
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class PromQLError(ValueError):
     """A value cannot be used safely in PromQL; the message says why."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def check_metric_name(name: str) -> str:
     """Reject names that would need UTF-8 quoting, so output stays loadable by Prometheus 2.x."""
     if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
@@ -34,6 +36,7 @@ def check_metric_name(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def check_label_name(name: str) -> str:
     """Reject label names Prometheus would refuse or reserve (`__` prefix is internal)."""
     if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
@@ -43,6 +46,7 @@ def check_label_name(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def quote(value: str) -> str:
     """Quote a label value as a PromQL string literal that means exactly `value`.
 
@@ -112,6 +116,13 @@ class Selector:
         return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def labelset(items: tuple[tuple[str, str], ...]) -> str:
+    """`{k="v",...}` for label pairs, every name checked and every value escaped (memoised: the
+    generated tests repeat the same label sets thousands of times)."""
+    return "{" + ",".join(f"{check_label_name(k)}={quote(str(v))}" for k, v in items) + "}"
+
+
 def equality_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:
     """Matchers for a `{label: value}` mapping, with every name checked and every value escaped."""
     return tuple(Matcher(check_label_name(k), "=", str(v)) for k, v in labels.items())
@@ -119,6 +130,9 @@ def equality_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:
 
 def selector(metric: str, labels: Mapping[str, str] | None = None, extra: Iterable[Matcher] = ()) -> str:
     """Build `metric{k="v",...}` from trusted structure and untrusted values."""
+    if not extra:
+        check_metric_name(metric)
+        return metric + labelset(tuple(labels.items())) if labels else metric
     matchers = equality_matchers(labels or {}) + tuple(extra)
     return Selector(check_metric_name(metric), matchers).render()
 
@@ -264,6 +278,7 @@ def parse_duration(text: str) -> int:
     return ms // 1000
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def format_duration(seconds: int) -> str:
     """Render seconds as the shortest Prometheus duration, so names like `rate30d` stay stable."""
     if seconds <= 0:

@@ -44,12 +44,13 @@ from generator.slo_rules import (
     burn_name,
     compliance_kind,
     errors_name,
+    group_names,
     range_seconds,
     ratio_name,
     ratio_windows,
     requests_name,
-    slo_groups,
     slo_labels,
+    window_range,
 )
 
 STEP = 60  # seconds between input samples and rule evaluations in every generated test
@@ -64,6 +65,7 @@ class SynthesisError(ValueError):
 # ---------------------------------------------------------------- label values that satisfy matchers
 
 
+@functools.lru_cache(maxsize=4096)
 def _regex_example(pattern: str) -> str | None:
     """A short string fully matching `pattern`, or None when the regex is beyond this small walker."""
     try:
@@ -133,6 +135,15 @@ def _value_for(label: str, matchers: list[promql.Matcher]) -> str | None:
 
 def labels_matching(sel: promql.Selector, avoid: promql.Selector | None = None) -> dict[str, str]:
     """Concrete labels selected by `sel` and, when `avoid` is given, not selected by `avoid`."""
+    return dict(_labels_matching(sel, avoid))
+
+
+@functools.lru_cache(maxsize=4096)
+def _labels_matching(sel: promql.Selector, avoid: promql.Selector | None) -> tuple[tuple[str, str], ...]:
+    return tuple(_find_labels(sel, avoid).items())
+
+
+def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[str, str]:
     by_label: dict[str, list[promql.Matcher]] = {}
     for m in sel.matchers:
         by_label.setdefault(m.label, []).append(m)
@@ -165,12 +176,12 @@ def _selects(sel: promql.Selector, labels: dict[str, str]) -> bool:
 
 
 def _series(metric: str, labels: dict[str, str]) -> str:
-    return promql.Selector(metric, promql.equality_matchers(labels)).render()
+    return promql.selector(metric, labels)
 
 
 def _labelset(labels: dict[str, str]) -> str:
     """`{a="b",...}`: a label set without a metric name, escaped like a selector."""
-    return "{" + ",".join(m.render() for m in promql.equality_matchers(labels)) + "}"
+    return promql.labelset(tuple(labels.items()))
 
 
 def _num(x: float) -> str:
@@ -197,32 +208,33 @@ def raw_inputs_supported(slo: SLO) -> bool:
     return slo.sli.kind in ("events", "latency")
 
 
-def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
-               restart: bool = False) -> list[dict[str, str]]:
-    """Raw counters at constant rates that the SLI's selectors read as `errors_per_s` of `total_per_s`."""
+def raw_series(slo: SLO, errors_per_s: float, total_per_s: float) -> list[tuple[str, dict[str, str], float]]:
+    """(metric, labels, rate) of raw counters that the SLI's selectors read as `errors_per_s` of `total_per_s`."""
     sli = slo.sli
     if sli.kind == "latency":
         assert sli.histogram and sli.threshold is not None
         labels = {m.label: m.value for m in sli.latency_matchers}
         le = promql.number(sli.threshold)
-        return [
-            _counter(sli.histogram + "_count", labels, total_per_s, minutes, restart),
-            _counter(sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s, minutes, restart),
-            _counter(sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s, minutes, restart),
-        ]
+        return [(sli.histogram + "_count", labels, total_per_s),
+                (sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s),
+                (sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s)]
     assert sli.errors is not None and sli.total is not None
     bad = labels_matching(sli.errors)
     bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
     good = labels_matching(sli.total, avoid=sli.errors)
-    out = [_counter(sli.errors.metric, bad, errors_per_s, minutes, restart)]
-    out.append(_counter(sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s,
-                        minutes, restart))
-    return out
+    return [(sli.errors.metric, bad, errors_per_s),
+            (sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s)]
 
 
-def _reads(other: SLO, metric: str, labels: dict[str, str]) -> bool:
-    """Whether `other`'s SLI could read the raw series `metric{labels}` (conservative for queries)."""
-    sli = other.sli
+def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
+               restart: bool = False) -> list[dict[str, str]]:
+    """Raw counters at constant rates that the SLI's selectors read as `errors_per_s` of `total_per_s`."""
+    return [_counter(metric, labels, rate, minutes, restart)
+            for metric, labels, rate in raw_series(slo, errors_per_s, total_per_s)]
+
+
+def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
+    """Whether an SLI could read the raw series `metric{labels}` (conservative for queries)."""
     if sli.kind == "events":
         return any(sel is not None and sel.metric == metric and _selects(sel, labels) for sel in (sli.errors, sli.total))
     if sli.kind == "latency":
@@ -237,12 +249,17 @@ def _reads(other: SLO, metric: str, labels: dict[str, str]) -> bool:
 def raw_inputs_ok(service: Service, slo: SLO) -> bool:
     """Raw inputs only when no other SLO of the service reads them: otherwise one SLO's test data would
     feed another's rules and the expectations (computed per SLO) would not hold."""
-    if not raw_inputs_supported(slo):
+    return _raw_ok(slo.sli, tuple(other.sli for other in service.slos if other is not slo))
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_ok(sli: SLI, others: tuple[SLI, ...]) -> bool:
+    probe = SLO(name="probe", objective=Decimal("0.5"), window=60, sli=sli, tiers=(), no_data=None,
+                min_request_rate=Decimal(0))
+    if not raw_inputs_supported(probe):
         return False
-    probe = [promql.parse_selector(i["series"]) for i in raw_inputs(slo, 1.0, 2.0, 1)]
-    series = [(p.metric, {m.label: m.value for m in p.matchers}) for p in probe]
-    return not any(_reads(other, metric, labels) for other in service.slos if other is not slo
-                   for metric, labels in series)
+    series = [(metric, labels) for metric, labels, _ in raw_series(probe, 1.0, 2.0)]
+    return not any(_reads_sli(other, metric, labels) for other in others for metric, labels in series)
 
 
 def raw_slice_seconds(interval: int) -> int:
@@ -251,36 +268,45 @@ def raw_slice_seconds(interval: int) -> int:
     return STEP * -(-interval // STEP)
 
 
-def reads(end: int, rng: int, positions: list[int]) -> frozenset[int]:
+def reads(end: int, rng: Fraction, positions: list[int]) -> frozenset[int]:
     """Sample minutes a range of `rng` seconds reads at minute `end` (a sample on its edge is avoided)."""
     return frozenset(p for p in positions if p <= end and (end - p) * STEP < rng)
 
 
-def recorded_inputs(service: Service, slo: SLO, interval: int, errors: list[float | None],
-                    totals: list[float | None], extra: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The two recorded per-interval series given sample by sample (None = missing), bypassing the raw
-    reads; values are events per interval.
+def series_values(xs: list[float | None]) -> str:
+    """Samples in promtool's notation, one per STEP: runs of missing ones (None) as `_xN` (N samples),
+    runs of three or more equal ones as `v+0xN` (N + 1 samples)."""
+    out: list[str] = []
+    i, n = 0, len(xs)
+    while i < n:
+        x = xs[i]
+        j = i + 1
+        while j < n and xs[j] == x and (xs[j] is None) == (x is None):
+            j += 1
+        k = j - i
+        if x is None:
+            out.append("_" if k == 1 else f"_x{k}")
+        elif k >= 3:
+            out.append(f"{_num(x)}+0x{k - 1}")
+        else:
+            out.extend([_num(x)] * k)
+        i = j
+    return " ".join(out)
+
+
+def recorded_inputs(service: Service, slo: SLO, interval: int, errors: list[float | None] | str,
+                    totals: list[float | None] | str, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The two recorded per-interval series given sample by sample (None = missing) or as rendered
+    `series_values`, bypassing the raw reads; values are events per interval.
 
     `extra` labels make an independent copy of the SLO's series: every rule keeps them apart, so
     several cases can share one test group's evaluation steps.
     """
     labels = {**slo_labels(service, slo), "window": fd(interval), **(extra or {})}
-
-    def values(xs: list[float | None]) -> str:
-        out: list[str] = []
-        for x in xs:
-            if x is not None:
-                out.append(_num(x))
-            elif out and out[-1].startswith("_x"):
-                out[-1] = f"_x{int(out[-1][2:]) + 1}"
-            elif out and out[-1] == "_":
-                out[-1] = "_x2"
-            else:
-                out.append("_")
-        return " ".join(out)
-
-    return [{"series": _series(errors_name(interval), labels), "values": values(errors)},
-            {"series": _series(requests_name(interval), labels), "values": values(totals)}]
+    return [{"series": _series(errors_name(interval), labels),
+             "values": errors if isinstance(errors, str) else series_values(errors)},
+            {"series": _series(requests_name(interval), labels),
+             "values": totals if isinstance(totals, str) else series_values(totals)}]
 
 
 def constant_inputs(service: Service, slo: SLO, interval: int, ratio: float, rate: float,
@@ -321,8 +347,9 @@ def recordings_group(service: Service, interval: int) -> dict[str, Any]:
     lifetime is not one interval's events), and are reset at RESTART_AT, which must count what they
     counted since.
     """
-    # The error ratio stays under half of every alert threshold, so nothing fires.
-    total, at = 10.0, 10
+    # The error ratio stays under half of every alert threshold, so nothing fires. Checked once the reset
+    # has left every slice the 5m ratio reads.
+    total, at = 10.0, max(10, RESTART_AT + 1 + raw_slice_seconds(interval) // STEP)
     # ... and under every objective's budget, so the compliance input reads 1 (met) for all SLOs.
     lowest = min([x for slo in service.slos for t in slo.tiers for x in _thresholds(slo, t)]
                  + [slo.error_budget for slo in service.slos], default=Decimal(1))
@@ -373,8 +400,9 @@ def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | N
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
     for slo in slos:
-        inputs += [i for i in raw_inputs(slo, 0.0, 10.0, at + 5)
-                   if not _selects(slo.sli.errors, _parsed_labels(i["series"]))]  # type: ignore[arg-type]
+        assert slo.sli.errors is not None
+        inputs += [_counter(metric, labels, rate, at + 5) for metric, labels, rate in raw_series(slo, 0.0, 10.0)
+                   if not (metric == slo.sli.errors.metric and _selects(slo.sli.errors, labels))]
         sel = {"service": service.name, "slo": slo.name}
         labels = slo_labels(service, slo)
         for w in ratio_windows(slo):
@@ -388,21 +416,18 @@ def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | N
             "interval": fd(STEP), "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}
 
 
-def _parsed_labels(series: str) -> dict[str, str]:
-    sel = promql.parse_selector(series)
-    return {m.label: m.value for m in sel.matchers}
-
-
 def window_pattern(minutes: int, gaps: set[int], seed: int, failed: set[int] = frozenset()  # type: ignore[assignment]
                    ) -> tuple[list[float | None], list[float | None]]:
     """Integer events per interval with a quiet night, a busy day and an error burst; `gaps` are missing,
-    every request of the `failed` minutes fails."""
+    every request of the `failed` minutes fails. Levels change every 10 minutes, so the inputs stay short
+    in promtool's notation (`4+0x9`) while every window still sums a different mix."""
     errors: list[float | None] = []
     totals: list[float | None] = []
     for i in range(minutes + 1):
         busy = 40 if (i // 90) % 2 else 4
-        t = busy + (i * 7 + seed) % 11
-        e = (i * 3 + seed) % 4 // 3
+        block = i // 10
+        t = busy + (block * 7 + seed) % 11
+        e = (block * 3 + seed) % 4 // 3
         if 200 <= i < 215:
             e = t // 2  # the burst: half the requests fail for 15 minutes
         if i in failed:
@@ -412,9 +437,42 @@ def window_pattern(minutes: int, gaps: set[int], seed: int, failed: set[int] = f
     return errors, totals
 
 
-def _edge(end: int, rng: int) -> int | None:
+def _edge(end: int, rng: Fraction) -> int | None:
     """The sample minute exactly on a range's left edge at `end` (read by Prometheus 2, not by 3)."""
-    return end - rng // STEP if rng % STEP == 0 else None
+    return end - int(rng // STEP) if rng % STEP == 0 else None
+
+
+@dataclass(frozen=True)
+class WindowCase:
+    """The window test's inputs of one SLO and the values they must give."""
+
+    error_values: str
+    total_values: str
+    ratios: dict[int, float]  # window -> ratio at WINDOW_TEST_END
+    compliance_ratios: dict[int, float]  # minute -> 5m ratio there
+
+
+WINDOW_BURST = 210  # a minute inside the error burst of `window_pattern`
+
+
+@functools.lru_cache(maxsize=1024)
+def window_case(windows: tuple[int, ...], interval: int, seed: int) -> WindowCase:
+    """Inputs and expected values for a set of windows (shared by every SLO with the same windows)."""
+    end = WINDOW_TEST_END
+    gaps = {e for w in windows for at in (end, WINDOW_BURST)
+            if (e := _edge(at, range_seconds(w, interval))) is not None and e >= 0}
+    # Just outside each range, on the window's own edge: all requests fail there, so a range one
+    # slice too long (the full window on Prometheus 2) gives a visibly different ratio.
+    outside = {end - w // STEP for w in windows if w // STEP <= end} - gaps
+    errors, totals = window_pattern(end, gaps, seed=seed, failed=outside)
+
+    def ratio(at: int, w: int) -> float:
+        lo = max(0, at + 1 + int(range_seconds(w, interval) // -STEP))  # minutes p with (at - p) * STEP < range
+        return (sum(x for x in errors[lo:at + 1] if x is not None)
+                / sum(x for x in totals[lo:at + 1] if x is not None))
+
+    return WindowCase(series_values(errors), series_values(totals), {w: ratio(end, w) for w in windows},
+                      {at: ratio(at, RATE_WINDOW) for at in (end, WINDOW_BURST)})
 
 
 def windows_group(service: Service, interval: int) -> dict[str, Any]:
@@ -422,29 +480,14 @@ def windows_group(service: Service, interval: int) -> dict[str, Any]:
     end = WINDOW_TEST_END
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
-    minutes = list(range(end + 1))
     for n, slo in enumerate(service.slos):
-        windows = ratio_windows(slo)
-        burst = 210
-        gaps = {e for w in windows for at in (end, burst)
-                if (e := _edge(at, range_seconds(w, interval))) is not None and e >= 0}
-        # Just outside each range, on the window's own edge: all requests fail there, so a range one
-        # slice too long (the full window on Prometheus 2) gives a visibly different ratio.
-        outside = {end - w // STEP for w in windows if w // STEP <= end} - gaps
-        errors, totals = window_pattern(end, gaps, seed=n, failed=outside)
-        inputs += recorded_inputs(service, slo, interval, errors, totals)
+        case = window_case(tuple(ratio_windows(slo)), interval, n)
+        inputs += recorded_inputs(service, slo, interval, case.error_values, case.total_values)
         labels = slo_labels(service, slo)
         # `case=""`: the burn comparison cases share this group, on copies of the series with a case label.
         sel = {"service": service.name, "slo": slo.name, _case_label(slo): ""}
         budget = float(slo.error_budget)
-
-        def ratio(at: int, w: int, errors: list[float | None] = errors, totals: list[float | None] = totals) -> float:
-            read = reads(at, range_seconds(w, interval), minutes)
-            es = [x for i, x in enumerate(errors) if i in read and x is not None]
-            ts = [x for i, x in enumerate(totals) if i in read and x is not None]
-            return sum(es) / sum(ts)
-
-        ratios = {w: ratio(end, w) for w in windows}
+        ratios = case.ratios
         for w, value in ratios.items():
             tests.append(_expr_test(ratio_name(w), {**labels, "window": fd(w)}, sel, value, end))
         tests.append(_expr_test(burn_name(CURRENT_BURN_WINDOW), {**labels, "window": fd(CURRENT_BURN_WINDOW)}, sel,
@@ -455,9 +498,9 @@ def windows_group(service: Service, interval: int) -> dict[str, Any]:
         tests.append(_expr_test(BUDGET_REMAINING, {**labels, "window": fd(slo.window)}, sel,
                                 1 - ratios[slo.window] / budget, end))
         # compliance: met at the end, missed in the middle of the error burst
-        for at_min in (end, burst):
+        for at_min, value in case.compliance_ratios.items():
             tests.append(_expr_test(COMPLIANT, {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
-                                    sel, 1.0 if ratio(at_min, RATE_WINDOW) <= budget else 0.0, at_min))
+                                    sel, 1.0 if value <= budget else 0.0, at_min))
     return {"name": f"{service.name}: windows are exact ratios of sums", "interval": fd(STEP),
             "input_series": inputs, "promql_expr_test": tests}
 
@@ -494,9 +537,9 @@ def burn_alert(service: Service, slo: SLO, tier: AlertTier) -> dict[str, Any]:
 
 def no_data_alert(service: Service, slo: SLO, interval: int) -> dict[str, Any]:
     """The no-data alert: labels from the absent() matchers plus the rule's labels."""
-    from generator.slo_rules import alert_rules
+    from generator.slo_rules import no_data_rule
 
-    rule = next(r for r in alert_rules(service, slo, interval) if r["alert"] == NO_DATA_ALERT)
+    rule = no_data_rule(service, slo)
     labels = {**{k: render_template(v, {}) for k, v in rule["labels"].items()},
               "service": service.name, "slo": slo.name}
     return _alert(labels, rule["annotations"])
@@ -630,8 +673,18 @@ class Profile:
     ratios: dict[int, Fraction]  # error ratio per window (seconds), an exact ratio of sums
     traffic: dict[int, Fraction]  # the guard's request rate (mean requests per interval / interval) per long window
 
+    @functools.cached_property
+    def error_values(self) -> str:
+        """`errors` rendered once: profiles are shared by every SLO of a shape."""
+        return series_values(self.errors)
 
-def _positions(end: int, ranges: set[int]) -> list[int] | None:
+    @functools.cached_property
+    def total_values(self) -> str:
+        """`totals` rendered once."""
+        return series_values(self.totals)
+
+
+def _positions(end: int, ranges: set[Fraction]) -> list[int] | None:
     """Sample minutes: `end`, and the latest minute strictly inside each band between range edges.
 
     Latest, because until a band's sample arrives the windows that need it read nothing or little, so the
@@ -642,7 +695,7 @@ def _positions(end: int, ranges: set[int]) -> list[int] | None:
     positions = {end}
     newer = end * STEP
     for edge in edges:
-        p = -(-newer // STEP) - 1
+        p = int(-(-newer // STEP)) - 1
         if p * STEP > edge and p >= 0:
             positions.add(p)
         newer = edge
@@ -706,16 +759,23 @@ def _solve(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | None
     and most SLOs of a large spec share a few shapes (99.9 % over 30d with the default tiers, say), so the
     exact search runs once per shape and comparison.
     """
-    tiers = tuple(t.windows for t in slo.tiers)
     index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    return _solve_shape(slo.error_budget, slo.min_request_rate, tiers, index, cmp.pair, cmp.side, cmp.near,
-                        end, interval)
+    return _solve_shape(shape_of(slo), index, cmp.pair, cmp.side, cmp.near, end, interval)
+
+
+Shape = tuple[Decimal, Decimal, tuple[tuple[BurnWindow, ...], ...]]
+
+
+def shape_of(slo: SLO) -> Shape:
+    """What a comparison profile depends on: budget, traffic guard, every tier's windows and factors."""
+    return slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers)
 
 
 @functools.lru_cache(maxsize=65536)
-def _solve_shape(budget: Decimal, min_rate: Decimal, tiers: tuple[tuple[BurnWindow, ...], ...], index: int,
-                 pair: BurnWindow, side: str, near: Fraction, end: int, interval: int) -> Profile | None:
+def _solve_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
+                 interval: int) -> Profile | None:
     """`_solve` on a stand-in SLO with nothing but the shape (a pure function, so safe to memoise)."""
+    budget, min_rate, tiers = shape
     slo = SLO(name="shape", objective=1 - budget, window=max(w.long for ws in tiers for w in ws),
               sli=SLI(kind="events"), min_request_rate=min_rate, no_data=None,
               tiers=tuple(AlertTier(f"tier{i}", "", None, 0, ws) for i, ws in enumerate(tiers)))
@@ -786,7 +846,7 @@ def _active_steps(slo: SLO, profile: Profile, interval: int) -> int:
     ranges = {w: range_seconds(w, interval) for w in windows}
     for p, _, _ in samples:
         events.add(p)
-        events.update(p - (-r // STEP) for r in ranges.values())
+        events.update(p - int(-r // STEP) for r in ranges.values())
     guard = float(slo.min_request_rate)
 
     def read(t: int, window: int) -> tuple[float, float, int] | None:
@@ -859,15 +919,22 @@ def _verify(slo: SLO, cmp: Comparison, profile: Profile) -> bool:
     return all(min(r[p.long], r[p.short]) * ROBUST <= t for p, t in thresholds if p is not cmp.pair)
 
 
-def _candidate_ends(tier: AlertTier) -> list[int]:
+def _candidate_ends(windows: tuple[BurnWindow, ...]) -> list[int]:
     """Evaluation minutes worth trying: one step past each window, so it differs from the longer ones."""
-    return sorted({-(-w // STEP) + 1 for p in tier.windows for w in (p.long, p.short)})
+    return sorted({-(-w // STEP) + 1 for p in windows for w in (p.long, p.short)})
 
 
 def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     """The earliest feasible profile for `cmp` (evaluation steps cost promtool time), or None."""
-    for end in _candidate_ends(cmp.tier):
-        profile = _solve(slo, cmp, end, interval)
+    index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
+    return _pinned_shape(shape_of(slo), index, cmp.pair, cmp.side, cmp.near, interval)
+
+
+@functools.lru_cache(maxsize=65536)
+def _pinned_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction,
+                  interval: int) -> Profile | None:
+    for end in _candidate_ends(shape[2][index]):
+        profile = _solve_shape(shape, index, pair, side, near, end, interval)
         if profile is not None:
             return profile
     return None
@@ -879,7 +946,7 @@ def eval_order(service: Service, interval: int) -> list[str]:
     Without it promtool orders groups at random, and alerts then read either this step's or the last
     step's ratios: harmless for constant inputs, flaky for profiles that change at the evaluation step.
     """
-    return [g["name"] for g in slo_groups(service, interval)]
+    return group_names(service)
 
 
 def _alert_state_test(alertname: str, matchers: dict[str, str], active: bool, at: str) -> dict[str, Any]:
@@ -897,6 +964,21 @@ def _case_label(slo: SLO) -> str:
     return name
 
 
+def warm_profiles(services: list[tuple[Service, int]]) -> None:
+    """Solve the comparison profiles of every distinct SLO shape now (they are memoised), so that
+    processes forked afterwards to render test files find them solved."""
+    seen: set[tuple[Shape, int]] = set()
+    for service, interval in services:
+        for slo in service.slos:
+            shape = shape_of(slo)
+            if (shape, interval) in seen:
+                continue
+            seen.add((shape, interval))
+            for cmp in comparisons(slo):
+                index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
+                _pinned_shape(shape, index, cmp.pair, cmp.side, cmp.near, interval)
+
+
 def comparison_groups(service: Service, windows: dict[str, Any], interval: int) -> list[dict[str, Any]]:
     """Test groups pinning every burn comparison, the cases sharing as few groups as possible.
 
@@ -907,8 +989,10 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
     found: list[tuple[SLO, Comparison, Profile]] = []
     skipped: list[str] = []
     for slo in service.slos:
+        shape = shape_of(slo)
         for cmp in comparisons(slo):
-            profile = pinned_profile(slo, cmp, interval)
+            index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
+            profile = _pinned_shape(shape, index, cmp.pair, cmp.side, cmp.near, interval)
             if profile is None:
                 skipped.append(f"{slo.name} {cmp.title()}")
             else:
@@ -925,7 +1009,7 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
             profile = placed or profile  # not feasible there after all: a group at its own end
             inputs, tests = by_end.setdefault(profile.end, ([], []))
             case = {_case_label(slo): cmp.title()}
-            inputs += recorded_inputs(service, slo, interval, profile.errors, profile.totals, extra=case)
+            inputs += recorded_inputs(service, slo, interval, profile.error_values, profile.total_values, extra=case)
             matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
             tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
         found = rest
@@ -957,8 +1041,8 @@ def no_data_window_group(service: Service, interval: int) -> dict[str, Any] | No
     if not slos:
         return None
     rng = range_seconds(RATE_WINDOW, interval)
-    last_v3 = NO_DATA_STOP + -(-rng // STEP) - 1  # minute of the last recorded 5m ratio
-    last_v2 = NO_DATA_STOP + rng // STEP
+    last_v3 = NO_DATA_STOP + int(-(-rng // STEP)) - 1  # minute of the last recorded 5m ratio
+    last_v2 = NO_DATA_STOP + int(rng // STEP)
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
     for slo in slos:
@@ -971,7 +1055,7 @@ def no_data_window_group(service: Service, interval: int) -> dict[str, Any] | No
         tests += [_alert_state_test(NO_DATA_ALERT, matchers, False, fd(earliest - NO_DATA_MARGIN)),
                   _alert_state_test(NO_DATA_ALERT, matchers, True, fd(latest + NO_DATA_MARGIN))]
     return {"name": f"{service.name}: {NO_DATA_ALERT} waits for its window after the last sample at "
-                    f"{NO_DATA_STOP}m (+{fd(rng)} of 5m ratio)",
+                    f"{NO_DATA_STOP}m (+{window_range(RATE_WINDOW, interval)} of 5m ratio)",
             "interval": fd(STEP), "input_series": inputs,
             "promql_expr_test": tests}
 

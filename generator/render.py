@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -14,13 +16,14 @@ from generator.dashboard import dashboard
 from generator.drift_rules import drift_groups
 from generator.drift_tests import drift_test_file
 from generator.kubernetes import prometheus_rule
-from generator.model import Spec
-from generator.promtool_tests import slo_test_file
+from generator.model import Service, Spec
+from generator.promtool_tests import slo_test_file, warm_profiles
 from generator.slo_rules import slo_groups
 from generator.stability_rules import stability_groups, stability_test_file
 
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
+PARALLEL_MIN_SERVICES = 16  # fewer render faster in one process than a pool starts
 
 
 def _header(spec: Spec, what: str) -> str:
@@ -28,30 +31,51 @@ def _header(spec: Spec, what: str) -> str:
             "Do not edit: change the spec and run `slodrift generate` again.")
 
 
-def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dict[str, Any] | None = None) -> dict[str, str]:
+def service_files(spec: Spec, service: Service) -> dict[str, str]:
+    """The rule and test files of one service: independent of every other service."""
+    files: dict[str, str] = {}
+    if service.indicators and spec.drift is not None:
+        drift_rel = f"{RULES_DIR}/{service.name}.drift.yml"
+        files[drift_rel] = yaml_out.dump(
+            {"groups": drift_groups(service, spec.drift, spec.evaluation_interval)},
+            _header(spec, f"drift, regression and anomaly rules of service {service.name}"))
+        files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
+            drift_test_file(service, spec.drift, f"../{drift_rel}"),
+            _header(spec, f"promtool tests of the drift rules of service {service.name}"))
+    if service.slos:
+        rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
+        files[rule_rel] = yaml_out.dump({"groups": slo_groups(service, spec.evaluation_interval)},
+                                        _header(spec, f"SLO rules of service {service.name}"))
+        test = slo_test_file(service, f"../{rule_rel}", spec.evaluation_interval)
+        files[f"{TESTS_DIR}/{service.name}.slo.test.yml"] = yaml_out.dump(
+            test, _header(spec, f"promtool tests of the SLO rules of service {service.name}"))
+    return files
+
+
+def _service_files(job: tuple[Spec, Service]) -> dict[str, str]:
+    return service_files(*job)
+
+
+def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dict[str, Any] | None = None,
+           workers: int = 1) -> dict[str, str]:
     """All files for the given specs, keyed by path relative to the output directory.
 
-    `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file.
+    `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file. With
+    `workers` > 1 and many services, services render in that many forked processes (the renderers are
+    pure); the comparison profiles every test file needs are solved first, so the workers inherit them.
+    The output is the same either way.
     """
     files: dict[str, str] = {}
-    for spec in specs:
-        for service in spec.services:
-            if service.indicators and spec.drift is not None:
-                drift_rel = f"{RULES_DIR}/{service.name}.drift.yml"
-                files[drift_rel] = yaml_out.dump(
-                    {"groups": drift_groups(service, spec.drift, spec.evaluation_interval)},
-                    _header(spec, f"drift, regression and anomaly rules of service {service.name}"))
-                files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
-                    drift_test_file(service, spec.drift, f"../{drift_rel}"),
-                    _header(spec, f"promtool tests of the drift rules of service {service.name}"))
-            if not service.slos:
-                continue
-            rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
-            files[rule_rel] = yaml_out.dump({"groups": slo_groups(service, spec.evaluation_interval)},
-                                            _header(spec, f"SLO rules of service {service.name}"))
-            test = slo_test_file(service, f"../{rule_rel}", spec.evaluation_interval)
-            files[f"{TESTS_DIR}/{service.name}.slo.test.yml"] = yaml_out.dump(
-                test, _header(spec, f"promtool tests of the SLO rules of service {service.name}"))
+    jobs = [(spec, service) for spec in specs for service in spec.services]
+    if workers > 1 and len(jobs) >= PARALLEL_MIN_SERVICES and "fork" in multiprocessing.get_all_start_methods():
+        warm_profiles([(s, spec.evaluation_interval) for spec, s in jobs])
+        chunk = max(1, len(jobs) // (workers * 4))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for part in pool.map(_service_files, jobs, chunksize=chunk):
+                files.update(part)
+    else:
+        for job in jobs:
+            files.update(service_files(*job))
     if specs:
         rel = f"{RULES_DIR}/slodrift-stability.yml"
         files[rel] = yaml_out.dump({"groups": stability_groups()},

@@ -12,6 +12,7 @@ however many raw series the service has.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from generator import promql
@@ -45,19 +46,22 @@ def requests_name(interval: int) -> str:
     return f"slodrift:sli_requests:increase{fd(interval)}"
 
 
-def range_seconds(window: int, interval: int) -> int:
+def range_seconds(window: int, interval: int) -> Fraction:
     """The range that holds exactly `window / interval` slices at an evaluation.
 
     Slices are recorded on the evaluation grid, so a range of the full window would hold one slice too
     many on Prometheus 2 (closed ranges) and the right number on 3 (left-open). Half an interval shorter
     holds the right number on both, and stays clear of every slice's timestamp.
     """
-    return window - interval // 2
+    return Fraction(window) - Fraction(interval, 2)
 
 
 def window_range(window: int, interval: int) -> str:
-    """`range_seconds` as a PromQL duration."""
-    return fd(range_seconds(window, interval))
+    """`range_seconds` as a PromQL duration (`59m30s`; `4m59s500ms` at a 1s interval)."""
+    r = range_seconds(window, interval)
+    whole = int(r)
+    ms = int((r - whole) * 1000)
+    return fd(whole) + (f"{ms}ms" if ms else "")
 
 
 def ratio_name(window: int) -> str:
@@ -268,22 +272,35 @@ def alert_rules(service: Service, slo: SLO, interval: int) -> list[dict[str, Any
         rule["annotations"] = burn_annotations(service, slo, tier)
         rules.append(rule)
     if slo.no_data:
-        sel = slo_matchers(service, slo)
-        rules.append({
-            "alert": NO_DATA_ALERT,
-            "expr": Expr(f"absent_over_time({promql.selector(ratio_name(RATE_WINDOW), sel)}[{fd(slo.no_data.for_seconds)}])"),
-            "labels": {**{k: lit(v) for k, v in slo.labels.items()}, "service": service.name, "slo": slo.name,
-                       "severity": slo.no_data.severity},
-            "annotations": {
-                "summary": lit(f"{service.name} {slo.name}: the SLI has no data"),
-                "description": lit(
-                    f"No error ratio has been recorded for the {slo.name} SLO of {service.name} for "
-                    f"{fd(slo.no_data.for_seconds)}: its metrics are missing or the SLI query matches nothing, "
-                    "so burn-rate alerts cannot fire."),
-                **slo.annotations,
-            },
-        })
+        rules.append(no_data_rule(service, slo))
     return rules
+
+
+def no_data_rule(service: Service, slo: SLO) -> dict[str, Any]:
+    """The alert that says an SLO's 5m ratio has not been recorded for its no-data window."""
+    assert slo.no_data is not None
+    lit = promql.template_literal
+    sel = slo_matchers(service, slo)
+    return {
+        "alert": NO_DATA_ALERT,
+        "expr": Expr(f"absent_over_time({promql.selector(ratio_name(RATE_WINDOW), sel)}[{fd(slo.no_data.for_seconds)}])"),
+        "labels": {**{k: lit(v) for k, v in slo.labels.items()}, "service": service.name, "slo": slo.name,
+                   "severity": slo.no_data.severity},
+        "annotations": {
+            "summary": lit(f"{service.name} {slo.name}: the SLI has no data"),
+            "description": lit(
+                f"No error ratio has been recorded for the {slo.name} SLO of {service.name} for "
+                f"{fd(slo.no_data.for_seconds)}: its metrics are missing or the SLI query matches nothing, "
+                "so burn-rate alerts cannot fire."),
+            **slo.annotations,
+        },
+    }
+
+
+def group_names(service: Service) -> list[str]:
+    """Names of the SLO rule groups of a service, in evaluation order (recordings, then alerts)."""
+    alerts = any(slo.no_data or any(t.windows for t in slo.tiers) for slo in service.slos)
+    return [f"slodrift-slo-{service.name}", *([f"slodrift-slo-alerts-{service.name}"] if alerts else [])]
 
 
 def slo_groups(service: Service, interval: int) -> list[dict[str, Any]]:
@@ -293,7 +310,8 @@ def slo_groups(service: Service, interval: int) -> list[dict[str, Any]]:
     for slo in service.slos:
         recordings.extend(recording_rules(service, slo, interval))
         alerts.extend(alert_rules(service, slo, interval))
-    groups = [{"name": f"slodrift-slo-{service.name}", "interval": fd(interval), "rules": recordings}]
+    names = group_names(service)
+    groups = [{"name": names[0], "interval": fd(interval), "rules": recordings}]
     if alerts:
-        groups.append({"name": f"slodrift-slo-alerts-{service.name}", "interval": fd(interval), "rules": alerts})
+        groups.append({"name": names[1], "interval": fd(interval), "rules": alerts})
     return groups

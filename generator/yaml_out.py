@@ -1,40 +1,152 @@
-"""YAML output that reviewers can read: stable key order, block-style PromQL, every string escaped."""
+"""YAML output that reviewers can read: stable key order, block-style PromQL, every string escaped.
+
+A small emitter of its own rather than PyYAML's: the output is plain data (mappings, sequences,
+strings, numbers, booleans, null) in block style, and a spec of a thousand SLOs renders to tens of
+megabytes, which PyYAML's representer takes seconds to walk. Every scalar is written in one of three
+ways, chosen so the text always loads back as exactly the value written:
+
+- plain, when YAML 1.1 and 1.2 (PyYAML, Go's yaml as Prometheus uses it) would read the text back as
+  that same string: no indicator first, no `: ` or ` #` inside, no leading or trailing space, and
+  nothing a resolver would take for a number, boolean, null or date;
+- a literal block (`|-`) for multi-line PromQL whose lines are printable and free of trailing space;
+- otherwise quoted: single quotes when nothing needs escaping, else double quotes with every character
+  outside YAML's printable set escaped.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from typing import Any
 
 import yaml
 
 from generator.slo_rules import Expr
 
-# libyaml's emitter when PyYAML was built with it (the PyPI wheels are): the same text, several times faster.
-_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# First characters that make a plain scalar mean something else (indicators and reserved ones).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` \t")
+# Characters YAML allows unescaped (c-printable, minus the line breaks a quoted scalar must not hold).
+# A byte order mark is printable but must not appear inside a document, so it counts as unprintable.
+_UNPRINTABLE = re.compile("[^\t\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_NEWLINES = re.compile("[\n\r\x85\u2028\u2029]")
+# What a double-quoted scalar must escape beyond JSON's escapes: the unprintable and the line breaks.
+_RAW_NOT_ALLOWED = re.compile("[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                              "\U00010000-\U0010ffff]")
+# YAML 1.1 booleans PyYAML's resolver does not know but Go's yaml.v2 does.
+_SHORT_BOOLS = frozenset({"y", "Y", "n", "N"})
+# YAML 1.2 core-schema numbers PyYAML (1.1) reads as strings: quoted too, so no reader takes them for numbers.
+_NUMBER_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+                        r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-class _Dumper(_SafeDumper):  # type: ignore[valid-type,misc]
-    """SafeDumper that never emits aliases and prints multi-line expressions as literal blocks."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data))
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
-def _expr(dumper: yaml.SafeDumper, data: Expr) -> yaml.ScalarNode:
-    text = str(data)
-    style = "|" if "\n" in text and not any(line != line.rstrip() for line in text.split("\n")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+def _quoted(text: str) -> str:
+    """Single-quoted when that needs no escape (only `'` is doubled there), as PyYAML would write it;
+    otherwise double-quoted: JSON's escapes are YAML's too, and what JSON leaves raw but YAML does not
+    allow (DEL, C1 controls, U+2028/9, non-characters) is escaped as well."""
+    if "\t" not in text and not _NEWLINES.search(text) and not _UNPRINTABLE.search(text):
+        return "'" + text.replace("'", "''") + "'"
+    return _RAW_NOT_ALLOWED.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
-_Dumper.add_representer(Expr, _expr)
-_Dumper.add_representer(str, _str)
+@functools.lru_cache(maxsize=1 << 16)
+def scalar(text: str) -> str:
+    """One string as a single-line scalar that loads back as exactly `text`."""
+    if (not text or text[0] in _INDICATORS or text[-1] in " \t:" or ": " in text or " #" in text
+            or "\t" in text or _NEWLINES.search(text) or _UNPRINTABLE.search(text) or text in _SHORT_BOOLS
+            or _NUMBER_12.fullmatch(text) or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG):
+        return _quoted(text)
+    return text
 
 
-def dump(data: Any, header: str = "") -> str:
+def _literal_ok(text: str) -> bool:
+    lines = text.split("\n")
+    return (len(lines) > 1 and bool(lines[0]) and lines[0][0] not in " \t" and not text.endswith("\n")
+            and all(line == line.rstrip() and not _UNPRINTABLE.search(line) for line in lines)
+            and not _NEWLINES.search(text.replace("\n", "")))
+
+
+def _value(v: Any) -> str:
+    """A non-container value as a single-line scalar (strings via `scalar`)."""
+    if isinstance(v, str):
+        return scalar(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v != v:
+            return ".nan"
+        if v in (float("inf"), float("-inf")):
+            return ".inf" if v > 0 else "-.inf"
+        text = repr(v).lower()
+        # YAML 1.1 reads `1e-05` as a string: give the mantissa a dot, as PyYAML does.
+        return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+    raise TypeError(f"cannot write {type(v).__name__} as YAML")
+
+
+def _emit(node: Any, indent: int, out: list[str], first: str | None = None) -> None:
+    """Append the lines of a mapping or sequence at `indent`; `first` prefixes its first line ("- ")."""
+    pad = " " * indent
+    lead = first if first is not None else pad
+    if isinstance(node, dict):
+        for i, (k, v) in enumerate(node.items()):
+            head = (lead if i == 0 else pad) + scalar(str(k)) + ":"
+            _member(v, head, indent, out, seq_indent=indent)
+    else:
+        for i, v in enumerate(node):
+            head = lead if i == 0 else pad
+            if isinstance(v, dict) and v:
+                _emit(v, indent + 2, out, first=head + "- ")
+            elif isinstance(v, list) and v:
+                _emit(v, indent + 2, out, first=head + "- ")
+            else:
+                _member(v, head + "-", indent, out, seq_indent=indent + 2)
+
+
+def _member(v: Any, head: str, indent: int, out: list[str], seq_indent: int) -> None:
+    """A value after `key:` or `-`: nested block, literal block, or scalar on the same line."""
+    if isinstance(v, dict):
+        if v:
+            out.append(head)
+            _emit(v, indent + 2, out)
+        else:
+            out.append(head + " {}")
+    elif isinstance(v, list):
+        if v:
+            out.append(head)
+            _emit(v, seq_indent, out)  # sequences under a key are not indented, as PyYAML writes them
+        else:
+            out.append(head + " []")
+    elif isinstance(v, Expr) and _literal_ok(v):
+        out.append(head + " |-")
+        body = " " * (indent + 2)
+        out.extend(body + line if line else "" for line in v.split("\n"))
+    else:
+        out.append(head + " " + _value(v))
+
+
+def dump(data: dict[str, Any] | list[Any], header: str = "") -> str:
     """Serialise rule or test data; `header` becomes a comment block at the top."""
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
-    head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    return head + body
+    lines = [_UNPRINTABLE.sub("\ufffd", line) for line in header.splitlines()]  # a comment cannot escape
+    head = "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    if not data:
+        return head + ("{}" if isinstance(data, dict) else "[]") + "\n"
+    out: list[str] = []
+    _emit(data, 0, out)
+    return head + "\n".join(out) + "\n"

@@ -1,0 +1,73 @@
+"""slodrift's own YAML emitter: whatever the data, the text loads back as exactly that data, and Go's
+YAML (through promtool and amtool) reads the same values; readable where it can be (plain scalars,
+PromQL as literal blocks)."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator import yaml_out
+from generator.render import render
+from generator.slo_rules import Expr
+from generator.spec import load_spec, load_spec_text
+from tests.conftest import EXAMPLE
+
+# Strings a resolver, an indicator or an escape could get wrong, mixed with anything printable or not.
+TRICKY = st.sampled_from([
+    "", " ", "yes", "No", "on", "OFF", "y", "N", "~", "null", "Null", "true", "FALSE", "0", "-1", "1e3", "1.5",
+    "0x1F", "0o17", "1_000", "1:30", ".inf", "-.Inf", ".NaN", "2025-11-22", "2025-11-22T00:00:00Z", "<<", "=",
+    "- a", "? b", ": c", "a: b", "a #b", "a:", "#x", "&a", "*a", "!tag", "|", ">", "%x", "@x", "`x", "'q'",
+    '"d"', "[a]", "{a: 1}", "a,b", "---", "...", "\ufeff", "\u2028", "\u0085", "\x7f", "\x00", "\t", "a\tb",
+    "line\nbreak", "trailing ", " leading", "ünï ✓", "\U0001f600", "\ufffe",
+])
+STRINGS = st.one_of(TRICKY, st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+                    st.lists(TRICKY, max_size=4).map("".join))
+SCALARS = st.one_of(STRINGS, st.integers(-10**12, 10**12), st.booleans(), st.none(),
+                    st.floats(allow_nan=False), STRINGS.map(Expr),
+                    st.lists(st.sampled_from(["sum(x)", "  or", "", "y{a=\"b\"} > 0", " #c"]), min_size=2,
+                             max_size=4).map(lambda lines: Expr("\n".join(lines))))
+DATA = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(STRINGS, inner, max_size=4)), max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(STRINGS, DATA, min_size=1, max_size=4))
+def test_anything_loads_back_as_written(data):
+    text = yaml_out.dump(data, "a header\nwith \x00 and \u2028 in it")
+    assert yaml.safe_load(text) == data
+
+
+@given(STRINGS)
+def test_scalars_load_back_alone(value):
+    assert yaml.safe_load(f"k: {yaml_out.scalar(value)}\n") == {"k": value}
+
+
+def test_readable_where_it_can_be():
+    text = yaml_out.dump({"record": "slodrift:sli_errors:increase1m", "for": "5m", "le": "+Inf", "n": 1,
+                          "expr": Expr('sum(\n  rate(x{code=~"5.."}[5m])\n)'),
+                          "series": 'http_requests_total{code="500"}', "on": "yes"})
+    assert "record: slodrift:sli_errors:increase1m\n" in text
+    assert "for: 5m\n" in text
+    assert "le: +Inf\n" in text  # a string in YAML 1.1 and 1.2 alike (infinity needs the dot)
+    assert "series: http_requests_total{code=\"500\"}\n" in text
+    assert 'expr: |-\n  sum(\n    rate(x{code=~"5.."}[5m])\n  )\n' in text
+    assert "'on': 'yes'\n" in text  # a YAML 1.1 boolean, as key and value
+
+
+def test_every_generated_file_is_the_data_it_was_rendered_from():
+    files = render([load_spec(EXAMPLE)])
+    assert any(rel.endswith(".test.yml") for rel in files)
+    for rel, text in files.items():
+        if rel.endswith(".yml"):
+            assert isinstance(yaml.safe_load(text), dict), rel
+
+
+def test_parallel_render_writes_the_same_files():
+    services = "\n".join(
+        f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
+        f"      - {{name: availability, objective: {99 + i % 3 / 10}, sli: {{errors: 'x_total{{code=\"500\"}}',"
+        f" total: x_total}}}}" for i in range(20))
+    spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
+    assert render([spec], workers=2) == render([spec], workers=1)
