@@ -1,8 +1,9 @@
 """Generator scale: `slodrift generate` and `promtool check rules` on specs of N SLOs.
 
 Each spec has N/10 services of 10 SLOs (alternately an events SLO and a latency SLO, with alerts). Every
-command runs as its own child; wall time is measured around it and peak memory is that child's ru_maxrss
-from os.wait4 (resource.getrusage of exactly that process).
+command runs as its own child; wall time is measured around it, CPU time and peak memory come from
+os.wait4 (that child and the worker processes it waited for: `generate` renders services in one process
+per CPU, `--jobs 1` in one). `generate` writes rules and promtool tests, so the sizes of both are given.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -38,8 +40,8 @@ def spec(n_slos: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one child process."""
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MiB) of one child process and the children it waited for."""
     t = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
@@ -48,7 +50,7 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     err = p.stderr.read().decode() if p.stderr else ""
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err[-2000:]}")
-    return wall, ru.ru_maxrss / 1024
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
@@ -57,22 +59,32 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
         for n in sizes:
             path = work / f"spec-{n}.yml"
             path.write_text(spec(n))
-            gen: list[tuple[float, float]] = []
-            chk: list[tuple[float, float]] = []
+            gen: list[tuple[float, float, float]] = []
+            serial: list[tuple[float, float, float]] = []
+            chk: list[tuple[float, float, float]] = []
             for i in range(repeat):
                 dest = work / f"out-{n}-{i}"
                 gen.append(measure([str(c.SLODRIFT), "generate", str(path), "--out", str(dest)]))
+                serial.append(measure([str(c.SLODRIFT), "generate", str(path), "--out", str(work / "serial"),
+                                       "--jobs", "1"]))
+                shutil.rmtree(work / "serial")
                 files = sorted(str(p) for p in (dest / "rules").glob("*.yml"))
                 chk.append(measure(["promtool", "check", "rules", *files]))
+                if i:
+                    shutil.rmtree(dest)
             rules = 0
             nbytes = 0
             for f in (work / f"out-{n}-0" / "rules").glob("*.yml"):
                 text = f.read_text()
                 rules += text.count("- record:") + text.count("- alert:")
                 nbytes += len(text)
-            out.append({"slos": n, "rules": rules, "rules_mb": nbytes / 1e6,
-                        "generate_s": [g[0] for g in gen], "generate_rss_mib": [g[1] for g in gen],
-                        "check_s": [x[0] for x in chk], "check_rss_mib": [x[1] for x in chk]})
+            test_bytes = sum(f.stat().st_size for f in (work / f"out-{n}-0" / "promtool-tests").glob("*.yml"))
+            out.append({"slos": n, "rules": rules, "rules_mb": nbytes / 1e6, "tests_mb": test_bytes / 1e6,
+                        "cpus": os.cpu_count(),
+                        "generate_s": [g[0] for g in gen], "generate_cpu_s": [g[1] for g in gen],
+                        "generate_rss_mib": [g[2] for g in gen],
+                        "generate_serial_s": [g[0] for g in serial], "generate_serial_rss_mib": [g[2] for g in serial],
+                        "check_s": [x[0] for x in chk], "check_rss_mib": [x[2] for x in chk]})
             print(json.dumps(out[-1]), flush=True)
     return out
 

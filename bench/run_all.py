@@ -122,12 +122,17 @@ def accuracy_tables(res: list[dict[str, object]]) -> str:
 
 
 def gen_tables(res: list[dict[str, object]]) -> str:
-    rows = [[r["slos"], r["rules"], f"{r['rules_mb']:.1f}", mmm(r["generate_s"]),  # type: ignore[arg-type]
+    rows = [[r["slos"], r["rules"], f"{r['rules_mb']:.1f}", f"{float(r.get('tests_mb', 0)):.1f}",  # type: ignore[arg-type]
+             mmm(r["generate_s"]), mmm(r["generate_cpu_s"]) if "generate_cpu_s" in r else "n/a",  # type: ignore[arg-type]
+             mmm(r["generate_serial_s"]) if "generate_serial_s" in r else "n/a",  # type: ignore[arg-type]
              f"{max(r['generate_rss_mib']):.0f}", mmm(r["check_s"]), f"{max(r['check_rss_mib']):.0f}",  # type: ignore[arg-type]
              len(r["generate_s"])] for r in res]  # type: ignore[arg-type]
-    return "\n".join(["### Generator scale (wall s: median (min..max); peak RSS MiB: max)", "",
-                      c.table(["SLOs", "rules", "rule files MB", "generate s", "generate RSS",
-                               "promtool check rules s", "check RSS", "runs"], rows)])
+    cpus = res[0].get("cpus", "?") if res else "?"
+    return "\n".join([f"### Generator scale (wall s: median (min..max); generate uses {cpus} CPUs, `--jobs 1` one; "
+                      "peak RSS MiB: max)", "",
+                      c.table(["SLOs", "rules", "rule files MB", "test files MB", "generate s", "generate CPU s",
+                               "generate --jobs 1 s", "generate RSS", "promtool check rules s", "check RSS", "runs"],
+                              rows)])
 
 
 def main() -> None:

@@ -268,7 +268,7 @@ def raw_slice_seconds(interval: int) -> int:
     return STEP * -(-interval // STEP)
 
 
-def reads(end: int, rng: Fraction, positions: list[int]) -> frozenset[int]:
+def reads(end: int, rng: float, positions: list[int]) -> frozenset[int]:
     """Sample minutes a range of `rng` seconds reads at minute `end` (a sample on its edge is avoided)."""
     return frozenset(p for p in positions if p <= end and (end - p) * STEP < rng)
 
@@ -437,7 +437,7 @@ def window_pattern(minutes: int, gaps: set[int], seed: int, failed: set[int] = f
     return errors, totals
 
 
-def _edge(end: int, rng: Fraction) -> int | None:
+def _edge(end: int, rng: float) -> int | None:
     """The sample minute exactly on a range's left edge at `end` (read by Prometheus 2, not by 3)."""
     return end - int(rng // STEP) if rng % STEP == 0 else None
 
@@ -684,7 +684,7 @@ class Profile:
         return series_values(self.totals)
 
 
-def _positions(end: int, ranges: set[Fraction]) -> list[int] | None:
+def _positions(end: int, ranges: set[float]) -> list[int] | None:
     """Sample minutes: `end`, and the latest minute strictly inside each band between range edges.
 
     Latest, because until a band's sample arrives the windows that need it read nothing or little, so the
@@ -985,11 +985,21 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
     Each evaluation step of a group costs promtool time whatever the inputs, so a case joins the longest
     group (the window-ratio group, which runs for hours anyway) unless it can be placed in a group at
     least four times shorter; it is then solved again to end where that group ends.
+
+    The matrix is pinned once per SLO shape (budget, traffic guard, tiers): SLOs of one shape differ only
+    in their labels, which their own firing and quiet scenarios check, so repeating the matrix for each
+    would test the same thresholds again at the cost of a promtool run per SLO.
     """
     found: list[tuple[SLO, Comparison, Profile]] = []
     skipped: list[str] = []
+    first: dict[Shape, SLO] = {}
+    shared: list[str] = []
     for slo in service.slos:
         shape = shape_of(slo)
+        if shape in first:
+            shared.append(f"{slo.name} as {first[shape].name}")
+            continue
+        first[shape] = slo
         for cmp in comparisons(slo):
             index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
             profile = _pinned_shape(shape, index, cmp.pair, cmp.side, cmp.near, interval)
@@ -1027,6 +1037,8 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
     if skipped:
         note = "; not pinned (infeasible with error ratios in [0, 1]): " + ", ".join(skipped)
         (groups[0] if groups else windows)["name"] += note
+    if shared and any(slo.tiers for slo in service.slos):
+        windows["name"] += "; same budget, guard and tiers, so pinned once: " + ", ".join(shared)
     return groups
 
 

@@ -11,8 +11,8 @@ however many raw series the service has.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from generator import promql
@@ -46,21 +46,23 @@ def requests_name(interval: int) -> str:
     return f"slodrift:sli_requests:increase{fd(interval)}"
 
 
-def range_seconds(window: int, interval: int) -> Fraction:
+def range_seconds(window: int, interval: int) -> float:
     """The range that holds exactly `window / interval` slices at an evaluation.
 
     Slices are recorded on the evaluation grid, so a range of the full window would hold one slice too
     many on Prometheus 2 (closed ranges) and the right number on 3 (left-open). Half an interval shorter
-    holds the right number on both, and stays clear of every slice's timestamp.
+    holds the right number on both, and stays clear of every slice's timestamp. A whole or half number of
+    seconds, so exact as a float.
     """
-    return Fraction(window) - Fraction(interval, 2)
+    return window - interval / 2
 
 
+@functools.lru_cache(maxsize=4096)
 def window_range(window: int, interval: int) -> str:
     """`range_seconds` as a PromQL duration (`59m30s`; `4m59s500ms` at a 1s interval)."""
     r = range_seconds(window, interval)
     whole = int(r)
-    ms = int((r - whole) * 1000)
+    ms = round((r - whole) * 1000)
     return fd(whole) + (f"{ms}ms" if ms else "")
 
 
