@@ -1,6 +1,6 @@
 """Run every benchmark of slodrift in sequence and print the tables (`make bench`).
 
-    .venv/bin/python bench/run_all.py                 # all three, then the tables
+    .venv/bin/python bench/run_all.py                 # all four, then the tables
     .venv/bin/python bench/run_all.py --report-only   # tables from bench/results/*.json
     .venv/bin/python bench/run_all.py --only accuracy gen_scale
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import common as c
 
 RESULTS = c.BENCH / "results"
-PARTS = ("eval_cost", "accuracy", "gen_scale")
+PARTS = ("eval_cost", "accuracy", "gen_scale", "report_scale")
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -145,7 +145,10 @@ def main() -> None:
             print(f"== {part}", flush=True)
             subprocess.run([sys.executable, str(c.BENCH / f"{part}.py")], check=True, cwd=c.BENCH)
     text = []
-    for part, render in (("eval_cost", eval_cost_tables), ("accuracy", accuracy_tables), ("gen_scale", gen_tables)):
+    import report_scale
+
+    for part, render in (("eval_cost", eval_cost_tables), ("accuracy", accuracy_tables), ("gen_scale", gen_tables),
+                         ("report_scale", report_scale.tables)):
         f = RESULTS / f"{part}.json"
         if f.exists():
             text.append(render(json.loads(f.read_text())))

@@ -181,7 +181,7 @@ def _chart(title: str, ylabel: str, series: dict[str, list[tuple[int, float | No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(8.0, 3.2), dpi=100)
     for name, pts in series.items():
         xs = [d for d, v in pts if v is not None]
         ys = [v for _, v in pts if v is not None]
@@ -192,8 +192,9 @@ def _chart(title: str, ylabel: str, series: dict[str, list[tuple[int, float | No
     ax.set_xlabel("day of the watch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
+    # beside the plot, never over it: at most CHART_SERVICES lines, which the default colours tell apart
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    fig.subplots_adjust(left=0.09, right=0.72, bottom=0.16, top=0.88)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
@@ -220,18 +221,39 @@ def error_budget_remaining(report: Report, service: str) -> list[tuple[int, floa
     return pts
 
 
+CHART_SERVICES = 8  # lines per chart: more are a tangle the default colour cycle cannot tell apart
+
+
+def chart_services(report: Report) -> list[str]:
+    """The services the charts show: all of them when few, else the CHART_SERVICES with the lowest
+    weekly score (no score, no data: first), which are the ones a reader has to look at."""
+    names = list(report.days)
+    if len(names) <= CHART_SERVICES:
+        return names
+    def key(name: str) -> tuple[bool, float]:
+        wk = report.weeks.get(name)
+        score = wk.stability_score if wk else None
+        return (score is not None, score if score is not None else 0.0)
+    return sorted(names, key=key)[:CHART_SERVICES]
+
+
 def weekly_html(report: Report) -> str:
     """A self-contained page: the Markdown's numbers plus charts per day, images embedded."""
-    def per_day(attr: str) -> dict[str, list[tuple[int, float | None]]]:
-        return {s: [(d.day_number, getattr(d, attr)) for d in ds] for s, ds in report.days.items()}
+    shown = chart_services(report)
 
-    burn = {s: error_budget_remaining(report, s) for s in report.days}
+    def per_day(attr: str) -> dict[str, list[tuple[int, float | None]]]:
+        return {s: [(d.day_number, getattr(d, attr)) for d in report.days[s]] for s in shown}
+
+    burn = {s: error_budget_remaining(report, s) for s in shown}
     charts = [
         _chart("Availability per day", "%", per_day("avg_availability")),
         _chart("P99 latency per day", "ms", per_day("avg_p99_latency_ms")),
         _chart("Drift from baseline per day", "%", per_day("avg_drift_percent"), 10.0),
         _chart("Error budget remaining", "% of the watch's budget", burn, 0.0),
     ]
+    caption = ("" if len(shown) == len(report.days) else
+               f"<p>Charts: the {len(shown)} of {len(report.days)} services with the lowest weekly score "
+               f"({html.escape(', '.join(shown))}); the table has them all.</p>")
     md = html.escape(weekly_markdown(report))
     imgs = "".join(f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts)
     banner = ('<p style="background:#fdd;padding:8px"><b>PARTIAL REPORT</b>: some data is missing.</p>'
@@ -245,7 +267,7 @@ def weekly_html(report: Report) -> str:
             f"<h1>Stability report: {html.escape(report.spec.release.name)} "
             f"{html.escape(report.spec.release.version)}</h1>{banner}"
             f"<table border=1 cellpadding=4><tr><th>service</th><th>score</th><th>grade</th><th>rollback</th>"
-            f"<th>days degraded</th></tr>{rows}</table><div>{imgs}</div><pre>{md}</pre></body></html>")
+            f"<th>days degraded</th></tr>{rows}</table>{caption}<div>{imgs}</div><pre>{md}</pre></body></html>")
 
 
 def write_reports(out_dir: Path, report: Report, with_html: bool = True) -> list[Path]:

@@ -227,6 +227,21 @@ def test_html_is_self_contained_with_four_png_charts(report):
     assert "<td>checkout</td>" in page and "<td>A</td>" in page
 
 
+def test_charts_show_the_lowest_scores_when_there_are_many_services(report):
+    import dataclasses
+
+    many = dataclasses.replace(report, days={f"svc{i:02d}": report.days["catalog"] for i in range(20)}
+                               | {"checkout": report.days["checkout"]},
+                               weeks={f"svc{i:02d}": dataclasses.replace(report.weeks["catalog"], service=f"svc{i:02d}")
+                                      for i in range(20)} | {"checkout": report.weeks["checkout"]})
+    shown = rpt.chart_services(many)
+    assert len(shown) == rpt.CHART_SERVICES and shown[0] == "checkout"  # the one bad service first
+    page = rpt.weekly_html(many)
+    assert f"the {rpt.CHART_SERVICES} of 21 services with the lowest weekly score" in page
+    assert page.count("<td>svc") == 20  # the table still lists every service
+    assert rpt.chart_services(report) == list(report.days)  # few services: all of them, in order
+
+
 def test_write_reports_writes_every_file_and_nothing_else(report, tmp_path: Path):
     written = rpt.write_reports(tmp_path, report)
     names = sorted(p.name for p in written)

@@ -20,6 +20,7 @@ STEP = 300  # evaluation step of the backfilled rules and of the report's querie
 SPEC = """\
 version: 1
 release: {name: shop, version: v2.0.0, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}
+defaults: {evaluation_interval: 5m}  # the step the recorded series are backfilled at, as they must be
 services:
   - name: checkout
     labels: {team: payments}
