@@ -119,7 +119,8 @@ def windowed_query(ctx: Context, text: Any, path: Path_, counter: bool | None, r
     replaced = sorted({m.group(0) for is_str, p in pieces if not is_str for m in RANGE_RE.finditer(p)})
     query = "".join(p if is_str else RANGE_RE.sub("[{{window}}]", p) for is_str, p in pieces)
     ctx.warn(path, f"range {', '.join(replaced)} replaced by slodrift's rate window ({{{{window}}}}, 5m): "
-             "slodrift builds longer windows from 5m rates")
+             "slodrift reads such queries as 5m rates (times the evaluation interval, an approximation at the "
+             "edges of each window; plain selectors as errors/total are exact)")
     return query
 
 
