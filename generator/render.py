@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -52,8 +53,47 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
     return files
 
 
-def _service_files(job: tuple[Spec, Service]) -> dict[str, str]:
-    return service_files(*job)
+_JOBS: list[tuple[Spec, Service]] = []  # set before the workers fork: they inherit it, nothing is pickled
+
+
+def _render_share(indices: list[int]) -> list[dict[str, str]]:
+    return [service_files(*_JOBS[i]) for i in indices]
+
+
+def _shares(jobs: list[tuple[Spec, Service]], workers: int) -> list[list[int]]:
+    """Services split into `workers` shares of about equal work (SLOs and indicators), largest first."""
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    weight = [len(s.slos) * 4 + len(s.indicators) + 1 for _, s in jobs]
+    for i in sorted(range(len(jobs)), key=lambda i: -weight[i]):
+        k = load.index(min(load))
+        shares[k].append(i)
+        load[k] += weight[i]
+    return [sorted(share) for share in shares]
+
+
+def _render_parallel(jobs: list[tuple[Spec, Service]], workers: int) -> dict[str, str]:
+    """One share per process: workers - 1 forked children and this process, one message back from each.
+
+    The children inherit the jobs and the solved profiles (fork), so only their output crosses a pipe;
+    the heap is frozen first so their garbage collections do not copy the parent's pages.
+    """
+    _JOBS[:] = jobs
+    shares = _shares(jobs, workers)
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_render_share, share) for share in shares[1:]]
+            parts = dict(zip(shares[0], _render_share(shares[0]), strict=True))
+            for share, future in zip(shares[1:], futures, strict=True):
+                parts.update(zip(share, future.result(), strict=True))
+    finally:
+        gc.unfreeze()
+        _JOBS.clear()
+    files: dict[str, str] = {}
+    for i in range(len(jobs)):  # in job order, as one process would have written them
+        files.update(parts[i])
+    return files
 
 
 def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dict[str, Any] | None = None,
@@ -69,10 +109,7 @@ def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dic
     jobs = [(spec, service) for spec in specs for service in spec.services]
     if workers > 1 and len(jobs) >= PARALLEL_MIN_SERVICES and "fork" in multiprocessing.get_all_start_methods():
         warm_profiles([(s, spec.evaluation_interval) for spec, s in jobs])
-        chunk = max(1, len(jobs) // (workers * 4))
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for part in pool.map(_service_files, jobs, chunksize=chunk):
-                files.update(part)
+        files.update(_render_parallel(jobs, workers))
     else:
         for job in jobs:
             files.update(service_files(*job))

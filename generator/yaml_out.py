@@ -70,11 +70,14 @@ def scalar(text: str) -> str:
     return text
 
 
+# A literal block's lines must be printable and end in no whitespace (`\n` separates them).
+_LITERAL_BAD = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                          "\U00010000-\U0010ffff]|[^\\S\n](?=\n|\\Z)")
+
+
 def _literal_ok(text: str) -> bool:
-    lines = text.split("\n")
-    return (len(lines) > 1 and bool(lines[0]) and lines[0][0] not in " \t" and not text.endswith("\n")
-            and all(line == line.rstrip() and not _UNPRINTABLE.search(line) for line in lines)
-            and not _NEWLINES.search(text.replace("\n", "")))
+    return ("\n" in text and text[0] not in " \t\n" and text[-1] != "\n"
+            and _LITERAL_BAD.search(text) is None)
 
 
 def _value(v: Any) -> str:
@@ -101,22 +104,49 @@ def _value(v: Any) -> str:
 
 
 def _emit(node: Any, indent: int, out: list[str], first: str | None = None) -> None:
-    """Append the lines of a mapping or sequence at `indent`; `first` prefixes its first line ("- ")."""
+    """Append the lines of a mapping or sequence at `indent`; `first` prefixes its first line ("- ").
+
+    The renderers' plain types are dispatched inline (this loop writes every line of tens of
+    megabytes at scale); anything else goes through `_member`.
+    """
     pad = " " * indent
-    lead = first if first is not None else pad
+    head = first if first is not None else pad
+    append = out.append
     if isinstance(node, dict):
-        for i, (k, v) in enumerate(node.items()):
-            head = (lead if i == 0 else pad) + scalar(str(k)) + ":"
-            _member(v, head, indent, out, seq_indent=indent)
+        for k, v in node.items():
+            key = _KEYS.get(k)
+            if key is None:
+                key = scalar(str(k)) + ":"
+                if type(k) is str and len(_KEYS) < 4096:
+                    _KEYS[k] = key
+            head += key
+            t = type(v)
+            if t is str:
+                append(head + " " + scalar(v))
+            elif t is dict and v:
+                append(head)
+                _emit(v, indent + 2, out)
+            elif t is list and v:
+                append(head)
+                _emit(v, indent, out)  # sequences under a key are not indented, as PyYAML writes them
+            else:
+                _member(v, head, indent, out, seq_indent=indent)
+            head = pad
     else:
-        for i, v in enumerate(node):
-            head = lead if i == 0 else pad
-            if isinstance(v, dict) and v:
+        for v in node:
+            t = type(v)
+            if (t is dict or t is list) and v:
                 _emit(v, indent + 2, out, first=head + "- ")
-            elif isinstance(v, list) and v:
+            elif t is str:
+                append(head + "- " + scalar(v))
+            elif isinstance(v, (dict, list)) and v:
                 _emit(v, indent + 2, out, first=head + "- ")
             else:
                 _member(v, head + "-", indent, out, seq_indent=indent + 2)
+            head = pad
+
+
+_KEYS: dict[Any, str] = {}  # mapping keys are few and repeat: their `key:` text, memoised
 
 
 def _member(v: Any, head: str, indent: int, out: list[str], seq_indent: int) -> None:
@@ -136,7 +166,7 @@ def _member(v: Any, head: str, indent: int, out: list[str], seq_indent: int) -> 
     elif isinstance(v, Expr) and _literal_ok(v):
         out.append(head + " |-")
         body = " " * (indent + 2)
-        out.extend(body + line if line else "" for line in v.split("\n"))
+        out.extend([body + line if line else "" for line in v.split("\n")])
     else:
         out.append(head + " " + _value(v))
 
