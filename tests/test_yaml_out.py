@@ -4,6 +4,7 @@ PromQL as literal blocks)."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,3 +72,23 @@ def test_parallel_render_writes_the_same_files():
         f" total: x_total}}}}" for i in range(20))
     spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
     assert render([spec], workers=2) == render([spec], workers=1)
+    assert list(render([spec], workers=3)) == list(render([spec], workers=1))  # same files, same order
+
+
+def test_a_failing_service_fails_a_parallel_render(monkeypatch):
+    import generator.render as render_module
+
+    services = "\n".join(f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
+                         f"      - {{name: a, objective: 99, sli: {{errors: 'x_total{{code=\"500\"}}', total: x_total}}}}"
+                         for i in range(20))
+    spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
+    real = render_module.service_files
+
+    def broken(spec, service):
+        if service.name == "svc7":
+            raise ValueError("svc7 cannot be rendered")
+        return real(spec, service)
+
+    monkeypatch.setattr(render_module, "service_files", broken)
+    with pytest.raises(ValueError, match="svc7"):
+        render([spec], workers=2)
