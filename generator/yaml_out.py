@@ -60,9 +60,22 @@ def _quoted(text: str) -> str:
     return _RAW_NOT_ALLOWED.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# Printable ASCII after a letter or `_`, not ending in space or `:`: plain unless it holds `: ` or ` #`
+# or is a short word a resolver may take for a boolean or null (`yes`, `Off`, `NULL`, `y`...). Nearly
+# every generated string is one of these, so they skip the full checks and the cache below.
+_PLAIN_ASCII = re.compile(r"[A-Za-z_](?:[\x20-\x7e]*[\x21-\x39\x3b-\x7e])?")
+
+
 def scalar(text: str) -> str:
     """One string as a single-line scalar that loads back as exactly `text`."""
+    if (_PLAIN_ASCII.fullmatch(text) and ": " not in text and " #" not in text
+            and not (len(text) <= 5 and text.isalpha())):
+        return text
+    return _scalar(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _scalar(text: str) -> str:
     if (not text or text[0] in _INDICATORS or text[-1] in " \t:" or ": " in text or " #" in text
             or "\t" in text or _NEWLINES.search(text) or _UNPRINTABLE.search(text) or text in _SHORT_BOOLS
             or _NUMBER_12.fullmatch(text) or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG):
