@@ -301,7 +301,25 @@ def format_duration(seconds: int) -> str:
 
 
 def number(value: Decimal | float | int) -> str:
-    """Render a number as a PromQL literal without float noise (0.001, not 0.0010000000000000009)."""
+    """Render a number as a PromQL literal without float noise (0.001, not 0.0010000000000000009).
+
+    Memoised by type and value (0.1 and Decimal(0.1) are equal but render differently)."""
+    key = (type(value), value)
+    try:
+        text = _NUMBERS.get(key)
+    except TypeError:  # a signalling NaN cannot be hashed; _number refuses it
+        return _number(value)
+    if text is None:
+        text = _number(value)
+        if len(_NUMBERS) < 1 << 16:
+            _NUMBERS[key] = text
+    return text
+
+
+_NUMBERS: dict[tuple[type, Decimal | float | int], str] = {}
+
+
+def _number(value: Decimal | float | int) -> str:
     d = value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not d.is_finite():
         raise PromQLError(f"number {value!r} is not finite")

@@ -249,7 +249,18 @@ def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
 def raw_inputs_ok(service: Service, slo: SLO) -> bool:
     """Raw inputs only when no other SLO of the service reads them: otherwise one SLO's test data would
     feed another's rules and the expectations (computed per SLO) would not hold."""
-    return _raw_ok(slo.sli, tuple(other.sli for other in service.slos if other is not slo))
+    hit = _RAW_OK_SEEN.get((id(service), id(slo)))
+    if hit is not None and hit[0] is service and hit[1] is slo:  # asked for every scenario of every SLO
+        return hit[2]
+    ok = _raw_ok(slo.sli, tuple(other.sli for other in service.slos if other is not slo))
+    if len(_RAW_OK_SEEN) >= 4096:
+        _RAW_OK_SEEN.clear()
+    _RAW_OK_SEEN[(id(service), id(slo))] = (service, slo, ok)
+    return ok
+
+
+# By identity (the entry holds both objects, so their ids stay theirs): hashing the SLIs is the cost.
+_RAW_OK_SEEN: dict[tuple[int, int], tuple[Service, SLO, bool]] = {}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -508,6 +519,10 @@ def windows_group(service: Service, interval: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- alerts
 
 
+_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
+
+
 def render_template(text: str, labels: dict[str, str]) -> str:
     """Expand the only template actions slodrift allows, the way Prometheus will."""
 
@@ -515,12 +530,12 @@ def render_template(text: str, labels: dict[str, str]) -> str:
         body = m.group(1).strip()
         if body == '"{{"':
             return "{{"
-        ref = re.fullmatch(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)", body)
+        ref = _LABEL_REF.fullmatch(body)
         if not ref:
             raise ValueError(f"unsupported template action in {text!r}")
         return labels.get(ref.group(1), "")
 
-    return re.sub(r"\{\{(.*?)\}\}", action, text, flags=re.S)
+    return _ACTION.sub(action, text) if "{{" in text else text
 
 
 def _alert(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
