@@ -786,10 +786,27 @@ def shape_of(slo: SLO) -> Shape:
     return slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers)
 
 
-@functools.lru_cache(maxsize=65536)
+SolveKey = tuple[Shape, int, BurnWindow, str, Fraction, int, int]  # shape, tier, pair, side, near, end, interval
+PinKey = tuple[Shape, int, BurnWindow, str, Fraction, int]  # the same without the end
+_SOLVED: dict[SolveKey, Profile | None] = {}
+_PINNED: dict[PinKey, Profile | None] = {}
+_MEMO_LIMIT = 65536
+
+
 def _solve_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
                  interval: int) -> Profile | None:
     """`_solve` on a stand-in SLO with nothing but the shape (a pure function, so safe to memoise)."""
+    key = (shape, index, pair, side, near, end, interval)
+    if key in _SOLVED:
+        return _SOLVED[key]
+    profile = _solve_stand_in(shape, index, pair, side, near, end, interval)
+    if len(_SOLVED) < _MEMO_LIMIT:
+        _SOLVED[key] = profile
+    return profile
+
+
+def _solve_stand_in(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
+                    interval: int) -> Profile | None:
     budget, min_rate, tiers = shape
     slo = SLO(name="shape", objective=1 - budget, window=max(w.long for ws in tiers for w in ws),
               sli=SLI(kind="events"), min_request_rate=min_rate, no_data=None,
@@ -945,14 +962,19 @@ def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     return _pinned_shape(shape_of(slo), index, cmp.pair, cmp.side, cmp.near, interval)
 
 
-@functools.lru_cache(maxsize=65536)
 def _pinned_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction,
                   interval: int) -> Profile | None:
+    key = (shape, index, pair, side, near, interval)
+    if key in _PINNED:
+        return _PINNED[key]
+    found = None
     for end in _candidate_ends(shape[2][index]):
-        profile = _solve_shape(shape, index, pair, side, near, end, interval)
-        if profile is not None:
-            return profile
-    return None
+        found = _solve_shape(shape, index, pair, side, near, end, interval)
+        if found is not None:
+            break
+    if len(_PINNED) < _MEMO_LIMIT:
+        _PINNED[key] = found
+    return found
 
 
 def eval_order(service: Service, interval: int) -> list[str]:
@@ -979,19 +1001,87 @@ def _case_label(slo: SLO) -> str:
     return name
 
 
-def warm_profiles(services: list[tuple[Service, int]]) -> None:
-    """Solve the comparison profiles of every distinct SLO shape now (they are memoised), so that
-    processes forked afterwards to render test files find them solved."""
-    seen: set[tuple[Shape, int]] = set()
+def _pin_key(slo: SLO, cmp: Comparison, interval: int) -> PinKey:
+    index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
+    return shape_of(slo), index, cmp.pair, cmp.side, cmp.near, interval
+
+
+def _pinned_cases(service: Service, interval: int) -> list[tuple[SLO, Comparison, PinKey]]:
+    """The comparisons a service's test file pins: every one of the first SLO of each shape."""
+    first: set[Shape] = set()
+    cases = []
+    for slo in service.slos:
+        shape = shape_of(slo)
+        if shape in first:
+            continue
+        first.add(shape)
+        cases += [(slo, cmp, _pin_key(slo, cmp, interval)) for cmp in comparisons(slo)]
+    return cases
+
+
+def _placement_rounds(ends: list[int]) -> list[list[tuple[int, int]]]:
+    """Where each pinned case goes, as rounds of (case, group end): a case joins the longest group
+    still open unless it fits one at least four times shorter, which the next round opens."""
+    rounds = []
+    pending = list(range(len(ends)))
+    target = max([WINDOW_TEST_END, *ends])
+    while pending:
+        rounds.append([(i, target) for i in pending if ends[i] * 4 > target])
+        pending = [i for i in pending if ends[i] * 4 <= target]
+        target = max((ends[i] for i in pending), default=0)
+    return rounds
+
+
+def pinned_keys(services: list[tuple[Service, int]]) -> list[PinKey]:
+    """The comparison profiles the test files of these services need and are not solved yet."""
+    keys: dict[PinKey, None] = {}
     for service, interval in services:
-        for slo in service.slos:
-            shape = shape_of(slo)
-            if (shape, interval) in seen:
-                continue
-            seen.add((shape, interval))
-            for cmp in comparisons(slo):
-                index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-                _pinned_shape(shape, index, cmp.pair, cmp.side, cmp.near, interval)
+        for _, _, key in _pinned_cases(service, interval):
+            if key not in _PINNED:
+                keys[key] = None
+    return list(keys)
+
+
+def placement_keys(services: list[tuple[Service, int]]) -> list[SolveKey]:
+    """The profiles solved again to end where their group ends (after `pinned_keys` are solved)."""
+    keys: dict[SolveKey, None] = {}
+    seen: set[tuple[tuple[Shape, ...], int]] = set()
+    for service, interval in services:
+        kind = (tuple(shape_of(slo) for slo in service.slos), interval)
+        if kind in seen:  # services of the same shapes place their cases the same way
+            continue
+        seen.add(kind)
+        found = [(key, p) for _, _, key in _pinned_cases(service, interval)
+                 if (p := _pinned_shape(*key)) is not None]
+        for round_ in _placement_rounds([p.end for _, p in found]):
+            for i, target in round_:
+                key, profile = found[i]
+                if profile.end != target and (*key[:5], target, key[5]) not in _SOLVED:
+                    keys[(*key[:5], target, key[5])] = None
+    return list(keys)
+
+
+def solve_pinned(keys: list[PinKey]) -> dict[PinKey, Profile | None]:
+    """Solve comparison profiles (pure: any process can, and the results seed another's memo)."""
+    return {key: _pinned_shape(*key) for key in keys}
+
+
+def solve_placements(keys: list[SolveKey]) -> dict[SolveKey, Profile | None]:
+    """Solve profiles at given ends (pure, like `solve_pinned`)."""
+    return {key: _solve_shape(*key) for key in keys}
+
+
+def seed_profiles(pinned: dict[PinKey, Profile | None], solved: dict[SolveKey, Profile | None]) -> None:
+    """Remember profiles solved elsewhere (by `solve_pinned` and `solve_placements` in a worker)."""
+    _PINNED.update(pinned)
+    _SOLVED.update(solved)
+
+
+def warm_profiles(services: list[tuple[Service, int]]) -> None:
+    """Solve every profile these services' test files need now (they are memoised), so that processes
+    forked afterwards to render test files find them solved."""
+    seed_profiles(solve_pinned(pinned_keys(services)), {})
+    seed_profiles({}, solve_placements(placement_keys(services)))
 
 
 def comparison_groups(service: Service, windows: dict[str, Any], interval: int) -> list[dict[str, Any]]:
@@ -1013,23 +1103,18 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
         shape = shape_of(slo)
         if shape in first:
             shared.append(f"{slo.name} as {first[shape].name}")
-            continue
-        first[shape] = slo
-        for cmp in comparisons(slo):
-            index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-            profile = _pinned_shape(shape, index, cmp.pair, cmp.side, cmp.near, interval)
-            if profile is None:
-                skipped.append(f"{slo.name} {cmp.title()}")
-            else:
-                found.append((slo, cmp, profile))
+        else:
+            first[shape] = slo
+    for slo, cmp, key in _pinned_cases(service, interval):
+        profile = _pinned_shape(*key)
+        if profile is None:
+            skipped.append(f"{slo.name} {cmp.title()}")
+        else:
+            found.append((slo, cmp, profile))
     by_end: dict[int, tuple[list[dict[str, str]], list[dict[str, Any]]]] = {}
-    target = max([WINDOW_TEST_END] + [p.end for _, _, p in found])
-    while found:
-        rest = []
-        for slo, cmp, profile in found:
-            if profile.end * 4 <= target:
-                rest.append((slo, cmp, profile))
-                continue
+    for round_ in _placement_rounds([p.end for _, _, p in found]):
+        for i, target in round_:
+            slo, cmp, profile = found[i]
             placed = profile if profile.end == target else _solve(slo, cmp, target, interval)
             profile = placed or profile  # not feasible there after all: a group at its own end
             inputs, tests = by_end.setdefault(profile.end, ([], []))
@@ -1037,8 +1122,6 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
             inputs += recorded_inputs(service, slo, interval, profile.error_values, profile.total_values, extra=case)
             matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
             tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
-        found = rest
-        target = max((p.end for _, _, p in found), default=0)
     title = "every burn comparison 2% over and under its limit"
     groups = []
     for end, (inputs, tests) in sorted(by_end.items()):

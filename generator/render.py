@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
@@ -18,7 +19,14 @@ from generator.drift_rules import drift_groups
 from generator.drift_tests import drift_test_file
 from generator.kubernetes import prometheus_rule
 from generator.model import Service, Spec
-from generator.promtool_tests import slo_test_file, warm_profiles
+from generator.promtool_tests import (
+    pinned_keys,
+    placement_keys,
+    seed_profiles,
+    slo_test_file,
+    solve_pinned,
+    solve_placements,
+)
 from generator.slo_rules import slo_groups
 from generator.stability_rules import stability_groups, stability_test_file
 
@@ -72,23 +80,51 @@ def _shares(jobs: list[tuple[Spec, Service]], workers: int) -> list[list[int]]:
     return [sorted(share) for share in shares]
 
 
-def _render_parallel(jobs: list[tuple[Spec, Service]], workers: int) -> dict[str, str]:
-    """One share per process: workers - 1 forked children and this process, one message back from each.
+def _fork_map(fn: Callable[[Any], Any], shares: list[Any]) -> list[Any]:
+    """`fn` of each share, the first in this process and the others in forked children at the same time.
 
-    The children inherit the jobs and the solved profiles (fork), so only their output crosses a pipe;
-    the heap is frozen first so their garbage collections do not copy the parent's pages.
+    The children inherit everything (fork), so only the shares and results cross a pipe; the heap is
+    frozen first so that their garbage collections do not copy the parent's pages.
     """
-    _JOBS[:] = jobs
-    shares = _shares(jobs, workers)
+    if len(shares) <= 1:
+        return [fn(share) for share in shares]
     gc.freeze()
     try:
-        with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_render_share, share) for share in shares[1:]]
-            parts = dict(zip(shares[0], _render_share(shares[0]), strict=True))
-            for share, future in zip(shares[1:], futures, strict=True):
-                parts.update(zip(share, future.result(), strict=True))
+        with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(fn, share) for share in shares[1:]]
+            mine = fn(shares[0])
+            return [mine, *(future.result() for future in futures)]
     finally:
         gc.unfreeze()
+
+
+def _split(items: list[Any], workers: int) -> list[list[Any]]:
+    """Round-robin shares, none empty (solving profiles of one shape costs about the same each)."""
+    return [items[k::workers] for k in range(min(workers, len(items)))]
+
+
+def _merge(parts: list[dict[Any, Any]]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for part in parts:
+        out.update(part)
+    return out
+
+
+def _render_parallel(jobs: list[tuple[Spec, Service]], workers: int) -> dict[str, str]:
+    """Services rendered by `workers` processes, after the comparison profiles the test files need
+    are solved, also split between them, so every process finds them solved."""
+    services = [(s, spec.evaluation_interval) for spec, s in jobs]
+    pinned = pinned_keys(services)
+    seed_profiles(_merge(_fork_map(solve_pinned, _split(pinned, workers))), {})
+    placed = placement_keys(services)  # needs the pinned ones
+    seed_profiles({}, _merge(_fork_map(solve_placements, _split(placed, workers))))
+    _JOBS[:] = jobs
+    try:
+        shares = _shares(jobs, workers)
+        parts: dict[int, dict[str, str]] = {}
+        for share, result in zip(shares, _fork_map(_render_share, shares), strict=True):
+            parts.update(zip(share, result, strict=True))
+    finally:
         _JOBS.clear()
     files: dict[str, str] = {}
     for i in range(len(jobs)):  # in job order, as one process would have written them
@@ -108,7 +144,6 @@ def render(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_BASE, k8s: dic
     files: dict[str, str] = {}
     jobs = [(spec, service) for spec in specs for service in spec.services]
     if workers > 1 and len(jobs) >= PARALLEL_MIN_SERVICES and "fork" in multiprocessing.get_all_start_methods():
-        warm_profiles([(s, spec.evaluation_interval) for spec, s in jobs])
         files.update(_render_parallel(jobs, workers))
     else:
         for job in jobs:

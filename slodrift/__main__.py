@@ -1,7 +1,5 @@
 """`python -m slodrift`."""
 
-import sys
+from slodrift.cli import entry
 
-from slodrift.cli import main
-
-sys.exit(main())
+entry()

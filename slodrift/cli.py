@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from generator import cli as generator_cli
@@ -39,5 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+# Commands that hold nothing open when they return: their process may end without the interpreter's
+# teardown, which frees a large spec's millions of objects one by one (0.1 s of `generate` at 1,000 SLOs).
+_FAST_EXIT = frozenset({"check", "generate"})
+
+
+def entry() -> None:
+    """The console script: `main`, then a fast exit after the commands in `_FAST_EXIT` (their files
+    are written and fsynced by then; the standard streams are flushed here)."""
+    code = main()
+    if len(sys.argv) > 1 and sys.argv[1] in _FAST_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
