@@ -274,6 +274,12 @@ def parse_duration(text: str) -> int:
     """Parse a Prometheus duration (`90s`, `1h30m`, `30d`) into whole seconds; must be positive."""
     if isinstance(text, bool) or not isinstance(text, str):
         raise PromQLError(f"duration must be a string like '5m', got {text!r}")
+    return _parse_duration(text)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _parse_duration(text: str) -> int:
+    """Memoised: a large spec repeats the same few durations in every SLO's alert tiers."""
     m = DURATION_RE.match(text)
     if not text or not m:
         raise PromQLError(f"invalid duration {text!r}: use units ms, s, m, h, d, w, y (e.g. '5m', '1h30m')")
