@@ -61,15 +61,15 @@ def _quoted(text: str) -> str:
     return _RAW_NOT_ALLOWED.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
-# Printable ASCII after a letter or `_`, not ending in space or `:`: plain unless it holds `: ` or ` #`
-# or is a short word a resolver may take for a boolean or null (`yes`, `Off`, `NULL`, `y`...). Nearly
-# every generated string is one of these, so they skip the full checks and the cache below.
-_PLAIN_ASCII = re.compile(r"[A-Za-z_](?:[\x20-\x7e]*[\x21-\x39\x3b-\x7e])?")
+# Printable ASCII after a letter or `_`, not ending in space or `:`, is plain unless it holds `: ` or
+# ` #` or is a short word a resolver may take for a boolean or null (`yes`, `Off`, `NULL`, `y`...).
+# Nearly every generated string is one of these, so they skip the full checks and the cache below.
 
 
 def scalar(text: str) -> str:
     """One string as a single-line scalar that loads back as exactly `text`."""
-    if (_PLAIN_ASCII.fullmatch(text) and ": " not in text and " #" not in text
+    if (text.isascii() and text.isprintable() and text and (text[0].isalpha() or text[0] == "_")
+            and text[-1] not in " :" and ": " not in text and " #" not in text
             and not (len(text) <= 5 and text.isalpha())):
         return text
     return _scalar(text)
@@ -89,9 +89,16 @@ _LITERAL_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff
                           "|[^\\S\n](?=\n|\\Z)")
 
 
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _literal_ok(text: str) -> bool:
-    return ("\n" in text and text[0] not in " \t\n" and text[-1] != "\n"
-            and _LITERAL_BAD.search(text) is None)
+    if not ("\n" in text and text[0] not in " \t\n" and text[-1] != "\n"):
+        return False
+    if text.isascii():  # PromQL nearly always: the same test without the regex's lookahead at every character
+        return (_ASCII_CONTROL.search(text) is None and " \n" not in text and "\t\n" not in text
+                and text[-1] not in " \t")
+    return _LITERAL_BAD.search(text) is None
 
 
 def _value(v: Any) -> str:
