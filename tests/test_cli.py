@@ -1,6 +1,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EXAMPLE, run_cli
 
 
@@ -67,3 +69,26 @@ def test_generate_writes_a_manifest_that_verify_and_sha256sum_check(tmp_path: Pa
     assert "promtool-tests/checkout.slo.test.yml: missing" in r.stderr
     (tmp_path / "MANIFEST.sha256").unlink()
     assert run_cli("verify", str(tmp_path)).returncode == 1
+
+
+def test_a_failed_write_changes_no_file(tmp_path, monkeypatch):
+    """Staging fails on the third file (a full disk, say): every file keeps its old text, no temporary is left."""
+    import generator.writer as writer
+
+    out = tmp_path / "out"
+    old = {f"rules/f{i}.yml": f"old {i}\n" for i in range(5)}
+    writer.write_tree(out, old)
+    real = writer._stage
+    calls = []
+
+    def failing(path, text):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(path, text)
+
+    monkeypatch.setattr(writer, "_stage", failing)
+    with pytest.raises(OSError, match="No space"):
+        writer.write_tree(out, {rel: text.replace("old", "new") for rel, text in old.items()})
+    assert {p.name: p.read_text() for p in (out / "rules").iterdir()} == {
+        f"f{i}.yml": f"old {i}\n" for i in range(5)}
