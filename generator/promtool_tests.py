@@ -1035,7 +1035,12 @@ def _placement_rounds(ends: list[int]) -> list[list[tuple[int, int]]]:
 def pinned_keys(services: list[tuple[Service, int]]) -> list[PinKey]:
     """The comparison profiles the test files of these services need and are not solved yet."""
     keys: dict[PinKey, None] = {}
+    seen: set[tuple[tuple[Shape, ...], int]] = set()
     for service, interval in services:
+        kind = (tuple(shape_of(slo) for slo in service.slos), interval)
+        if kind in seen:  # services of the same shapes pin the same comparisons
+            continue
+        seen.add(kind)
         for _, _, key in _pinned_cases(service, interval):
             if key not in _PINNED:
                 keys[key] = None
@@ -1061,27 +1066,20 @@ def placement_keys(services: list[tuple[Service, int]]) -> list[SolveKey]:
     return list(keys)
 
 
-def solve_pinned(keys: list[PinKey]) -> dict[PinKey, Profile | None]:
-    """Solve comparison profiles (pure: any process can, and the results seed another's memo)."""
-    return {key: _pinned_shape(*key) for key in keys}
+def solve_pinned_one(key: PinKey) -> Profile | None:
+    """Solve one comparison profile (pure: any process can, and the result seeds another's memo)."""
+    return _pinned_shape(*key)
 
 
-def solve_placements(keys: list[SolveKey]) -> dict[SolveKey, Profile | None]:
-    """Solve profiles at given ends (pure, like `solve_pinned`)."""
-    return {key: _solve_shape(*key) for key in keys}
+def solve_placement_one(key: SolveKey) -> Profile | None:
+    """Solve one profile at a given end (pure, like `solve_pinned_one`)."""
+    return _solve_shape(*key)
 
 
 def seed_profiles(pinned: dict[PinKey, Profile | None], solved: dict[SolveKey, Profile | None]) -> None:
-    """Remember profiles solved elsewhere (by `solve_pinned` and `solve_placements` in a worker)."""
+    """Remember profiles solved elsewhere (by `solve_pinned_one` and `solve_placement_one` in a worker)."""
     _PINNED.update(pinned)
     _SOLVED.update(solved)
-
-
-def warm_profiles(services: list[tuple[Service, int]]) -> None:
-    """Solve every profile these services' test files need now (they are memoised), so that processes
-    forked afterwards to render test files find them solved."""
-    seed_profiles(solve_pinned(pinned_keys(services)), {})
-    seed_profiles({}, solve_placements(placement_keys(services)))
 
 
 def comparison_groups(service: Service, windows: dict[str, Any], interval: int) -> list[dict[str, Any]]:

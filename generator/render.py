@@ -24,8 +24,8 @@ from generator.promtool_tests import (
     placement_keys,
     seed_profiles,
     slo_test_file,
-    solve_pinned,
-    solve_placements,
+    solve_pinned_one,
+    solve_placement_one,
 )
 from generator.slo_rules import slo_groups
 from generator.stability_rules import stability_groups, stability_test_file
@@ -61,74 +61,73 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
     return files
 
 
-_JOBS: list[tuple[Spec, Service]] = []  # set before the workers fork: they inherit it, nothing is pickled
+# What the workers pull from, set before they fork (they inherit it: nothing is pickled on the way in).
+_TASKS: list[Any] = []
+_TASK_FN: list[Callable[[Any], Any]] = []
+_NEXT: list[Any] = []  # [the shared counter of the next task]
 
 
-def _render_share(indices: list[int]) -> list[dict[str, str]]:
-    return [service_files(*_JOBS[i]) for i in indices]
+def _pull(_worker: int) -> dict[int, Any]:
+    """Run tasks, taking the next one from the shared counter until none is left.
 
-
-def _shares(jobs: list[tuple[Spec, Service]], workers: int) -> list[list[int]]:
-    """Services split into `workers` shares of about equal work (SLOs and indicators), largest first."""
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    load = [0] * workers
-    weight = [len(s.slos) * 4 + len(s.indicators) + 1 for _, s in jobs]
-    for i in sorted(range(len(jobs)), key=lambda i: -weight[i]):
-        k = load.index(min(load))
-        shares[k].append(i)
-        load[k] += weight[i]
-    return [sorted(share) for share in shares]
-
-
-def _fork_map(fn: Callable[[Any], Any], shares: list[Any]) -> list[Any]:
-    """`fn` of each share, the first in this process and the others in forked children at the same time.
-
-    The children inherit everything (fork), so only the shares and results cross a pipe; the heap is
-    frozen first so that their garbage collections do not copy the parent's pages.
+    Pulling rather than splitting up front keeps every process busy to the end: a forked child runs
+    slower at first (it copies the pages it touches), and tasks differ in cost.
     """
-    if len(shares) <= 1:
-        return [fn(share) for share in shares]
+    fn, counter = _TASK_FN[0], _NEXT[0]
+    out: dict[int, Any] = {}
+    while True:
+        with counter.get_lock():
+            i = counter.value
+            counter.value = i + 1
+        if i >= len(_TASKS):
+            return out
+        out[i] = fn(_TASKS[i])
+
+
+def _fork_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    """`fn` of each item, in order, computed by this process and `workers` - 1 forked children at once.
+
+    The children inherit everything (fork), so only the results cross a pipe; the heap is frozen first
+    so that their garbage collections do not copy the parent's pages.
+    """
+    workers = min(workers, len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    context = multiprocessing.get_context("fork")
+    _TASKS[:], _TASK_FN[:], _NEXT[:] = items, [fn], [context.Value("l", 0)]
     gc.freeze()
     try:
-        with ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(fn, share) for share in shares[1:]]
-            mine = fn(shares[0])
-            return [mine, *(future.result() for future in futures)]
+        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            futures = [pool.submit(_pull, k) for k in range(1, workers)]
+            results = _pull(0)
+            for future in futures:
+                results.update(future.result())
     finally:
         gc.unfreeze()
+        _TASKS.clear()
+        _TASK_FN.clear()
+        _NEXT.clear()
+    return [results[i] for i in range(len(items))]
 
 
-def _split(items: list[Any], workers: int) -> list[list[Any]]:
-    """Round-robin shares, none empty (solving profiles of one shape costs about the same each)."""
-    return [items[k::workers] for k in range(min(workers, len(items)))]
-
-
-def _merge(parts: list[dict[Any, Any]]) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for part in parts:
-        out.update(part)
-    return out
+def _render_job(job: tuple[Spec, Service]) -> dict[str, str]:
+    return service_files(*job)
 
 
 def _render_parallel(jobs: list[tuple[Spec, Service]], workers: int) -> dict[str, str]:
     """Services rendered by `workers` processes, after the comparison profiles the test files need
-    are solved, also split between them, so every process finds them solved."""
+    are solved, also by all of them, so every process finds them solved."""
     services = [(s, spec.evaluation_interval) for spec, s in jobs]
     pinned = pinned_keys(services)
-    seed_profiles(_merge(_fork_map(solve_pinned, _split(pinned, workers))), {})
+    seed_profiles(dict(zip(pinned, _fork_map(solve_pinned_one, pinned, workers), strict=True)), {})
     placed = placement_keys(services)  # needs the pinned ones
-    seed_profiles({}, _merge(_fork_map(solve_placements, _split(placed, workers))))
-    _JOBS[:] = jobs
-    try:
-        shares = _shares(jobs, workers)
-        parts: dict[int, dict[str, str]] = {}
-        for share, result in zip(shares, _fork_map(_render_share, shares), strict=True):
-            parts.update(zip(share, result, strict=True))
-    finally:
-        _JOBS.clear()
+    seed_profiles({}, dict(zip(placed, _fork_map(solve_placement_one, placed, workers), strict=True)))
+    # Largest services first, so that the last ones taken are small and the processes finish together.
+    order = sorted(range(len(jobs)), key=lambda i: -(len(jobs[i][1].slos) * 4 + len(jobs[i][1].indicators) + 1))
+    rendered = dict(zip(order, _fork_map(_render_job, [jobs[i] for i in order], workers), strict=True))
     files: dict[str, str] = {}
     for i in range(len(jobs)):  # in job order, as one process would have written them
-        files.update(parts[i])
+        files.update(rendered[i])
     return files
 
 
