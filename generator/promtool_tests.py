@@ -219,11 +219,20 @@ def raw_series(slo: SLO, errors_per_s: float, total_per_s: float) -> list[tuple[
                 (sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s),
                 (sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s)]
     assert sli.errors is not None and sli.total is not None
-    bad = labels_matching(sli.errors)
-    bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
-    good = labels_matching(sli.total, avoid=sli.errors)
+    hit = _EVENT_LABELS.get(id(sli))
+    if hit is None or hit[0] is not sli:  # asked for every scenario of every SLO: by identity, once
+        bad = labels_matching(sli.errors)
+        bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
+        if len(_EVENT_LABELS) >= 4096:
+            _EVENT_LABELS.clear()
+        hit = _EVENT_LABELS[id(sli)] = (sli, bad, labels_matching(sli.total, avoid=sli.errors), bad_in_total)
+    _, bad, good, bad_in_total = hit
+    bad, good = dict(bad), dict(good)
     return [(sli.errors.metric, bad, errors_per_s),
             (sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s)]
+
+
+_EVENT_LABELS: dict[int, tuple[SLI, dict[str, str], dict[str, str], bool]] = {}
 
 
 def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
@@ -775,15 +784,37 @@ def _solve(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | None
     exact search runs once per shape and comparison.
     """
     index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    return _solve_shape(shape_of(slo), index, cmp.pair, cmp.side, cmp.near, end, interval)
+    shape = shape_of(slo)
+    return _solve_shape(shape, index, _canonical_pair(slo, shape, index, cmp.pair), cmp.side, cmp.near, end, interval)
 
 
 Shape = tuple[Decimal, Decimal, tuple[tuple[BurnWindow, ...], ...]]
 
 
 def shape_of(slo: SLO) -> Shape:
-    """What a comparison profile depends on: budget, traffic guard, every tier's windows and factors."""
-    return slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers)
+    """What a comparison profile depends on: budget, traffic guard, every tier's windows and factors.
+
+    One object per distinct shape (and per SLO, memoised by identity), so that the memo lookups keyed
+    by it compare by identity instead of field by field."""
+    hit = _SHAPE_OF.get(id(slo))
+    if hit is not None and hit[0] is slo:
+        return hit[1]
+    shape = (slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers))
+    shape = _SHAPES.setdefault(shape, shape)
+    if len(_SHAPE_OF) >= _MEMO_LIMIT:
+        _SHAPE_OF.clear()
+    _SHAPE_OF[id(slo)] = (slo, shape)
+    return shape
+
+
+_SHAPES: dict[Shape, Shape] = {}
+_SHAPE_OF: dict[int, tuple[SLO, Shape]] = {}  # by identity; the entry holds the SLO, so the id stays its own
+
+
+def _canonical_pair(slo: SLO, shape: Shape, index: int, pair: BurnWindow) -> BurnWindow:
+    """The shape's own copy of one of the SLO's burn windows (equal, and identical across SLOs)."""
+    windows = slo.tiers[index].windows
+    return shape[2][index][next(k for k, w in enumerate(windows) if w is pair)]
 
 
 SolveKey = tuple[Shape, int, BurnWindow, str, Fraction, int, int]  # shape, tier, pair, side, near, end, interval
@@ -959,7 +990,8 @@ def _candidate_ends(windows: tuple[BurnWindow, ...]) -> list[int]:
 def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     """The earliest feasible profile for `cmp` (evaluation steps cost promtool time), or None."""
     index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    return _pinned_shape(shape_of(slo), index, cmp.pair, cmp.side, cmp.near, interval)
+    shape = shape_of(slo)
+    return _pinned_shape(shape, index, _canonical_pair(slo, shape, index, cmp.pair), cmp.side, cmp.near, interval)
 
 
 def _pinned_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction,
@@ -1003,7 +1035,8 @@ def _case_label(slo: SLO) -> str:
 
 def _pin_key(slo: SLO, cmp: Comparison, interval: int) -> PinKey:
     index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    return shape_of(slo), index, cmp.pair, cmp.side, cmp.near, interval
+    shape = shape_of(slo)
+    return shape, index, _canonical_pair(slo, shape, index, cmp.pair), cmp.side, cmp.near, interval
 
 
 def _pinned_cases(service: Service, interval: int) -> list[tuple[SLO, Comparison, PinKey]]:

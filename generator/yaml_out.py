@@ -95,9 +95,10 @@ _ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 def _literal_ok(text: str) -> bool:
     if not ("\n" in text and text[0] not in " \t\n" and text[-1] != "\n"):
         return False
-    if text.isascii():  # PromQL nearly always: the same test without the regex's lookahead at every character
-        return (_ASCII_CONTROL.search(text) is None and " \n" not in text and "\t\n" not in text
-                and text[-1] not in " \t")
+    if text.isascii():  # PromQL nearly always: the same test with str methods (a few times faster)
+        printable = (text.replace("\n", " ").isprintable() if "\t" not in text
+                     else _ASCII_CONTROL.search(text) is None)
+        return printable and " \n" not in text and "\t\n" not in text and text[-1] not in " \t"
     return _LITERAL_BAD.search(text) is None
 
 
