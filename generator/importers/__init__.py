@@ -8,30 +8,50 @@ does (exit 2, nothing written, no traceback) and writes the result atomically.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from generator.importers.common import Imported, ImportFailed, Source, dump_spec, parse_source
-from generator.importers.openslo import openslo_to_spec
-from generator.importers.sloth import sloth_to_spec
-from generator.spec import SpecIssue
-from generator.writer import write_atomic
+if TYPE_CHECKING:
+    from generator.importers.common import Imported, Source
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
-CONVERTERS: dict[str, Callable[[Source], Imported]] = {"sloth": sloth_to_spec, "openslo": openslo_to_spec}
+
+# The converters load on first use (PEP 562): every `slodrift` command registers `import`, few run it.
+_LAZY = {"ImportFailed": "common", "Imported": "common", "Source": "common", "dump_spec": "common",
+         "parse_source": "common", "openslo_to_spec": "openslo", "sloth_to_spec": "sloth"}
 
 __all__ = ["CONVERTERS", "ImportFailed", "Imported", "dump_spec", "import_file", "openslo_to_spec",
            "parse_source", "register", "sloth_to_spec"]
 
 
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"generator.importers.{_LAZY[name]}"), name)
+    if name == "CONVERTERS":
+        return _converters()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _converters() -> dict[str, Callable[[Source], Imported]]:
+    from generator.importers.openslo import openslo_to_spec
+    from generator.importers.sloth import sloth_to_spec
+
+    return {"sloth": sloth_to_spec, "openslo": openslo_to_spec}
+
+
 def import_file(fmt: str, path: str) -> tuple[str, Imported]:
     """Read, parse and convert one file; returns the spec as YAML text and the conversion result."""
+    from generator.importers.common import ImportFailed, dump_spec, parse_source
+    from generator.spec import SpecIssue
+
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ImportFailed([SpecIssue(path, "", None, f"cannot read: {exc.strerror}")]) from None
-    result = CONVERTERS[fmt](parse_source(path, raw))
+    result = _converters()[fmt](parse_source(path, raw))
     n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
     header = (f"Imported by `slodrift import {fmt}` from {Path(path).name}: "
               f"{len(result.spec['services'])} service(s), {n_slo} SLO(s).\n"
@@ -41,6 +61,9 @@ def import_file(fmt: str, path: str) -> tuple[str, Imported]:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Convert, print warnings, then write to --out (atomically) or stdout."""
+    from generator.importers.common import ImportFailed
+    from generator.writer import write_atomic
+
     try:
         text, result = import_file(args.format, args.file)
     except ImportFailed as exc:
