@@ -56,7 +56,8 @@ def _quoted(text: str) -> str:
     """Single-quoted when that needs no escape (only `'` is doubled there), as PyYAML would write it;
     otherwise double-quoted: JSON's escapes are YAML's too, and what JSON leaves raw but YAML does not
     allow (DEL, C1 controls, U+2028/9, non-characters) is escaped as well."""
-    if "\t" not in text and not _NEWLINES.search(text) and not _UNPRINTABLE.search(text):
+    if (text.isascii() and text.isprintable()) or (
+            "\t" not in text and not _NEWLINES.search(text) and not _UNPRINTABLE.search(text)):
         return "'" + text.replace("'", "''") + "'"
     return _RAW_NOT_ALLOWED.sub(_escape, json.dumps(text, ensure_ascii=False))
 
