@@ -78,8 +78,9 @@ def scalar(text: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _scalar(text: str) -> str:
-    if (not text or text[0] in _INDICATORS or text[-1] in " \t:" or ": " in text or " #" in text
-            or "\t" in text or _NEWLINES.search(text) or _UNPRINTABLE.search(text) or text in _SHORT_BOOLS
+    # `...` first would end the document when the scalar starts a line (a top-level key), as PyYAML knows.
+    if (not text or text[0] in _INDICATORS or text.startswith("...") or text[-1] in " \t:" or ": " in text
+            or " #" in text or "\t" in text or _NEWLINES.search(text) or _UNPRINTABLE.search(text) or text in _SHORT_BOOLS
             or _NUMBER_12.fullmatch(text) or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG):
         return _quoted(text)
     return text

@@ -45,6 +45,11 @@ def test_scalars_load_back_alone(value):
     assert yaml.safe_load(f"k: {yaml_out.scalar(value)}\n") == {"k": value}
 
 
+def test_a_document_end_marker_is_quoted():
+    text = yaml_out.dump({"... 0": ["..."], "...": "... x"})  # `...` at a line's start ends a document
+    assert yaml.safe_load(text) == {"... 0": ["..."], "...": "... x"}
+
+
 def test_readable_where_it_can_be():
     text = yaml_out.dump({"record": "slodrift:sli_errors:increase1m", "for": "5m", "le": "+Inf", "n": 1,
                           "expr": Expr('sum(\n  rate(x{code=~"5.."}[5m])\n)'),
