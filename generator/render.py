@@ -99,9 +99,14 @@ def _fork_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[
     try:
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
             futures = [pool.submit(_pull, k) for k in range(1, workers)]
-            results = _pull(0)
-            for future in futures:
-                results.update(future.result())
+            try:
+                results = _pull(0)
+                for future in futures:
+                    results.update(future.result())
+            except BaseException:
+                with _NEXT[0].get_lock():  # nothing left to take: the other processes stop after their task
+                    _NEXT[0].value = len(items)
+                raise
     finally:
         gc.unfreeze()
         _TASKS.clear()
