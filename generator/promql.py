@@ -31,16 +31,9 @@ class PromQLError(ValueError):
 @functools.lru_cache(maxsize=1 << 16)
 def check_metric_name(name: str) -> str:
     """Reject names that would need UTF-8 quoting, so output stays loadable by Prometheus 2.x."""
-    if type(name) is str and name in _GOOD_METRIC_NAMES:
-        return name
     if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
         raise PromQLError(f"invalid metric name {name!r}: must match {METRIC_NAME_RE.pattern}")
-    if len(_GOOD_METRIC_NAMES) < 1 << 16:
-        _GOOD_METRIC_NAMES.add(name)
     return name
-
-
-_GOOD_METRIC_NAMES: set[str] = set()  # checked already: the generated tests name the same few metrics
 
 
 @functools.lru_cache(maxsize=1 << 16)

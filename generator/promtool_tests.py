@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
@@ -60,6 +61,25 @@ NEGATIVE_CANDIDATES = ("200", "ok", "x", "0", "GET", "none", "slodrift_other")
 
 class SynthesisError(ValueError):
     """The generator cannot build input series for a selector; the message says which and why."""
+
+
+_MEMO_LIMIT = 65536
+
+
+def _by_identity(memo: dict[tuple[int, ...], Any], objs: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """`compute()` (a fact of the values of `objs`) memoised by the identity of `objs`: for facts asked
+    again and again of one model object, where hashing the frozen dataclasses (field by field, every
+    time) would be the cost. Each entry holds its objects, so their ids cannot be reused while it is
+    there."""
+    key = tuple(map(id, objs))
+    hit = memo.get(key)
+    if hit is not None and hit[0] == objs:  # the same objects (tuple equality looks at identity first)
+        return hit[1]
+    value = compute()
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = (objs, value)
+    return value
 
 
 # ---------------------------------------------------------------- label values that satisfy matchers
@@ -219,20 +239,20 @@ def raw_series(slo: SLO, errors_per_s: float, total_per_s: float) -> list[tuple[
                 (sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s),
                 (sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s)]
     assert sli.errors is not None and sli.total is not None
-    hit = _EVENT_LABELS.get(id(sli))
-    if hit is None or hit[0] is not sli:  # asked for every scenario of every SLO: by identity, once
-        bad = labels_matching(sli.errors)
-        bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
-        if len(_EVENT_LABELS) >= 4096:
-            _EVENT_LABELS.clear()
-        hit = _EVENT_LABELS[id(sli)] = (sli, bad, labels_matching(sli.total, avoid=sli.errors), bad_in_total)
-    _, bad, good, bad_in_total = hit
-    bad, good = dict(bad), dict(good)
-    return [(sli.errors.metric, bad, errors_per_s),
-            (sli.total.metric, good, total_per_s - errors_per_s if bad_in_total else total_per_s)]
+    bad, good, bad_in_total = _by_identity(_EVENT_LABELS, (sli,), lambda: _event_labels(sli))
+    return [(sli.errors.metric, dict(bad), errors_per_s),
+            (sli.total.metric, dict(good), total_per_s - errors_per_s if bad_in_total else total_per_s)]
 
 
-_EVENT_LABELS: dict[int, tuple[SLI, dict[str, str], dict[str, str], bool]] = {}
+def _event_labels(sli: SLI) -> tuple[dict[str, str], dict[str, str], bool]:
+    """Labels of an error series, of a good one, and whether the total selector reads the error one."""
+    assert sli.errors is not None and sli.total is not None
+    bad = labels_matching(sli.errors)
+    bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
+    return bad, labels_matching(sli.total, avoid=sli.errors), bad_in_total
+
+
+_EVENT_LABELS: dict[tuple[int, ...], Any] = {}  # asked for every scenario of every SLO
 
 
 def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
@@ -258,18 +278,11 @@ def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
 def raw_inputs_ok(service: Service, slo: SLO) -> bool:
     """Raw inputs only when no other SLO of the service reads them: otherwise one SLO's test data would
     feed another's rules and the expectations (computed per SLO) would not hold."""
-    hit = _RAW_OK_SEEN.get((id(service), id(slo)))
-    if hit is not None and hit[0] is service and hit[1] is slo:  # asked for every scenario of every SLO
-        return hit[2]
-    ok = _raw_ok(slo.sli, tuple(other.sli for other in service.slos if other is not slo))
-    if len(_RAW_OK_SEEN) >= 4096:
-        _RAW_OK_SEEN.clear()
-    _RAW_OK_SEEN[(id(service), id(slo))] = (service, slo, ok)
-    return ok
+    return _by_identity(_RAW_OK_SEEN, (service, slo), lambda: _raw_ok(
+        slo.sli, tuple(other.sli for other in service.slos if other is not slo)))
 
 
-# By identity (the entry holds both objects, so their ids stay theirs): hashing the SLIs is the cost.
-_RAW_OK_SEEN: dict[tuple[int, int], tuple[Service, SLO, bool]] = {}
+_RAW_OK_SEEN: dict[tuple[int, ...], Any] = {}  # asked for every scenario of every SLO
 
 
 @functools.lru_cache(maxsize=4096)
@@ -783,9 +796,8 @@ def _solve(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | None
     and most SLOs of a large spec share a few shapes (99.9 % over 30d with the default tiers, say), so the
     exact search runs once per shape and comparison.
     """
-    index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    shape = shape_of(slo)
-    return _solve_shape(shape, index, _canonical_pair(slo, shape, index, cmp.pair), cmp.side, cmp.near, end, interval)
+    *key, _ = _pin_key(slo, cmp, interval)
+    return _solve_shape(*key, end, interval)
 
 
 Shape = tuple[Decimal, Decimal, tuple[tuple[BurnWindow, ...], ...]]
@@ -796,19 +808,15 @@ def shape_of(slo: SLO) -> Shape:
 
     One object per distinct shape (and per SLO, memoised by identity), so that the memo lookups keyed
     by it compare by identity instead of field by field."""
-    hit = _SHAPE_OF.get(id(slo))
-    if hit is not None and hit[0] is slo:
-        return hit[1]
-    shape = (slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers))
-    shape = _SHAPES.setdefault(shape, shape)
-    if len(_SHAPE_OF) >= _MEMO_LIMIT:
-        _SHAPE_OF.clear()
-    _SHAPE_OF[id(slo)] = (slo, shape)
-    return shape
+    def intern() -> Shape:
+        shape = (slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers))
+        return _SHAPES.setdefault(shape, shape)
+
+    return _by_identity(_SHAPE_OF, (slo,), intern)
 
 
 _SHAPES: dict[Shape, Shape] = {}
-_SHAPE_OF: dict[int, tuple[SLO, Shape]] = {}  # by identity; the entry holds the SLO, so the id stays its own
+_SHAPE_OF: dict[tuple[int, ...], Any] = {}
 
 
 def _canonical_pair(slo: SLO, shape: Shape, index: int, pair: BurnWindow) -> BurnWindow:
@@ -821,7 +829,6 @@ SolveKey = tuple[Shape, int, BurnWindow, str, Fraction, int, int]  # shape, tier
 PinKey = tuple[Shape, int, BurnWindow, str, Fraction, int]  # the same without the end
 _SOLVED: dict[SolveKey, Profile | None] = {}
 _PINNED: dict[PinKey, Profile | None] = {}
-_MEMO_LIMIT = 65536
 
 
 def _solve_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
@@ -989,9 +996,7 @@ def _candidate_ends(windows: tuple[BurnWindow, ...]) -> list[int]:
 
 def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     """The earliest feasible profile for `cmp` (evaluation steps cost promtool time), or None."""
-    index = next(i for i, t in enumerate(slo.tiers) if t is cmp.tier)
-    shape = shape_of(slo)
-    return _pinned_shape(shape, index, _canonical_pair(slo, shape, index, cmp.pair), cmp.side, cmp.near, interval)
+    return _pinned_shape(*_pin_key(slo, cmp, interval))
 
 
 def _pinned_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction,
@@ -1065,15 +1070,19 @@ def _placement_rounds(ends: list[int]) -> list[list[tuple[int, int]]]:
     return rounds
 
 
+def _one_per_kind(services: list[tuple[Service, int]]) -> list[tuple[Service, int]]:
+    """The first service of each sequence of SLO shapes (and interval): services of the same shapes
+    pin the same comparisons and place them the same way."""
+    kinds: dict[tuple[tuple[Shape, ...], int], tuple[Service, int]] = {}
+    for service, interval in services:
+        kinds.setdefault((tuple(shape_of(slo) for slo in service.slos), interval), (service, interval))
+    return list(kinds.values())
+
+
 def pinned_keys(services: list[tuple[Service, int]]) -> list[PinKey]:
     """The comparison profiles the test files of these services need and are not solved yet."""
     keys: dict[PinKey, None] = {}
-    seen: set[tuple[tuple[Shape, ...], int]] = set()
-    for service, interval in services:
-        kind = (tuple(shape_of(slo) for slo in service.slos), interval)
-        if kind in seen:  # services of the same shapes pin the same comparisons
-            continue
-        seen.add(kind)
+    for service, interval in _one_per_kind(services):
         for _, _, key in _pinned_cases(service, interval):
             if key not in _PINNED:
                 keys[key] = None
@@ -1083,12 +1092,7 @@ def pinned_keys(services: list[tuple[Service, int]]) -> list[PinKey]:
 def placement_keys(services: list[tuple[Service, int]]) -> list[SolveKey]:
     """The profiles solved again to end where their group ends (after `pinned_keys` are solved)."""
     keys: dict[SolveKey, None] = {}
-    seen: set[tuple[tuple[Shape, ...], int]] = set()
-    for service, interval in services:
-        kind = (tuple(shape_of(slo) for slo in service.slos), interval)
-        if kind in seen:  # services of the same shapes place their cases the same way
-            continue
-        seen.add(kind)
+    for service, interval in _one_per_kind(services):
         found = [(key, p) for _, _, key in _pinned_cases(service, interval)
                  if (p := _pinned_shape(*key)) is not None]
         for round_ in _placement_rounds([p.end for _, p in found]):

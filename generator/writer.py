@@ -63,11 +63,9 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
             if target.exists() and target.read_text(encoding="utf-8") == text:
                 continue
             staged.append((_stage(target, text), target))
-        if len(staged) > 1:
+        if staged:
             with ThreadPoolExecutor(min(FSYNC_THREADS, len(staged))) as pool:
                 list(pool.map(_fsync, [tmp for tmp, _ in staged]))
-        elif staged:
-            _fsync(staged[0][0])
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
