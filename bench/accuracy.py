@@ -29,8 +29,10 @@ HISTORY = 4 * 86400
 INTERVAL = "1m"  # rule evaluation interval of the backfilled recordings (Sloth's and slodrift's default)
 R = 12  # 3 instances x 4 codes
 # slodrift before per-interval events: 5m rates recorded every interval, summed over the window.
-PREVIOUS = {"bench:previous_errors:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}",code=~"5.."}}[5m]))',
-            "bench:previous_requests:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}"}}[5m]))'}
+PREVIOUS = {
+    "bench:previous_errors:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}",code=~"5.."}}[5m]))',
+    "bench:previous_requests:rate5m": f'sum(rate({c.METRIC}{{job="{c.JOB}"}}[5m]))',
+}
 
 
 def exprs(docs: dict[str, dict[str, object]]) -> dict[str, dict[str, str]]:
@@ -41,18 +43,24 @@ def exprs(docs: dict[str, dict[str, object]]) -> dict[str, dict[str, str]]:
         return f"sum_over_time(bench:previous_errors:rate5m[{w}]) / sum_over_time(bench:previous_requests:rate5m[{w}])"
 
     return {
-        "1d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate1d"),
-               "slodrift 5m rates (before)": previous("1d"),
-               "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate1d"),
-               "pyrra": c.rule_expr(py, "http_requests:burnrate1d")},
-        "3d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate3d"),
-               "slodrift 5m rates (before)": previous("3d"),
-               "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate3d")},
-        "30d": {"slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate30d"),
-                "slodrift 5m rates (before)": previous("30d"),
-                "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate30d"),
-                # sum by (code) (increase(...[30d])); pyrra_availability = 1 - errors / total of it
-                "pyrra": c.rule_expr(py, "http_requests:increase4w")},
+        "1d": {
+            "slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate1d"),
+            "slodrift 5m rates (before)": previous("1d"),
+            "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate1d"),
+            "pyrra": c.rule_expr(py, "http_requests:burnrate1d"),
+        },
+        "3d": {
+            "slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate3d"),
+            "slodrift 5m rates (before)": previous("3d"),
+            "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate3d"),
+        },
+        "30d": {
+            "slodrift": c.rule_expr(sd, "slodrift:sli_error:ratio_rate30d"),
+            "slodrift 5m rates (before)": previous("30d"),
+            "sloth": c.rule_expr(sl, "slo:sli_error:ratio_rate30d"),
+            # sum by (code) (increase(...[30d])); pyrra_availability = 1 - errors / total of it
+            "pyrra": c.rule_expr(py, "http_requests:increase4w"),
+        },
     }
 
 
@@ -69,16 +77,30 @@ def run(seed: int = 7) -> dict[str, object]:
     with c.tempdir("slodrift-bench-acc-") as work:
         t_end = (int(time.time()) - 3600) // 3600 * 3600
         tr = c.make_traffic(R, t_end, HISTORY, seed=seed)
-        docs = {"sloth": c.sloth_rules(INTERVAL), "pyrra": c.pyrra_rules(INTERVAL),
-                "slodrift": c.slodrift_rules(INTERVAL, work)}
+        docs = {
+            "sloth": c.sloth_rules(INTERVAL),
+            "pyrra": c.pyrra_rules(INTERVAL),
+            "slodrift": c.slodrift_rules(INTERVAL, work),
+        }
         raw = c.slodrift_raw_reads(docs["slodrift"])
-        previous = {"groups": [{"name": "backfill-previous", "rules": [
-            {"record": k, "expr": v} for k, v in PREVIOUS.items()]}]}
-        backfill = c.dump({"groups": [
-            *c.only_rules(docs["slodrift"], raw, "backfill-slodrift")["groups"],  # type: ignore[misc]
-            *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
-            *previous["groups"],
-        ]}, work / "backfill.yml")
+        previous = {
+            "groups": [
+                {
+                    "name": "backfill-previous",
+                    "rules": [{"record": k, "expr": v} for k, v in PREVIOUS.items()],
+                }
+            ]
+        }
+        backfill = c.dump(
+            {
+                "groups": [
+                    *c.only_rules(docs["slodrift"], raw, "backfill-slodrift")["groups"],  # type: ignore[misc]
+                    *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
+                    *previous["groups"],
+                ]
+            },
+            work / "backfill.yml",
+        )
         data = work / "data"
         data.mkdir()
         c.write_blocks(tr, data, work)
@@ -92,6 +114,7 @@ def run(seed: int = 7) -> dict[str, object]:
         slice_name = sorted(raw)[-1]  # the requests slice: present at every evaluation
         rows = []
         with c.prometheus(cfg, data, limit_s=900) as prom:
+
             def on_grid(t: float) -> float:
                 """The timestamp of slodrift's last recorded evaluation at or before `t`."""
                 stamp = prom.scalar(f"timestamp({slice_name})", t)
@@ -106,19 +129,41 @@ def run(seed: int = 7) -> dict[str, object]:
                     for tool, expr in q.items():
                         if tool == "pyrra" and wname == "30d":
                             res = prom.query(expr, t)
-                            err = sum(float(x["value"][1]) for x in res  # type: ignore[index]
-                                      if str(x["metric"].get("code", "")).startswith("5"))  # type: ignore[attr-defined]
+                            err = sum(
+                                float(x["value"][1])
+                                for x in res  # type: ignore[index]
+                                if str(x["metric"].get("code", "")).startswith("5")
+                            )  # type: ignore[attr-defined]
                             tot = sum(float(x["value"][1]) for x in res)  # type: ignore[index]
                             val: float | None = err / tot
                         else:
                             val = prom.scalar(expr, t)
                         rel = abs(val - exact) / exact if val is not None else None
-                        rows.append({"at": label, "t": t, "window": wname, "tool": tool, "value": val,
-                                     "exact": exact, "rel_error": rel})
-        return {"series": R, "history_s": HISTORY, "interval": INTERVAL, "t0": tr.t0, "t_end": tr.t_end,
-                "burst": [b0, b1], "rows": rows, "phase_s": phase,
-                "traffic": {"requests": int(tr.counts[:, -1].sum()),
-                            "errors": int(tr.counts[tr.is_error(), -1].sum())}}
+                        rows.append(
+                            {
+                                "at": label,
+                                "t": t,
+                                "window": wname,
+                                "tool": tool,
+                                "value": val,
+                                "exact": exact,
+                                "rel_error": rel,
+                            }
+                        )
+        return {
+            "series": R,
+            "history_s": HISTORY,
+            "interval": INTERVAL,
+            "t0": tr.t0,
+            "t_end": tr.t_end,
+            "burst": [b0, b1],
+            "rows": rows,
+            "phase_s": phase,
+            "traffic": {
+                "requests": int(tr.counts[:, -1].sum()),
+                "errors": int(tr.counts[tr.is_error(), -1].sum()),
+            },
+        }
 
 
 def main() -> None:
@@ -130,8 +175,11 @@ def main() -> None:
     for seed in a.seeds:
         res = run(seed)
         res["seed"] = seed
-        print(f"seed {seed}: evaluations {res['phase_s']:.2f} s after a scrape; "
-              f"{res['traffic']['errors']} errors in {res['traffic']['requests']} requests", flush=True)  # type: ignore[index]
+        print(
+            f"seed {seed}: evaluations {res['phase_s']:.2f} s after a scrape; "
+            f"{res['traffic']['errors']} errors in {res['traffic']['requests']} requests",
+            flush=True,
+        )  # type: ignore[index]
         for row in res["rows"]:  # type: ignore[attr-defined]
             print(seed, row["at"], row["window"], row["tool"], row["rel_error"], flush=True)
         out.append(res)

@@ -42,6 +42,7 @@ BLOCK = 7200  # promtool writes 2h blocks; one OpenMetrics file per block keeps 
 
 # ---------------------------------------------------------------- synthetic traffic
 
+
 def hour_factor(hours: np.ndarray) -> np.ndarray:
     """Traffic shape over the UTC day: quiet night, ramp, busy day, evening."""
     f = np.full(hours.shape, 0.3)
@@ -85,9 +86,17 @@ class Traffic:
         return float(inc[self.is_error()].sum() / inc.sum())
 
 
-def make_traffic(r: int, t_end: int, history: int, seed: int = 1, burst: bool = True,
-                 base_rate: float = 2.0, error_ratio: float = 0.0005, burst_ratio: float = 0.25,
-                 burst_len: int = 1200) -> Traffic:
+def make_traffic(
+    r: int,
+    t_end: int,
+    history: int,
+    seed: int = 1,
+    burst: bool = True,
+    base_rate: float = 2.0,
+    error_ratio: float = 0.0005,
+    burst_ratio: float = 0.25,
+    burst_len: int = 1200,
+) -> Traffic:
     """Bursty traffic ending at `t_end`: Poisson counts per scrape around a diurnal shape.
 
     Errors are `error_ratio` of the traffic except in one burst of `burst_len` seconds at 03:00 UTC of the last
@@ -123,8 +132,9 @@ def make_traffic(r: int, t_end: int, history: int, seed: int = 1, burst: bool = 
             rows.append(np.concatenate(([0], np.cumsum(inc))))
             rates.append(float(lam[-1] / SCRAPE))
             labels.append({"job": JOB, "instance": f"i{i:04d}", "code": c})
-    return Traffic(t0=t0, labels=labels, counts=np.vstack(rows).astype(np.int64),
-                   rates=np.array(rates), burst=(b0, b1))
+    return Traffic(
+        t0=t0, labels=labels, counts=np.vstack(rows).astype(np.int64), rates=np.array(rates), burst=(b0, b1)
+    )
 
 
 def series_name(lab: dict[str, str]) -> str:
@@ -160,11 +170,16 @@ def write_blocks(tr: Traffic, out: Path, work: Path) -> dict[str, float]:
         run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(path), str(out)], timeout=600)
         import_s += time.monotonic() - t
         path.unlink()
-    return {"write_s": write_s, "import_s": import_s, "openmetrics_mb": nbytes / 1e6,
-            "samples": float(tr.counts.size)}
+    return {
+        "write_s": write_s,
+        "import_s": import_s,
+        "openmetrics_mb": nbytes / 1e6,
+        "samples": float(tr.counts.size),
+    }
 
 
 # ---------------------------------------------------------------- live exporter
+
 
 class LiveCounters:
     """Serves the synthetic counters after `t_end`, continuing each at its last rate, so 5m reads stay live."""
@@ -209,11 +224,14 @@ class LiveCounters:
 
 # ---------------------------------------------------------------- processes
 
+
 def run(cmd: Sequence[str], timeout: float = 300, **kw: object) -> subprocess.CompletedProcess[str]:
     """Run a command, bounded in time, raising with its output on failure."""
     p = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
+        )
     return p
 
 
@@ -265,12 +283,21 @@ class Prom:
         return self.get("/metrics").decode()
 
 
-def write_config(path: Path, rule_files: Sequence[Path], interval: str, scrape_port: int | None = None) -> None:
-    cfg: dict[str, object] = {"global": {"evaluation_interval": interval, "scrape_interval": f"{SCRAPE}s"},
-                              "rule_files": [str(p) for p in rule_files]}
+def write_config(
+    path: Path, rule_files: Sequence[Path], interval: str, scrape_port: int | None = None
+) -> None:
+    cfg: dict[str, object] = {
+        "global": {"evaluation_interval": interval, "scrape_interval": f"{SCRAPE}s"},
+        "rule_files": [str(p) for p in rule_files],
+    }
     if scrape_port is not None:
-        cfg["scrape_configs"] = [{"job_name": "synthetic", "honor_labels": True,
-                                  "static_configs": [{"targets": [f"127.0.0.1:{scrape_port}"]}]}]
+        cfg["scrape_configs"] = [
+            {
+                "job_name": "synthetic",
+                "honor_labels": True,
+                "static_configs": [{"targets": [f"127.0.0.1:{scrape_port}"]}],
+            }
+        ]
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
@@ -281,12 +308,23 @@ def prometheus(config: Path, data: Path, limit_s: float = 1800) -> Iterator[Prom
     log = data.parent / f"prometheus-{port}.log"
     with log.open("wb") as lf:
         proc = subprocess.Popen(
-            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=90d",
-             # min = max block duration: no background compaction of the backfilled blocks while measuring
-             "--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h",
-             "--log.level=warn", "--query.timeout=5m", "--query.max-samples=500000000"],
-            stdout=lf, stderr=lf, start_new_session=True)
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=90d",
+                # min = max block duration: no background compaction of the backfilled blocks while measuring
+                "--storage.tsdb.min-block-duration=2h",
+                "--storage.tsdb.max-block-duration=2h",
+                "--log.level=warn",
+                "--query.timeout=5m",
+                "--query.max-samples=500000000",
+            ],
+            stdout=lf,
+            stderr=lf,
+            start_new_session=True,
+        )
     killer = threading.Timer(limit_s, lambda: _kill(proc))
     killer.daemon = True
     killer.start()
@@ -327,8 +365,21 @@ def backfill_rules(prom: Prom, rules: Path, start: int, end: int, interval: str,
     """`promtool tsdb create-blocks-from rules` over [start, end]; returns its wall time."""
     out.mkdir(parents=True, exist_ok=True)
     t = time.monotonic()
-    run(["promtool", "tsdb", "create-blocks-from", "rules", f"--url={prom.url}", f"--start={start}",
-         f"--end={end}", f"--eval-interval={interval}", f"--output-dir={out}", str(rules)], timeout=1200)
+    run(
+        [
+            "promtool",
+            "tsdb",
+            "create-blocks-from",
+            "rules",
+            f"--url={prom.url}",
+            f"--start={start}",
+            f"--end={end}",
+            f"--eval-interval={interval}",
+            f"--output-dir={out}",
+            str(rules),
+        ],
+        timeout=1200,
+    )
     return time.monotonic() - t
 
 
@@ -360,15 +411,22 @@ services:
 def sloth_rules(interval: str) -> dict[str, object]:
     """Sloth's getting-started example relabelled to the synthetic metric (text substitution)."""
     text = (ANCHORS / "sloth" / "getting-started.yml").read_text()
-    text = text.replace("http_request_duration_seconds_count", METRIC).replace('code=~"(5..|429)"', 'code=~"5.."')
+    text = text.replace("http_request_duration_seconds_count", METRIC).replace(
+        'code=~"(5..|429)"', 'code=~"5.."'
+    )
     return _with_interval(yaml.safe_load(text), interval)
 
 
 def pyrra_rules(interval: str) -> dict[str, object]:
     """Pyrra's ratio rules relabelled to the same SLO: job, 99.9 %, 30d (its burn windows stay as generated)."""
     text = (ANCHORS / "pyrra" / "ratio_http_errors.rules.yaml").read_text()
-    text = (text.replace("thanos-receive-default", JOB).replace("(1-0.99)", "(1-0.999)")
-            .replace("'0.99'", "'0.999'").replace("[4w]", "[30d]").replace("'2419200'", "'2592000'"))
+    text = (
+        text.replace("thanos-receive-default", JOB)
+        .replace("(1-0.99)", "(1-0.999)")
+        .replace("'0.99'", "'0.999'")
+        .replace("[4w]", "[30d]")
+        .replace("'2419200'", "'2592000'")
+    )
     return _with_interval(yaml.safe_load(text), interval)
 
 
@@ -392,8 +450,12 @@ def _with_interval(doc: dict[str, object], interval: str) -> dict[str, object]:
 
 def slodrift_raw_reads(doc: dict[str, object]) -> set[str]:
     """Names of slodrift's recording rules that read raw counters (what promtool can backfill)."""
-    return {str(r["record"]) for g in doc["groups"] for r in g["rules"]  # type: ignore[attr-defined]
-            if str(r.get("record", "")).startswith(SLODRIFT_RAW_PREFIXES)}
+    return {
+        str(r["record"])
+        for g in doc["groups"]
+        for r in g["rules"]  # type: ignore[attr-defined]
+        if str(r.get("record", "")).startswith(SLODRIFT_RAW_PREFIXES)
+    }
 
 
 def only_rules(doc: dict[str, object], names: set[str], group: str) -> dict[str, object]:
@@ -417,7 +479,7 @@ def dump(doc: dict[str, object], path: Path) -> Path:
 
 # ---------------------------------------------------------------- metrics text and stats
 
-_LINE = re.compile(r'^(\w+)\{([^}]*)\} (\S+)$')
+_LINE = re.compile(r"^(\w+)\{([^}]*)\} (\S+)$")
 
 
 def parse_metrics(text: str, names: set[str]) -> list[tuple[str, dict[str, str], float]]:

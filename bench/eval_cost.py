@@ -27,11 +27,15 @@ def tool_of(group: str) -> str:
     return Path(path).stem
 
 
-def sample(prom: c.Prom, evals: int, timeout: float) -> tuple[dict[str, list[tuple[float, float]]],
-                                                          dict[str, list[float]]]:
+def sample(
+    prom: c.Prom, evals: int, timeout: float
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, list[float]]]:
     """Per group: (duration s, samples) of `evals` evaluations; per rule: evaluation times (s)."""
-    names = {"prometheus_rule_group_last_duration_seconds", "prometheus_rule_group_last_evaluation_samples",
-             "prometheus_rule_group_last_evaluation_timestamp_seconds"}
+    names = {
+        "prometheus_rule_group_last_duration_seconds",
+        "prometheus_rule_group_last_evaluation_samples",
+        "prometheus_rule_group_last_evaluation_timestamp_seconds",
+    }
     seen: dict[str, set[float]] = {}
     first: dict[str, float] = {}
     groups: dict[str, list[tuple[float, float]]] = {}
@@ -48,8 +52,12 @@ def sample(prom: c.Prom, evals: int, timeout: float) -> tuple[dict[str, list[tup
                 continue
             seen[g].add(ts)
             if len(groups.setdefault(g, [])) < evals:
-                groups[g].append((m["prometheus_rule_group_last_duration_seconds"],
-                                  m.get("prometheus_rule_group_last_evaluation_samples", float("nan"))))
+                groups[g].append(
+                    (
+                        m["prometheus_rule_group_last_duration_seconds"],
+                        m.get("prometheus_rule_group_last_evaluation_samples", float("nan")),
+                    )
+                )
         api = json.loads(prom.get("/api/v1/rules"))
         for g in api["data"]["groups"]:
             for r in g["rules"]:
@@ -69,14 +77,23 @@ def run_one(r: int, interval: str, evals: int, warmup: float = WARMUP) -> dict[s
         gen_s = time.monotonic() - t
         rules_dir = work / "rules"
         rules_dir.mkdir()
-        docs = {"sloth": c.sloth_rules(interval), "pyrra": c.pyrra_rules(interval),
-                "slodrift": c.slodrift_rules(interval, work)}
+        docs = {
+            "sloth": c.sloth_rules(interval),
+            "pyrra": c.pyrra_rules(interval),
+            "slodrift": c.slodrift_rules(interval, work),
+        }
         files = [c.dump(docs[k], rules_dir / f"{k}.yml") for k in TOOLS]
-        backfill = c.dump({"groups": [
-            *c.only_rules(docs["slodrift"], c.slodrift_raw_reads(docs["slodrift"]),
-                          "backfill-slodrift")["groups"],  # type: ignore[misc]
-            *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
-        ]}, work / "backfill.yml")
+        backfill = c.dump(
+            {
+                "groups": [
+                    *c.only_rules(
+                        docs["slodrift"], c.slodrift_raw_reads(docs["slodrift"]), "backfill-slodrift"
+                    )["groups"],  # type: ignore[misc]
+                    *c.only_rules(docs["sloth"], {"slo:sli_error:ratio_rate5m"}, "backfill-sloth")["groups"],  # type: ignore[misc]
+                ]
+            },
+            work / "backfill.yml",
+        )
         data = work / "data"
         data.mkdir()
         info = c.write_blocks(tr, data, work)
@@ -100,14 +117,26 @@ def run_one(r: int, interval: str, evals: int, warmup: float = WARMUP) -> dict[s
                     "raw_samples_3d": prom.scalar(f'sum(count_over_time({c.METRIC}{{job="{c.JOB}"}}[3d]))'),
                     "raw_samples_5m": prom.scalar(f'sum(count_over_time({c.METRIC}{{job="{c.JOB}"}}[5m]))'),
                     "slodrift_slices_30d": prom.scalar(
-                        f'count_over_time(slodrift:sli_errors:increase{interval}[30d])'),
-                    "sloth_ratio5m_samples_30d": prom.scalar('count_over_time(slo:sli_error:ratio_rate5m[30d])'),
+                        f"count_over_time(slodrift:sli_errors:increase{interval}[30d])"
+                    ),
+                    "sloth_ratio5m_samples_30d": prom.scalar(
+                        "count_over_time(slo:sli_error:ratio_rate5m[30d])"
+                    ),
                 }
                 ivl = float(interval.rstrip("s"))
                 groups, rules = sample(prom, evals, timeout=ivl * (evals + 3) + 60)
-        return {"r": r, "interval": interval, "history_s": HISTORY, "generate_s": gen_s, **info,
-                "backfill_rules_s": bf_s, "rule_blocks": nblocks, "check": check,
-                "groups": {g: v for g, v in groups.items()}, "rules": rules}
+        return {
+            "r": r,
+            "interval": interval,
+            "history_s": HISTORY,
+            "generate_s": gen_s,
+            **info,
+            "backfill_rules_s": bf_s,
+            "rule_blocks": nblocks,
+            "check": check,
+            "groups": {g: v for g, v in groups.items()},
+            "rules": rules,
+        }
 
 
 def summarize(res: dict[str, object]) -> dict[str, dict[str, float]]:
@@ -122,8 +151,14 @@ def summarize(res: dict[str, object]) -> dict[str, dict[str, float]]:
         totals = [sum(v[i][0] for v in gs) for i in range(n)]
         lo, med, hi = c.mmm(totals)
         samples = sum(c.mmm([s for _, s in v])[1] for v in gs)
-        out[tool] = {"groups": len(gs), "evals": n, "min_ms": lo * 1e3, "median_ms": med * 1e3,
-                     "max_ms": hi * 1e3, "samples": samples}
+        out[tool] = {
+            "groups": len(gs),
+            "evals": n,
+            "min_ms": lo * 1e3,
+            "median_ms": med * 1e3,
+            "max_ms": hi * 1e3,
+            "samples": samples,
+        }
     return out
 
 

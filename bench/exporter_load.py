@@ -37,17 +37,48 @@ def free_port() -> int:
 def make_inputs(folder: Path, series: int) -> tuple[Path, Path, dict]:
     """A spec and a baseline with `series` baseline values (10 indicators per service)."""
     services = max(1, series // 10)
-    inds = ["availability", "error_ratio", "p50_latency", "p90_latency", "p95_latency", "p99_latency",
-            "request_rate", "cpu", "memory", "cache_hit_ratio"]
+    inds = [
+        "availability",
+        "error_ratio",
+        "p50_latency",
+        "p90_latency",
+        "p95_latency",
+        "p99_latency",
+        "request_rate",
+        "cpu",
+        "memory",
+        "cache_hit_ratio",
+    ]
     per = min(10, series)
-    spec = {"version": 1, "release": {"name": "bench", "version": "v1"},
-            "services": [{"name": f"svc{i}", "selector": {"job": f"svc{i}"},
-                          "indicators": {n: {} for n in inds[:per]}} for i in range(services)]}
-    units = {"availability": "ratio", "error_ratio": "ratio", "request_rate": "requests_per_second", "cpu": "cores",
-             "memory": "bytes", "cache_hit_ratio": "ratio"}
-    baseline = {"version": 1, "release": {"name": "bench", "version": "v1"}, "captured_at": "2025-11-21T18:00:00Z",
-                "services": {f"svc{i}": {"indicators": {n: {"value": 0.25 + (i % 7) / 100, "unit": units.get(n, "seconds")}
-                                                        for n in inds[:per]}} for i in range(services)}}
+    spec = {
+        "version": 1,
+        "release": {"name": "bench", "version": "v1"},
+        "services": [
+            {"name": f"svc{i}", "selector": {"job": f"svc{i}"}, "indicators": {n: {} for n in inds[:per]}}
+            for i in range(services)
+        ],
+    }
+    units = {
+        "availability": "ratio",
+        "error_ratio": "ratio",
+        "request_rate": "requests_per_second",
+        "cpu": "cores",
+        "memory": "bytes",
+        "cache_hit_ratio": "ratio",
+    }
+    baseline = {
+        "version": 1,
+        "release": {"name": "bench", "version": "v1"},
+        "captured_at": "2025-11-21T18:00:00Z",
+        "services": {
+            f"svc{i}": {
+                "indicators": {
+                    n: {"value": 0.25 + (i % 7) / 100, "unit": units.get(n, "seconds")} for n in inds[:per]
+                }
+            }
+            for i in range(services)
+        },
+    }
     spec_path, base_path = folder / "spec.json.yml", folder / "baseline.json"
     spec_path.write_text(json.dumps(spec))
     base_path.write_text(json.dumps(baseline))
@@ -82,13 +113,17 @@ class Result:
         lat = sorted(self.latencies)
         med = statistics.median(lat) * 1000 if lat else float("nan")
         p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else float("nan")
-        return (f"| {self.series:>6} | {self.scrapers:>3} | {len(lat):>7} | {self.failures:>4} | {self.missing_baseline:>4} | "
-                f"{med:7.2f} | {p99:7.2f} | {min(self.rss):6.1f} | {max(self.rss):6.1f} | {self.sighups:>5} | "
-                f"{self.fault_writes:>5} |")
+        return (
+            f"| {self.series:>6} | {self.scrapers:>3} | {len(lat):>7} | {self.failures:>4} | {self.missing_baseline:>4} | "
+            f"{med:7.2f} | {p99:7.2f} | {min(self.rss):6.1f} | {max(self.rss):6.1f} | {self.sighups:>5} | "
+            f"{self.fault_writes:>5} |"
+        )
 
 
-HEADER = ("| series | scr | scrapes | fail | miss | med ms  | p99 ms  | RSS min | RSS max | HUPs  | bad files |\n"
-          "|-------:|----:|--------:|-----:|-----:|--------:|--------:|--------:|--------:|------:|----------:|")
+HEADER = (
+    "| series | scr | scrapes | fail | miss | med ms  | p99 ms  | RSS min | RSS max | HUPs  | bad files |\n"
+    "|-------:|----:|--------:|-----:|-----:|--------:|--------:|--------:|--------:|------:|----------:|"
+)
 
 
 def run(series: int, scrapers: int, seconds: float, faults: bool) -> Result:
@@ -100,9 +135,21 @@ def run(series: int, scrapers: int, seconds: float, faults: bool) -> Result:
         good_text = json.dumps(good)
         port = free_port()
         url = f"http://127.0.0.1:{port}/metrics"
-        proc = subprocess.Popen([sys.executable, "-m", "slodrift", "serve", f"--config.file={spec}",
-                                 f"--baseline.file={base}", f"--web.listen-address=127.0.0.1:{port}",
-                                 "--log.level=error"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "slodrift",
+                "serve",
+                f"--config.file={spec}",
+                f"--baseline.file={base}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=error",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -137,8 +184,12 @@ def run(series: int, scrapers: int, seconds: float, faults: bool) -> Result:
                     time.sleep(0.25)
 
             def saboteur() -> None:
-                bad = ["not json {", good_text[: len(good_text) // 2], "",
-                       json.dumps({**good, "services": {"nosuch": {"indicators": {"cpu": {"value": 1}}}}})]
+                bad = [
+                    "not json {",
+                    good_text[: len(good_text) // 2],
+                    "",
+                    json.dumps({**good, "services": {"nosuch": {"indicators": {"cpu": {"value": 1}}}}}),
+                ]
                 i = 0
                 while time.monotonic() < stop:
                     if i % 5 == 4:
@@ -156,7 +207,9 @@ def run(series: int, scrapers: int, seconds: float, faults: bool) -> Result:
                 os.kill(proc.pid, signal.SIGHUP)
                 res.sighups += 1
 
-            threads = [threading.Thread(target=scraper) for _ in range(scrapers)] + [threading.Thread(target=sampler)]
+            threads = [threading.Thread(target=scraper) for _ in range(scrapers)] + [
+                threading.Thread(target=sampler)
+            ]
             if faults:
                 threads.append(threading.Thread(target=saboteur))
             for t in threads:
@@ -184,7 +237,9 @@ def main() -> int:
     ap.add_argument("--series", type=int, nargs="*", default=[100, 1000, 10000])
     ap.add_argument("--scrapers", type=int, nargs="*", default=[1, 20])
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--faults", action="store_true", help="also run 50 scrapers with faults and SIGHUP storms")
+    ap.add_argument(
+        "--faults", action="store_true", help="also run 50 scrapers with faults and SIGHUP storms"
+    )
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print(HEADER)
@@ -194,9 +249,11 @@ def main() -> int:
     if args.faults:
         r = run(1000, 50, max(args.seconds, 60.0), faults=True)
         print(r.row())
-        print(f"faults: {r.fault_writes} bad/truncated/deleted/half-written baseline files, {r.sighups} SIGHUPs, "
-              f"{r.failures} failed scrapes, {r.missing_baseline} scrapes without the baseline, "
-              f"reload failures counted by the exporter: {r.reload_failures_seen:g}")
+        print(
+            f"faults: {r.fault_writes} bad/truncated/deleted/half-written baseline files, {r.sighups} SIGHUPs, "
+            f"{r.failures} failed scrapes, {r.missing_baseline} scrapes without the baseline, "
+            f"reload failures counted by the exporter: {r.reload_failures_seen:g}"
+        )
     return 0
 
 

@@ -28,8 +28,13 @@ def run_once(tree: Path, spec: Path, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(tree)}
     t = time.monotonic()
-    subprocess.run([sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)], env=env,
-                   check=True, stdout=subprocess.DEVNULL, cwd=out.parent)
+    subprocess.run(
+        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=out.parent,
+    )
     return time.monotonic() - t
 
 

@@ -20,23 +20,35 @@ import common as c
 
 
 def spec(n_slos: int) -> str:
-    lines = ["version: 1",
-             'release: {name: scale, version: v1, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}',
-             "defaults: {slo_window: 30d, evaluation_interval: 1m, alerting: {page: {receiver: pager},"
-             " ticket: {receiver: chat}}}",
-             "services:"]
+    lines = [
+        "version: 1",
+        'release: {name: scale, version: v1, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}',
+        "defaults: {slo_window: 30d, evaluation_interval: 1m, alerting: {page: {receiver: pager},"
+        " ticket: {receiver: chat}}}",
+        "services:",
+    ]
     per = 10
     for s in range((n_slos + per - 1) // per):
-        lines += [f"  - name: svc{s:04d}", f"    labels: {{team: team{s % 17}}}",
-                  f"    selector: {{job: svc{s:04d}}}", "    slos:"]
+        lines += [
+            f"  - name: svc{s:04d}",
+            f"    labels: {{team: team{s % 17}}}",
+            f"    selector: {{job: svc{s:04d}}}",
+            "    slos:",
+        ]
         for k in range(min(per, n_slos - s * per)):
             if k % 2 == 0:
-                lines += [f"      - name: availability{k}", "        objective: 99.9",
-                          f"        sli: {{errors: 'http_requests_total{{code=~\"5..\",route=\"/r{k}\"}}',"
-                          f" total: 'http_requests_total{{route=\"/r{k}\"}}'}}"]
+                lines += [
+                    f"      - name: availability{k}",
+                    "        objective: 99.9",
+                    f'        sli: {{errors: \'http_requests_total{{code=~"5..",route="/r{k}"}}\','
+                    f" total: 'http_requests_total{{route=\"/r{k}\"}}'}}",
+                ]
             else:
-                lines += [f"      - name: latency{k}", "        objective: 99",
-                          "        sli: {latency: {histogram: http_request_duration_seconds, threshold: 0.5}}"]
+                lines += [
+                    f"      - name: latency{k}",
+                    "        objective: 99",
+                    "        sli: {latency: {histogram: http_request_duration_seconds, threshold: 0.5}}",
+                ]
     return "\n".join(lines) + "\n"
 
 
@@ -65,8 +77,11 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
             for i in range(repeat):
                 dest = work / f"out-{n}-{i}"
                 gen.append(measure([str(c.SLODRIFT), "generate", str(path), "--out", str(dest)]))
-                serial.append(measure([str(c.SLODRIFT), "generate", str(path), "--out", str(work / "serial"),
-                                       "--jobs", "1"]))
+                serial.append(
+                    measure(
+                        [str(c.SLODRIFT), "generate", str(path), "--out", str(work / "serial"), "--jobs", "1"]
+                    )
+                )
                 shutil.rmtree(work / "serial")
                 files = sorted(str(p) for p in (dest / "rules").glob("*.yml"))
                 chk.append(measure(["promtool", "check", "rules", *files]))
@@ -79,12 +94,22 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
                 rules += text.count("- record:") + text.count("- alert:")
                 nbytes += len(text)
             test_bytes = sum(f.stat().st_size for f in (work / f"out-{n}-0" / "promtool-tests").glob("*.yml"))
-            out.append({"slos": n, "rules": rules, "rules_mb": nbytes / 1e6, "tests_mb": test_bytes / 1e6,
-                        "cpus": os.cpu_count(),
-                        "generate_s": [g[0] for g in gen], "generate_cpu_s": [g[1] for g in gen],
-                        "generate_rss_mib": [g[2] for g in gen],
-                        "generate_serial_s": [g[0] for g in serial], "generate_serial_rss_mib": [g[2] for g in serial],
-                        "check_s": [x[0] for x in chk], "check_rss_mib": [x[2] for x in chk]})
+            out.append(
+                {
+                    "slos": n,
+                    "rules": rules,
+                    "rules_mb": nbytes / 1e6,
+                    "tests_mb": test_bytes / 1e6,
+                    "cpus": os.cpu_count(),
+                    "generate_s": [g[0] for g in gen],
+                    "generate_cpu_s": [g[1] for g in gen],
+                    "generate_rss_mib": [g[2] for g in gen],
+                    "generate_serial_s": [g[0] for g in serial],
+                    "generate_serial_rss_mib": [g[2] for g in serial],
+                    "check_s": [x[0] for x in chk],
+                    "check_rss_mib": [x[2] for x in chk],
+                }
+            )
             print(json.dumps(out[-1]), flush=True)
     return out
 

@@ -71,8 +71,13 @@ BAD_DAY = 4  # 1-based day of the watch
 BAD_FROM, BAD_TO = 6 * 3600, 18 * 3600  # seconds into the bad day
 GOOD_BUCKETS = {"0.1": 0.5, "0.25": 0.9, "0.5": 0.996, "1": 1.0, "+Inf": 1.0}  # cumulative shares
 BAD_BUCKETS = {"0.1": 0.3, "0.25": 0.6, "0.5": 0.9, "1": 0.99, "+Inf": 1.0}
-INDICATORS = {"error_ratio": ("ratio", "{}"), "p95_latency": ("seconds", "{}"), "p99_latency": ("seconds", "{}"),
-              "cpu": ("cores", "{regression: 20%}"), "memory": ("bytes", "{regression: 20%}")}
+INDICATORS = {
+    "error_ratio": ("ratio", "{}"),
+    "p95_latency": ("seconds", "{}"),
+    "p99_latency": ("seconds", "{}"),
+    "cpu": ("cores", "{regression: 20%}"),
+    "memory": ("bytes", "{regression: 20%}"),
+}
 QUERY_HANDLER = re.compile(r"^/api/v1/query")
 
 
@@ -86,23 +91,32 @@ def service_name(i: int) -> str:
 
 
 def spec_text(n: int) -> str:
-    lines = ["version: 1",
-             'release: {name: reportscale, version: v1.0.0, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}',
-             f"defaults: {{evaluation_interval: {INTERVAL}}}",
-             "services:"]
+    lines = [
+        "version: 1",
+        'release: {name: reportscale, version: v1.0.0, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}',
+        f"defaults: {{evaluation_interval: {INTERVAL}}}",
+        "services:",
+    ]
     for i in range(n):
-        lines += [f"  - name: {service_name(i)}", f"    labels: {{team: team{i % 7}}}",
-                  f"    selector: {{job: {service_name(i)}}}", "    slos:",
-                  "      - name: availability", "        objective: 99.9",
-                  "        sli: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}",
-                  "      - name: latency", "        objective: 99",
-                  "        sli: {latency: {histogram: http_request_duration_seconds, threshold: 0.5}}",
-                  "    indicators:"]
+        lines += [
+            f"  - name: {service_name(i)}",
+            f"    labels: {{team: team{i % 7}}}",
+            f"    selector: {{job: {service_name(i)}}}",
+            "    slos:",
+            "      - name: availability",
+            "        objective: 99.9",
+            "        sli: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}",
+            "      - name: latency",
+            "        objective: 99",
+            "        sli: {latency: {histogram: http_request_duration_seconds, threshold: 0.5}}",
+            "    indicators:",
+        ]
         lines += [f"      {k}: {v}" for k, (_, v) in INDICATORS.items()]
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- rules: what to backfill, in which order
+
 
 def _names(expr: str) -> set[str]:
     return set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
@@ -121,13 +135,20 @@ def report_reads() -> set[str]:
 def rule_levels(rule_files: list[Path], all_rules: bool) -> list[list[dict[str, object]]]:
     """Recording rules by dependency level (level 1 reads only raw series), pruned to what the report
     reads unless `all_rules`. Each level is backfilled after the one it reads."""
-    rules = [r for f in rule_files for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]
-             if "record" in r]
+    rules = [
+        r
+        for f in rule_files
+        for g in yaml.safe_load(f.read_text())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    ]
     by_name: dict[str, list[dict[str, object]]] = {}
     for r in rules:
         by_name.setdefault(str(r["record"]), []).append(r)
-    refs = {name: set().union(*(_names(str(r["expr"])) for r in rs)) & (by_name.keys() - {name})
-            for name, rs in by_name.items()}
+    refs = {
+        name: set().union(*(_names(str(r["expr"])) for r in rs)) & (by_name.keys() - {name})
+        for name, rs in by_name.items()
+    }
     if all_rules:
         keep = set(by_name)
     else:
@@ -160,12 +181,14 @@ def burn_alerts(rule_files: list[Path]) -> dict[str, list[dict[str, str]]]:
             for r in g["rules"]:
                 labels = {k: str(v) for k, v in (r.get("labels") or {}).items()}
                 if "alert" in r and "tier" in labels and "service" in labels:
-                    out.setdefault(labels["service"], []).append({"alertname": str(r["alert"]),
-                                                                  "alertstate": "firing", **labels})
+                    out.setdefault(labels["service"], []).append(
+                        {"alertname": str(r["alert"]), "alertstate": "firing", **labels}
+                    )
     return out
 
 
 # ---------------------------------------------------------------- synthetic raw history
+
 
 def _series(name: str, labels: dict[str, str]) -> str:
     def esc(v: str) -> str:
@@ -175,7 +198,9 @@ def _series(name: str, labels: dict[str, str]) -> str:
     return f"{name}{{{inner}}}"
 
 
-def history(n: int, alerts: dict[str, list[dict[str, str]]], seed: int = 1) -> tuple[list[tuple[str, str]], np.ndarray]:
+def history(
+    n: int, alerts: dict[str, list[dict[str, str]]], seed: int = 1
+) -> tuple[list[tuple[str, str]], np.ndarray]:
     """(metric family, series text) of every raw series and their values every minute (NaN = no sample).
 
     Counters integrate the rate in force during (t - 1m, t]; gauges are the value at t.
@@ -196,7 +221,11 @@ def history(n: int, alerts: dict[str, list[dict[str, str]]], seed: int = 1) -> t
         svc = service_name(i)
         job = {"job": svc, "instance": f"{svc}:8080"}
         base = 20.0 + 5.0 * (i % 7)
-        rps = base * (0.3 + 0.7 * c.hour_factor(hours)) * np.clip(1 + 0.05 * rng.standard_normal(ts.size), 0.5, 1.5)
+        rps = (
+            base
+            * (0.3 + 0.7 * c.hour_factor(hours))
+            * np.clip(1 + 0.05 * rng.standard_normal(ts.size), 0.5, 1.5)
+        )
         hit = in_bad if bad(i) else np.zeros(ts.size, dtype=bool)
         err = np.where(hit, 0.02, 0.0002)
         cpu = (0.1 + 0.004 * rps) * np.where(hit, 1.5, 1.0)
@@ -207,20 +236,44 @@ def history(n: int, alerts: dict[str, list[dict[str, str]]], seed: int = 1) -> t
             rows.append(counter(rps * share))
         for le in GOOD_BUCKETS:
             share = np.where(hit, BAD_BUCKETS[le], GOOD_BUCKETS[le])
-            names.append(("http_request_duration_seconds_bucket",
-                          _series("http_request_duration_seconds_bucket", {**job, "le": le})))
+            names.append(
+                (
+                    "http_request_duration_seconds_bucket",
+                    _series("http_request_duration_seconds_bucket", {**job, "le": le}),
+                )
+            )
             rows.append(counter(rps * share))
-        names.append(("http_request_duration_seconds_count", _series("http_request_duration_seconds_count", job)))
+        names.append(
+            ("http_request_duration_seconds_count", _series("http_request_duration_seconds_count", job))
+        )
         rows.append(counter(rps))
         names.append(("process_cpu_seconds_total", _series("process_cpu_seconds_total", job)))
         rows.append(counter(cpu))
         names.append(("process_resident_memory_bytes", _series("process_resident_memory_bytes", job)))
         rows.append(memory)
-        baseline = {"error_ratio": 0.0002, "p95_latency": 0.4, "p99_latency": 0.5,
-                    "cpu": 0.1 + 0.004 * base * 0.8, "memory": 200e6 + 1e6 * (i % 5)}
+        baseline = {
+            "error_ratio": 0.0002,
+            "p95_latency": 0.4,
+            "p99_latency": 0.5,
+            "cpu": 0.1 + 0.004 * base * 0.8,
+            "memory": 200e6 + 1e6 * (i % 5),
+        }
         for ind, (unit, _) in INDICATORS.items():
-            names.append(("slodrift_baseline", _series("slodrift_baseline", {
-                "job": "slodrift", "instance": "exporter:9877", "service": svc, "indicator": ind, "unit": unit})))
+            names.append(
+                (
+                    "slodrift_baseline",
+                    _series(
+                        "slodrift_baseline",
+                        {
+                            "job": "slodrift",
+                            "instance": "exporter:9877",
+                            "service": svc,
+                            "indicator": ind,
+                            "unit": unit,
+                        },
+                    ),
+                )
+            )
             rows.append(np.full(ts.size, baseline[ind]))
         if bad(i):
             for labels in alerts.get(svc, []):
@@ -238,8 +291,15 @@ def _value(v: float, fmt: str) -> str:
     return format(v, fmt)
 
 
-def write_blocks(series: list[tuple[str, str]], values: np.ndarray, present: np.ndarray, step: int, out: Path,
-                 work: Path, fmt: str) -> dict[str, float]:
+def write_blocks(
+    series: list[tuple[str, str]],
+    values: np.ndarray,
+    present: np.ndarray,
+    step: int,
+    out: Path,
+    work: Path,
+    fmt: str,
+) -> dict[str, float]:
     """Samples at WATCH_START + step * k as one OpenMetrics file per 2h block, each turned into a TSDB block
     by promtool (a file spanning many blocks is re-read once per block). `series` is sorted by family."""
     out.mkdir(parents=True, exist_ok=True)
@@ -255,27 +315,38 @@ def write_blocks(series: list[tuple[str, str]], values: np.ndarray, present: np.
         tss = [str(x) for x in ts[k0:k1].tolist()]
         family = None
         with path.open("w") as f:
-            for (fam, name), row, have in zip(series, values[:, k0:k1].tolist(), present[:, k0:k1].tolist(),
-                                              strict=True):
+            for (fam, name), row, have in zip(
+                series, values[:, k0:k1].tolist(), present[:, k0:k1].tolist(), strict=True
+            ):
                 if fam != family:
                     f.write(f"# TYPE {fam} gauge\n")  # raw samples; rate() does not need the type
                     family = fam
-                lines = [f"{name} {_value(v, fmt)} {tt}\n" for v, h, tt in zip(row, have, tss, strict=True) if h]
+                lines = [
+                    f"{name} {_value(v, fmt)} {tt}\n" for v, h, tt in zip(row, have, tss, strict=True) if h
+                ]
                 samples += len(lines)
                 f.write("".join(lines))
             f.write("# EOF\n")
         nbytes += path.stat().st_size
         write_s += time.monotonic() - t
         t = time.monotonic()
-        c.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(path), str(out)], timeout=600)
+        c.run(
+            ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(path), str(out)], timeout=600
+        )
         import_s += time.monotonic() - t
         path.unlink()
-    return {"write_s": write_s, "import_s": import_s, "openmetrics_mb": nbytes / 1e6,
-            "series": float(len(series)), "samples": float(samples)}
+    return {
+        "write_s": write_s,
+        "import_s": import_s,
+        "openmetrics_mb": nbytes / 1e6,
+        "series": float(len(series)),
+        "samples": float(samples),
+    }
 
 
-def evaluate(prom: c.Prom, rules: list[dict[str, object]], threads: int = 2
-             ) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+def evaluate(
+    prom: c.Prom, rules: list[dict[str, object]], threads: int = 2
+) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
     """Every rule evaluated every STEP over the watch with one query_range (what promtool does per 2h block),
     labelled like Prometheus labels a recorded series: the result's labels, then the rule's, then the name."""
     steps = DAYS * DAY // STEP + 1
@@ -308,29 +379,47 @@ def evaluate(prom: c.Prom, rules: list[dict[str, object]], threads: int = 2
     return series, values, present
 
 
-def backfill_levels(levels: list[list[dict[str, object]]], data: Path, work: Path, raw_families: list[str],
-                    how: str, limit_s: float) -> tuple[dict[str, float], list[str]]:
+def backfill_levels(
+    levels: list[list[dict[str, object]]],
+    data: Path,
+    work: Path,
+    raw_families: list[str],
+    how: str,
+    limit_s: float,
+) -> tuple[dict[str, float], list[str]]:
     """Each level of recording rules evaluated against what is already there, then added as blocks."""
     cfg = work / "prometheus.yml"
     c.write_config(cfg, [], INTERVAL)
-    times = {"rules_eval_s": 0.0, "rules_write_s": 0.0, "rules_import_s": 0.0, "rules_samples": 0.0,
-             "backfill_wait_s": 0.0}
+    times = {
+        "rules_eval_s": 0.0,
+        "rules_write_s": 0.0,
+        "rules_import_s": 0.0,
+        "rules_samples": 0.0,
+        "backfill_wait_s": 0.0,
+    }
     done: list[str] = []
     for k, rules in enumerate(levels, 1):
         blocks = work / f"blocks{k}"
         with c.prometheus(cfg, data, limit_s) as prom:
             # what this level reads must be fully visible first, or its evaluations would miss samples
             t = time.monotonic()
-            wait_visible(prom, {**dict.fromkeys(raw_families, DAY // RAW_STEP), **dict.fromkeys(done, per_day(how))},
-                         limit_s)
+            wait_visible(
+                prom,
+                {**dict.fromkeys(raw_families, DAY // RAW_STEP), **dict.fromkeys(done, per_day(how))},
+                limit_s,
+            )
             if k > 1:
                 wait_idle(prom, limit_s)  # evaluate on merged blocks, not while they are being merged
             times["backfill_wait_s"] += time.monotonic() - t
             t = time.monotonic()
             if how == "promtool":
-                level_file = c.dump({"groups": [{"name": f"backfill-level-{k}", "interval": INTERVAL,
-                                                 "rules": rules}]}, work / f"level{k}.yml")
-                times["rules_eval_s"] += c.backfill_rules(prom, level_file, WATCH_START, END, INTERVAL, blocks)
+                level_file = c.dump(
+                    {"groups": [{"name": f"backfill-level-{k}", "interval": INTERVAL, "rules": rules}]},
+                    work / f"level{k}.yml",
+                )
+                times["rules_eval_s"] += c.backfill_rules(
+                    prom, level_file, WATCH_START, END, INTERVAL, blocks
+                )
             else:
                 series, values, present = evaluate(prom, rules)
                 times["rules_eval_s"] += time.monotonic() - t
@@ -353,20 +442,34 @@ def per_day(how: str) -> int:
 
 # ---------------------------------------------------------------- Prometheus
 
+
 def query_counter(prom: c.Prom) -> tuple[float, float]:
     """(requests, seconds) Prometheus served on its query endpoints so far, from its own /metrics."""
     text = prom.metrics()
-    reqs = sum(v for _, lab, v in c.parse_metrics(text, {"prometheus_http_requests_total"})
-               if QUERY_HANDLER.match(lab.get("handler", "")))
-    secs = sum(v for _, lab, v in c.parse_metrics(text, {"prometheus_http_request_duration_seconds_sum"})
-               if QUERY_HANDLER.match(lab.get("handler", "")))
+    reqs = sum(
+        v
+        for _, lab, v in c.parse_metrics(text, {"prometheus_http_requests_total"})
+        if QUERY_HANDLER.match(lab.get("handler", ""))
+    )
+    secs = sum(
+        v
+        for _, lab, v in c.parse_metrics(text, {"prometheus_http_request_duration_seconds_sum"})
+        if QUERY_HANDLER.match(lab.get("handler", ""))
+    )
     return reqs, secs
 
 
 def tsdb_activity(prom: c.Prom) -> dict[str, float]:
     """Prometheus' own counters of block loading and compaction."""
-    vals = dict.fromkeys(("prometheus_tsdb_compactions_total", "prometheus_tsdb_vertical_compactions_total",
-                          "prometheus_tsdb_blocks_loaded", "prometheus_tsdb_compactions_triggered_total"), 0.0)
+    vals = dict.fromkeys(
+        (
+            "prometheus_tsdb_compactions_total",
+            "prometheus_tsdb_vertical_compactions_total",
+            "prometheus_tsdb_blocks_loaded",
+            "prometheus_tsdb_compactions_triggered_total",
+        ),
+        0.0,
+    )
     for line in prom.metrics().splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] in vals:
@@ -374,10 +477,21 @@ def tsdb_activity(prom: c.Prom) -> dict[str, float]:
     return vals
 
 
-def run_report(spec: Path, url: str, out: Path, no_html: bool, timeout: float) -> tuple[float, float, str, str]:
+def run_report(
+    spec: Path, url: str, out: Path, no_html: bool, timeout: float
+) -> tuple[float, float, str, str]:
     """One `slodrift report` as its own child: (wall s, peak RSS MiB of that child, stdout, stderr)."""
-    cmd = [str(c.SLODRIFT), "report", str(spec), "--prometheus-url", url, "--out", str(out),
-           "--at", datetime.fromtimestamp(AT, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]  # its own timeout and retries
+    cmd = [
+        str(c.SLODRIFT),
+        "report",
+        str(spec),
+        "--prometheus-url",
+        url,
+        "--out",
+        str(out),
+        "--at",
+        datetime.fromtimestamp(AT, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]  # its own timeout and retries
     if no_html:
         cmd.append("--no-html")
     log_out, log_err = out.parent / f"{out.name}.stdout", out.parent / f"{out.name}.stderr"
@@ -405,6 +519,7 @@ def has_no_html() -> bool:
 
 # ---------------------------------------------------------------- one size
 
+
 def sizes_of(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -413,9 +528,15 @@ def one(n: int, a: argparse.Namespace, work: Path) -> dict[str, object]:
     """Set up the week for N services, then measure the reports."""
     d = work / f"n{n}"
     d.mkdir()
-    res: dict[str, object] = {"services": n, "days": DAYS, "interval": INTERVAL, "raw_step_s": RAW_STEP,
-                              "bad_services": [service_name(i) for i in range(n) if bad(i)],
-                              "all_rules": a.all_rules, "rules_backfill": a.rules_backfill}
+    res: dict[str, object] = {
+        "services": n,
+        "days": DAYS,
+        "interval": INTERVAL,
+        "raw_step_s": RAW_STEP,
+        "bad_services": [service_name(i) for i in range(n) if bad(i)],
+        "all_rules": a.all_rules,
+        "rules_backfill": a.rules_backfill,
+    }
     spec = d / "spec.yml"
     spec.write_text(spec_text(n))
     t = time.monotonic()
@@ -430,12 +551,21 @@ def one(n: int, a: argparse.Namespace, work: Path) -> dict[str, object]:
     setup["history_s"] = time.monotonic() - t
     data = d / "data"
     raw = write_blocks(names, values, ~np.isnan(values), RAW_STEP, data, d, ".6f")
-    setup |= {"raw_write_s": raw["write_s"], "raw_import_s": raw["import_s"], "openmetrics_mb": raw["openmetrics_mb"],
-              "raw_series": raw["series"], "raw_samples": raw["samples"]}
+    setup |= {
+        "raw_write_s": raw["write_s"],
+        "raw_import_s": raw["import_s"],
+        "openmetrics_mb": raw["openmetrics_mb"],
+        "raw_series": raw["series"],
+        "raw_samples": raw["samples"],
+    }
     raw_families = sorted({fam for fam, _ in names} - {"ALERTS"})
     del names, values
-    print(f"  n={n}: {raw['series']:.0f} raw series, {raw['samples']:.3g} samples written; backfilling "
-          f"{res['recording_rules']} recording rules in {len(levels)} levels", file=sys.stderr, flush=True)
+    print(
+        f"  n={n}: {raw['series']:.0f} raw series, {raw['samples']:.3g} samples written; backfilling "
+        f"{res['recording_rules']} recording rules in {len(levels)} levels",
+        file=sys.stderr,
+        flush=True,
+    )
     times, records = backfill_levels(levels, data, d, raw_families, a.rules_backfill, a.prometheus_limit)
     setup |= times
     setup["data_mb"] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 1e6
@@ -444,8 +574,9 @@ def one(n: int, a: argparse.Namespace, work: Path) -> dict[str, object]:
     cfg = d / "prometheus.yml"
     with c.prometheus(cfg, data, a.prometheus_limit) as prom:
         t = time.monotonic()
-        setup["series_backfilled"] = wait_visible(prom, dict.fromkeys(records, per_day(a.rules_backfill)),
-                                                  a.prometheus_limit)
+        setup["series_backfilled"] = wait_visible(
+            prom, dict.fromkeys(records, per_day(a.rules_backfill)), a.prometheus_limit
+        )
         setup |= wait_idle(prom, a.prometheus_limit)
         setup["final_wait_s"] = time.monotonic() - t
         plan = [False] * a.repeat + ([True] if has_no_html() else [])
@@ -458,27 +589,47 @@ def one(n: int, a: argparse.Namespace, work: Path) -> dict[str, object]:
             said = re.search(r"with (\d+) queries", stdout)
             files = sizes_of(out)
             services = weekly["services"].values()
-            runs.append({
-                "no_html": no_html, "wall_s": wall, "rss_mib": rss,
-                "queries_report": weekly["_metadata"]["queries"],
-                "queries_stdout": int(said.group(1)) if said else None,
-                "queries_prometheus": q1 - q0, "prometheus_query_s": s1 - s0,
-                "files": len(files), "bytes": sum(files.values()), "html_bytes": files.get("weekly_summary.html", 0),
-                "md_bytes": files.get("weekly_summary.md", 0), "weekly_json_bytes": files.get("weekly_summary.json", 0),
-                "partial": weekly["partial"], "completeness": weekly["_metadata"]["data_completeness"],
-                "warnings": weekly["_metadata"]["warnings"][:20], "warnings_total": len(weekly["_metadata"]["warnings"]),
-                "rollback": sorted(s for s, w in weekly["services"].items() if w["rollback_recommended"]),
-                "degraded_days": {s: w["degraded_days"] for s, w in weekly["services"].items() if w["degraded_days"]},
-                "critical_alerts": sum(w["total_critical_alerts"] for w in services),
-                "grades": {g: sum(w["grade"] == g for w in services) for g in sorted({w["grade"] for w in services})},
-                "stderr": list(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))[:10],
-            })
+            runs.append(
+                {
+                    "no_html": no_html,
+                    "wall_s": wall,
+                    "rss_mib": rss,
+                    "queries_report": weekly["_metadata"]["queries"],
+                    "queries_stdout": int(said.group(1)) if said else None,
+                    "queries_prometheus": q1 - q0,
+                    "prometheus_query_s": s1 - s0,
+                    "files": len(files),
+                    "bytes": sum(files.values()),
+                    "html_bytes": files.get("weekly_summary.html", 0),
+                    "md_bytes": files.get("weekly_summary.md", 0),
+                    "weekly_json_bytes": files.get("weekly_summary.json", 0),
+                    "partial": weekly["partial"],
+                    "completeness": weekly["_metadata"]["data_completeness"],
+                    "warnings": weekly["_metadata"]["warnings"][:20],
+                    "warnings_total": len(weekly["_metadata"]["warnings"]),
+                    "rollback": sorted(s for s, w in weekly["services"].items() if w["rollback_recommended"]),
+                    "degraded_days": {
+                        s: w["degraded_days"] for s, w in weekly["services"].items() if w["degraded_days"]
+                    },
+                    "critical_alerts": sum(w["total_critical_alerts"] for w in services),
+                    "grades": {
+                        g: sum(w["grade"] == g for w in services)
+                        for g in sorted({w["grade"] for w in services})
+                    },
+                    "stderr": list(
+                        dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip())
+                    )[:10],
+                }
+            )
             if a.keep_reports and k == a.repeat - 1:
                 shutil.copytree(out, a.keep_reports / f"services-{n}", dirs_exist_ok=True)
             shutil.rmtree(out, ignore_errors=True)
-            print(f"  n={n}: report {k + 1}/{len(plan)}{' --no-html' if no_html else ''}: {wall:.2f} s, "
-                  f"{rss:.0f} MiB, {runs[-1]['queries_report']} queries (Prometheus counted {q1 - q0:.0f})",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  n={n}: report {k + 1}/{len(plan)}{' --no-html' if no_html else ''}: {wall:.2f} s, "
+                f"{rss:.0f} MiB, {runs[-1]['queries_report']} queries (Prometheus counted {q1 - q0:.0f})",
+                file=sys.stderr,
+                flush=True,
+            )
     res["setup"] = setup
     res["runs"] = runs
     return res
@@ -498,7 +649,9 @@ def wait_visible(prom: c.Prom, per_day: dict[str, int], limit_s: float) -> float
             pending.pop(0)
             continue
         if time.monotonic() - t0 > limit_s:
-            raise RuntimeError(f"{m}: day {d} not fully visible after {limit_s:.0f}s ({got:.0f} of {want[m]:.0f})")
+            raise RuntimeError(
+                f"{m}: day {d} not fully visible after {limit_s:.0f}s ({got:.0f} of {want[m]:.0f})"
+            )
         time.sleep(2)
         want[m] = prom.scalar(f"count(count_over_time({m}[{DAYS}d]))", END) or 0.0
     return float(sum(want.values()))
@@ -509,8 +662,11 @@ def wait_idle(prom: c.Prom, limit_s: float, quiet_s: float = 10.0) -> dict[str, 
     the first cycle merges every 2h window (e.g. 340 blocks into 85), so wait for one cycle and then until
     blocks and compactions have not moved for `quiet_s`. Nothing is compacted under what is measured."""
     t0 = time.monotonic()
-    moving = ("prometheus_tsdb_compactions_total", "prometheus_tsdb_vertical_compactions_total",
-              "prometheus_tsdb_blocks_loaded")
+    moving = (
+        "prometheus_tsdb_compactions_total",
+        "prometheus_tsdb_vertical_compactions_total",
+        "prometheus_tsdb_blocks_loaded",
+    )
     start = tsdb_activity(prom)
     last, since = start, time.monotonic()
     while True:
@@ -521,14 +677,21 @@ def wait_idle(prom: c.Prom, limit_s: float, quiet_s: float = 10.0) -> dict[str, 
         if any(now[k] != last[k] for k in moving):
             since = time.monotonic()
         last = now
-        cycled = now["prometheus_tsdb_compactions_triggered_total"] > start["prometheus_tsdb_compactions_triggered_total"]
+        cycled = (
+            now["prometheus_tsdb_compactions_triggered_total"]
+            > start["prometheus_tsdb_compactions_triggered_total"]
+        )
         if cycled and time.monotonic() - since >= quiet_s:
             break
-    return {"idle_wait_s": time.monotonic() - t0, "blocks_loaded": now["prometheus_tsdb_blocks_loaded"],
-            "vertical_compactions": now["prometheus_tsdb_vertical_compactions_total"]}
+    return {
+        "idle_wait_s": time.monotonic() - t0,
+        "blocks_loaded": now["prometheus_tsdb_blocks_loaded"],
+        "vertical_compactions": now["prometheus_tsdb_vertical_compactions_total"],
+    }
 
 
 # ---------------------------------------------------------------- tables
+
 
 def mmm(xs: list[float], digits: int = 3) -> str:
     lo, med, hi = c.mmm(xs)
@@ -547,49 +710,139 @@ def tables(res: list[dict[str, object]]) -> str:
 
         walls = [float(x["wall_s"]) for x in html]  # type: ignore[arg-type]
         no_html_s = c.mmm([float(x["wall_s"]) for x in plain])[1] if plain else None  # type: ignore[arg-type]
-        rows.append([r["services"], distinct("queries_report"), distinct("queries_prometheus"), mmm(walls),
-                     f"{max(float(x['rss_mib']) for x in html):.0f}", distinct("bytes", html),  # type: ignore[arg-type]
-                     f"{c.mmm(walls)[1]:.2f} vs {no_html_s:.2f}" if no_html_s is not None else "n/a"])
+        rows.append(
+            [
+                r["services"],
+                distinct("queries_report"),
+                distinct("queries_prometheus"),
+                mmm(walls),
+                f"{max(float(x['rss_mib']) for x in html):.0f}",
+                distinct("bytes", html),  # type: ignore[arg-type]
+                f"{c.mmm(walls)[1]:.2f} vs {no_html_s:.2f}" if no_html_s is not None else "n/a",
+            ]
+        )
         last = html[-1]
-        detail.append([r["services"], mmm([float(x["prometheus_query_s"]) for x in html]),  # type: ignore[arg-type]
-                       f"{max(float(x['rss_mib']) for x in plain):.0f}" if plain else "n/a",  # type: ignore[arg-type]
-                       last["html_bytes"], last["md_bytes"], last["weekly_json_bytes"], last["files"],
-                       f"{last['completeness']}{' PARTIAL' if last['partial'] else ''}", last["warnings_total"],
-                       len(last["rollback"]), last["critical_alerts"],  # type: ignore[arg-type]
-                       " ".join(f"{g}:{k}" for g, k in last["grades"].items())])  # type: ignore[attr-defined]
+        detail.append(
+            [
+                r["services"],
+                mmm([float(x["prometheus_query_s"]) for x in html]),  # type: ignore[arg-type]
+                f"{max(float(x['rss_mib']) for x in plain):.0f}" if plain else "n/a",  # type: ignore[arg-type]
+                last["html_bytes"],
+                last["md_bytes"],
+                last["weekly_json_bytes"],
+                last["files"],
+                f"{last['completeness']}{' PARTIAL' if last['partial'] else ''}",
+                last["warnings_total"],
+                len(last["rollback"]),
+                last["critical_alerts"],  # type: ignore[arg-type]
+                " ".join(f"{g}:{k}" for g, k in last["grades"].items()),
+            ]
+        )  # type: ignore[attr-defined]
         s: dict[str, float] = r["setup"]  # type: ignore[assignment]
-        setup_rows.append([r["services"], f"{s['raw_series']:.0f}", f"{s['raw_samples']:.3g}",
-                           f"{s['openmetrics_mb']:.0f}", r["recording_rules"], r["levels"], f"{s['generate_s']:.1f}",
-                           f"{s['history_s'] + s['raw_write_s']:.1f}", f"{s['raw_import_s']:.1f}",
-                           f"{s['rules_eval_s']:.1f}", f"{s['rules_write_s'] + s['rules_import_s']:.1f}",
-                           f"{s['backfill_wait_s'] + s['final_wait_s']:.1f}", f"{s['blocks']:.0f} -> {s['blocks_loaded']:.0f}",
-                           f"{s['data_mb']:.0f}"])
-    return "\n".join([
-        "### `slodrift report` over a 7-day watch (wall s: median (min..max); peak RSS: max of the runs)", "",
-        c.table(["services", "queries (report)", "queries (Prometheus counter)", "wall s median (min..max)",
-                 "peak RSS MiB", "report bytes", "html s vs no-html s"], rows), "",
-        "### Where the time goes and what the reports said (last run with HTML)", "",
-        c.table(["services", "in Prometheus s", "no-html RSS MiB", "html bytes", "md bytes", "weekly json bytes",
-                 "files", "completeness", "warnings", "rollback", "critical alerts", "grades"], detail), "",
-        "### Setup (not the measured cost)", "",
-        c.table(["services", "raw series", "raw samples", "OpenMetrics MB", "rules backfilled", "levels",
-                 "generate s", "history + write s", "raw import s", "rules eval s", "rules write + import s",
-                 "visibility + merge waits s", "blocks (merged)", "TSDB MB"], setup_rows)])
+        setup_rows.append(
+            [
+                r["services"],
+                f"{s['raw_series']:.0f}",
+                f"{s['raw_samples']:.3g}",
+                f"{s['openmetrics_mb']:.0f}",
+                r["recording_rules"],
+                r["levels"],
+                f"{s['generate_s']:.1f}",
+                f"{s['history_s'] + s['raw_write_s']:.1f}",
+                f"{s['raw_import_s']:.1f}",
+                f"{s['rules_eval_s']:.1f}",
+                f"{s['rules_write_s'] + s['rules_import_s']:.1f}",
+                f"{s['backfill_wait_s'] + s['final_wait_s']:.1f}",
+                f"{s['blocks']:.0f} -> {s['blocks_loaded']:.0f}",
+                f"{s['data_mb']:.0f}",
+            ]
+        )
+    return "\n".join(
+        [
+            "### `slodrift report` over a 7-day watch (wall s: median (min..max); peak RSS: max of the runs)",
+            "",
+            c.table(
+                [
+                    "services",
+                    "queries (report)",
+                    "queries (Prometheus counter)",
+                    "wall s median (min..max)",
+                    "peak RSS MiB",
+                    "report bytes",
+                    "html s vs no-html s",
+                ],
+                rows,
+            ),
+            "",
+            "### Where the time goes and what the reports said (last run with HTML)",
+            "",
+            c.table(
+                [
+                    "services",
+                    "in Prometheus s",
+                    "no-html RSS MiB",
+                    "html bytes",
+                    "md bytes",
+                    "weekly json bytes",
+                    "files",
+                    "completeness",
+                    "warnings",
+                    "rollback",
+                    "critical alerts",
+                    "grades",
+                ],
+                detail,
+            ),
+            "",
+            "### Setup (not the measured cost)",
+            "",
+            c.table(
+                [
+                    "services",
+                    "raw series",
+                    "raw samples",
+                    "OpenMetrics MB",
+                    "rules backfilled",
+                    "levels",
+                    "generate s",
+                    "history + write s",
+                    "raw import s",
+                    "rules eval s",
+                    "rules write + import s",
+                    "visibility + merge waits s",
+                    "blocks (merged)",
+                    "TSDB MB",
+                ],
+                setup_rows,
+            ),
+        ]
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--services", type=int, nargs="+", default=[1, 10, 100])
     ap.add_argument("--repeat", type=int, default=3, help="reports with HTML per size (then one --no-html)")
-    ap.add_argument("--all-rules", action="store_true",
-                    help="backfill every recording rule, not only those the report reads (slower setup)")
-    ap.add_argument("--rules-backfill", choices=["query", "promtool"], default="query",
-                    help="query: one query_range per rule, written as one block per 2h (default); promtool: "
-                         "`promtool tsdb create-blocks-from rules` (one block per rule and 2h: small N only)")
+    ap.add_argument(
+        "--all-rules",
+        action="store_true",
+        help="backfill every recording rule, not only those the report reads (slower setup)",
+    )
+    ap.add_argument(
+        "--rules-backfill",
+        choices=["query", "promtool"],
+        default="query",
+        help="query: one query_range per rule, written as one block per 2h (default); promtool: "
+        "`promtool tsdb create-blocks-from rules` (one block per rule and 2h: small N only)",
+    )
     ap.add_argument("--prometheus-limit", type=float, default=3600, help="seconds any one Prometheus may run")
     ap.add_argument("--report-timeout", type=float, default=900, help="seconds one report may take")
-    ap.add_argument("--keep-reports", type=Path, default=None,
-                    help="copy the last report with HTML of each size to DIR/services-N (to look at)")
+    ap.add_argument(
+        "--keep-reports",
+        type=Path,
+        default=None,
+        help="copy the last report with HTML of each size to DIR/services-N (to look at)",
+    )
     ap.add_argument("--out", type=Path, default=c.BENCH / "results" / "report_scale.json")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: Prometheus killed, temp dirs removed
@@ -601,7 +854,9 @@ def main() -> None:
             res.append(one(n, a, work))
             res[-1]["total_s"] = time.monotonic() - t_n
             a.out.parent.mkdir(parents=True, exist_ok=True)
-            a.out.write_text(json.dumps(res, indent=1) + "\n")  # after every size: a later failure keeps the rest
+            a.out.write_text(
+                json.dumps(res, indent=1) + "\n"
+            )  # after every size: a later failure keeps the rest
             shutil.rmtree(work / f"n{n}", ignore_errors=True)
     print(tables(res))
     per = ", ".join(f"{r['services']} services: {r['total_s']:.0f} s" for r in res)

@@ -25,17 +25,36 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
     """Prometheus-style flags, shared by `slodrift serve` and `slodrift-exporter`."""
     p.add_argument("--config.file", dest="config_file", required=True, help="the slodrift spec (YAML)")
     p.add_argument("--baseline.file", dest="baseline_file", required=True, help="the baseline (JSON)")
-    p.add_argument("--baseline.service", dest="baseline_service", default=None,
-                   help="service a seed-format ga_kpi_summary.json describes")
-    p.add_argument("--web.listen-address", dest="listen", default=f":{DEFAULT_PORT}",
-                   help=f"address to listen on (default :{DEFAULT_PORT})")
+    p.add_argument(
+        "--baseline.service",
+        dest="baseline_service",
+        default=None,
+        help="service a seed-format ga_kpi_summary.json describes",
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        default=f":{DEFAULT_PORT}",
+        help=f"address to listen on (default :{DEFAULT_PORT})",
+    )
     p.add_argument("--web.tls-cert-file", dest="certfile", default=None, help="TLS certificate (PEM)")
     p.add_argument("--web.tls-key-file", dest="keyfile", default=None, help="TLS private key (PEM)")
-    p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"])
-    p.add_argument("--scoring.prometheus-url", dest="scoring_url", default=None,
-                   help="Prometheus to read recorded series from for the stability scores (off when unset)")
-    p.add_argument("--scoring.interval", dest="scoring_interval", type=float, default=300.0,
-                   help="seconds between scoring runs (never inside a scrape)")
+    p.add_argument(
+        "--log.level", dest="log_level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    p.add_argument(
+        "--scoring.prometheus-url",
+        dest="scoring_url",
+        default=None,
+        help="Prometheus to read recorded series from for the stability scores (off when unset)",
+    )
+    p.add_argument(
+        "--scoring.interval",
+        dest="scoring_interval",
+        type=float,
+        default=300.0,
+        help="seconds between scoring runs (never inside a scrape)",
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -47,8 +66,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from exporter.server import make_handler, make_server, parse_listen_address
     from exporter.state import StateHolder
 
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="ts=%(asctime)s level=%(levelname)s msg=%(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="ts=%(asctime)s level=%(levelname)s msg=%(message)s",
+    )
     try:
         address = parse_listen_address(args.listen)
     except ValueError as exc:
@@ -66,7 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         scores = Scorer(state, args.scoring_url, args.scoring_interval)
     registry.register(SlodriftCollector(state, scores.metrics if scores else None))
     try:
-        server = make_server(address, make_handler(registry, state, state.reload), args.certfile, args.keyfile)
+        server = make_server(
+            address, make_handler(registry, state, state.reload), args.certfile, args.keyfile
+        )
     except (OSError, ValueError) as exc:
         print(f"error: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -126,14 +150,24 @@ def cmd_capture(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout)
     try:
-        baseline = capture_baseline(client, queries, start, end, args.step, units=units,
-                                    release_name=spec.release.name, release_version=spec.release.version)
+        baseline = capture_baseline(
+            client,
+            queries,
+            start,
+            end,
+            args.step,
+            units=units,
+            release_name=spec.release.name,
+            release_version=spec.release.version,
+        )
     except (PrometheusError, BaselineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     write_baseline(Path(args.out), baseline)
-    print(f"wrote {args.out}: {len(baseline.values)} baseline value(s) from {start.isoformat()} to "
-          f"{end.isoformat()} ({client.queries} queries)")
+    print(
+        f"wrote {args.out}: {len(baseline.values)} baseline value(s) from {start.isoformat()} to "
+        f"{end.isoformat()} ({client.queries} queries)"
+    )
     return EXIT_OK
 
 
@@ -155,21 +189,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout, max_retries=args.max_retries)
+        client = PrometheusClient(
+            args.prometheus_url, read_timeout=args.timeout, max_retries=args.max_retries
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     start = stability.watch_start_of(spec, at)
     if stability.finished_days(start, at, spec.release.watch_days) == 0:
-        print(f"error: no finished day of the watch at {at.isoformat()} (watch starts {start.isoformat()})",
-              file=sys.stderr)
+        print(
+            f"error: no finished day of the watch at {at.isoformat()} (watch starts {start.isoformat()})",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
     def show(done: int, total: int, what: str) -> None:
         # One line redrawn in place: which signal, how far, for how many services.
         bar = "#" * (20 * done // total) + "." * (20 - 20 * done // total)
-        print(f"\r[{bar}] {done}/{total} {what:<24} ({len(spec.services)} services)", end="", file=sys.stderr,
-              flush=True)
+        print(
+            f"\r[{bar}] {done}/{total} {what:<24} ({len(spec.services)} services)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     tty = sys.stderr.isatty() and len(spec.services) > 5
     result = stability.run(spec, client, at, args.step, show if tty else None)
@@ -181,12 +223,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     for name, wk in result.weeks.items():
         score = "n/a" if wk.stability_score is None else f"{wk.stability_score:.1f}"
-        print(f"{name}: score {score} ({wk.grade}), {wk.days_with_degradation} day(s) degraded, "
-              f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}")
-    print(f"wrote {len(written)} file(s) under {args.out}/{' (PARTIAL: data missing)' if result.partial else ''}"
-          f" with {result.queries} queries")
+        print(
+            f"{name}: score {score} ({wk.grade}), {wk.days_with_degradation} day(s) degraded, "
+            f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}"
+        )
+    print(
+        f"wrote {len(written)} file(s) under {args.out}/{' (PARTIAL: data missing)' if result.partial else ''}"
+        f" with {result.queries} queries"
+    )
     if all(w.days_with_data == 0 for w in result.weeks.values()):
-        print("error: no data at all for any service; the report says so, but it is not a result", file=sys.stderr)
+        print(
+            "error: no data at all for any service; the report says so, but it is not a result",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -222,9 +271,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("report", help="daily and weekly stability reports from Prometheus")
     r.add_argument("spec", help="the slodrift spec")
     r.add_argument("--prometheus-url", required=True)
-    r.add_argument("--out", required=True, help="directory for day_NN_summary.json, weekly_summary.{json,md,html}")
+    r.add_argument(
+        "--out", required=True, help="directory for day_NN_summary.json, weekly_summary.{json,md,html}"
+    )
     r.add_argument("--at", default=None, help="report as of this time (RFC 3339 or Unix time; default now)")
-    r.add_argument("--step", type=int, default=300, help="seconds between evaluations read back (default 300)")
+    r.add_argument(
+        "--step", type=int, default=300, help="seconds between evaluations read back (default 300)"
+    )
     r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     r.add_argument("--max-retries", type=int, default=3, help="retries per query on 5xx/connection errors")
     r.add_argument("--no-html", action="store_true", help="skip the HTML page (no matplotlib needed)")

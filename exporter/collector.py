@@ -30,28 +30,42 @@ class SlodriftCollector(Collector):
         """Build fresh metric families from the current snapshot."""
         snap = self.state.snapshot
         status = self.state.status
-        yield GaugeMetricFamily("slodrift_config_last_reload_successful",
-                                "Whether the last reload of spec and baseline succeeded (1) or not (0).",
-                                value=1 if status.last_successful else 0)
-        yield GaugeMetricFamily("slodrift_config_last_reload_success_timestamp_seconds",
-                                "When the spec and baseline were last loaded successfully.",
-                                value=status.last_success_ts)
-        reloads = CounterMetricFamily("slodrift_config_reloads", "Reload attempts, successful or not.",
-                                      value=status.reloads)
+        yield GaugeMetricFamily(
+            "slodrift_config_last_reload_successful",
+            "Whether the last reload of spec and baseline succeeded (1) or not (0).",
+            value=1 if status.last_successful else 0,
+        )
+        yield GaugeMetricFamily(
+            "slodrift_config_last_reload_success_timestamp_seconds",
+            "When the spec and baseline were last loaded successfully.",
+            value=status.last_success_ts,
+        )
+        reloads = CounterMetricFamily(
+            "slodrift_config_reloads", "Reload attempts, successful or not.", value=status.reloads
+        )
         yield reloads
-        yield CounterMetricFamily("slodrift_config_reload_failures", "Reloads that failed and kept the old state.",
-                                  value=status.failures)
+        yield CounterMetricFamily(
+            "slodrift_config_reload_failures",
+            "Reloads that failed and kept the old state.",
+            value=status.failures,
+        )
         if snap is None:
             return
-        base = GaugeMetricFamily("slodrift_baseline",
-                                 "Release baseline of an indicator, in base units (seconds, ratios, bytes, cores).",
-                                 labels=["service", "indicator", "unit"])
-        std = GaugeMetricFamily("slodrift_baseline_stddev",
-                                "Standard deviation of the indicator over the baseline window, where known.",
-                                labels=["service", "indicator", "unit"])
-        samples = GaugeMetricFamily("slodrift_baseline_samples",
-                                    "Samples behind the baseline value, where known.",
-                                    labels=["service", "indicator"])
+        base = GaugeMetricFamily(
+            "slodrift_baseline",
+            "Release baseline of an indicator, in base units (seconds, ratios, bytes, cores).",
+            labels=["service", "indicator", "unit"],
+        )
+        std = GaugeMetricFamily(
+            "slodrift_baseline_stddev",
+            "Standard deviation of the indicator over the baseline window, where known.",
+            labels=["service", "indicator", "unit"],
+        )
+        samples = GaugeMetricFamily(
+            "slodrift_baseline_samples",
+            "Samples behind the baseline value, where known.",
+            labels=["service", "indicator"],
+        )
         for (service, indicator), v in sorted(snap.baseline.values.items()):
             unit = v.unit or ""
             base.add_metric([service, indicator, unit], v.value)
@@ -63,17 +77,33 @@ class SlodriftCollector(Collector):
         yield std
         yield samples
         b = snap.baseline
-        info = InfoMetricFamily("slodrift_baseline", "The release baseline file being served.",
-                                labels=["release", "version", "captured_at", "source", "sha256"])
-        info.add_metric([b.release_name or snap.spec.release.name, b.release_version or snap.spec.release.version,
-                         b.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ") if b.captured_at else "", b.source or "",
-                         b.sha256], {})
+        info = InfoMetricFamily(
+            "slodrift_baseline",
+            "The release baseline file being served.",
+            labels=["release", "version", "captured_at", "source", "sha256"],
+        )
+        info.add_metric(
+            [
+                b.release_name or snap.spec.release.name,
+                b.release_version or snap.spec.release.version,
+                b.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ") if b.captured_at else "",
+                b.source or "",
+                b.sha256,
+            ],
+            {},
+        )
         yield info
         rel = snap.spec.release
         if rel.watch_start is not None:
-            yield GaugeMetricFamily("slodrift_watch_start_timestamp_seconds",
-                                    "Start of the post-release watch window.", value=rel.watch_start.timestamp())
-        yield GaugeMetricFamily("slodrift_watch_duration_seconds", "Length of the post-release watch window.",
-                                value=rel.watch_days * 86400)
+            yield GaugeMetricFamily(
+                "slodrift_watch_start_timestamp_seconds",
+                "Start of the post-release watch window.",
+                value=rel.watch_start.timestamp(),
+            )
+        yield GaugeMetricFamily(
+            "slodrift_watch_duration_seconds",
+            "Length of the post-release watch window.",
+            value=rel.watch_days * 86400,
+        )
         if self.extra is not None:
             yield from self.extra()

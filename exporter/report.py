@@ -38,7 +38,7 @@ def method(report: Report) -> dict[str, Any]:
         "day_boundaries": "day N covers evaluations in (start + (N-1) days, start + N days]",
         "source": "series recorded by slodrift's rules, read back with one query_range per signal",
         "no_data_handling": "a day without samples is 'no_data', left out of the weekly averages and named in "
-                            "the warnings; a missing signal marks the report partial; nothing is assumed good",
+        "the warnings; a missing signal marks the report partial; nothing is assumed good",
         "score_formula": "0.4 x availability compliance % + 0.4 x latency compliance % + 0.2 x (100 - min(drift %, 20))",
     }
 
@@ -68,8 +68,9 @@ def daily_json(report: Report, day: int) -> dict[str, Any]:
         "end_time": days[0].end_time if days else "",
         "services": {d.service: d.to_dict() for d in days},
         "method": method(report),
-        "_metadata": _metadata(report, warnings, sum(d.expected_samples for d in days),
-                               sum(d.actual_samples for d in days)),
+        "_metadata": _metadata(
+            report, warnings, sum(d.expected_samples for d in days), sum(d.actual_samples for d in days)
+        ),
     }
     jsonschema.validate(doc, _schema("daily_summary.schema.json"))
     return doc
@@ -86,8 +87,9 @@ def weekly_json(report: Report) -> dict[str, Any]:
         "partial": report.partial,
         "services": {w.service: w.to_dict() for w in weeks},
         "method": method(report),
-        "_metadata": _metadata(report, warnings, sum(d.expected_samples for d in days),
-                               sum(d.actual_samples for d in days)),
+        "_metadata": _metadata(
+            report, warnings, sum(d.expected_samples for d in days), sum(d.actual_samples for d in days)
+        ),
     }
     jsonschema.validate(doc, _schema("weekly_summary.schema.json"))
     return doc
@@ -108,13 +110,20 @@ def _status(ok: bool | None) -> str:
 def weekly_markdown(report: Report) -> str:
     """The seed's sample report, one section per service."""
     rel = report.spec.release
-    out = [f"# {rel.watch_days}-Day Post-Release Stability Summary", "",
-           f"**Release:** {rel.name} {rel.version}".rstrip(),
-           f"**Monitoring Window:** {method(report)['window_start']} → "
-           f"{next(iter(report.weeks.values())).window_end if report.weeks else ''}",
-           f"**Reported at:** {method(report)['generated_for']} (UTC)", ""]
+    out = [
+        f"# {rel.watch_days}-Day Post-Release Stability Summary",
+        "",
+        f"**Release:** {rel.name} {rel.version}".rstrip(),
+        f"**Monitoring Window:** {method(report)['window_start']} → "
+        f"{next(iter(report.weeks.values())).window_end if report.weeks else ''}",
+        f"**Reported at:** {method(report)['generated_for']} (UTC)",
+        "",
+    ]
     if report.partial:
-        out += ["> **PARTIAL REPORT**: some data is missing; the numbers below cover only what was there.", ""]
+        out += [
+            "> **PARTIAL REPORT**: some data is missing; the numbers below cover only what was there.",
+            "",
+        ]
         named = report.warnings + [f"{wk.service}: {w}" for wk in report.weeks.values() for w in wk.warnings]
         out += [f"> - {w}" for w in named[:20]]
         if len(named) > 20:
@@ -123,59 +132,82 @@ def weekly_markdown(report: Report) -> str:
     out += ["---", ""]
     for name, wk in report.weeks.items():
         th_obj = next((s for s in report.spec.services if s.name == name), None)
-        out += [f"## {name}", "", "### Executive Summary", "",
-                f"**Stability Score:** {_f(wk.stability_score, '.1f')}/100",
-                f"**Overall Grade:** {wk.grade} ({wk.grade_label})",
-                f"**Rollback Recommended:** {'YES' if wk.rollback_recommended else 'no'}", ""]
+        out += [
+            f"## {name}",
+            "",
+            "### Executive Summary",
+            "",
+            f"**Stability Score:** {_f(wk.stability_score, '.1f')}/100",
+            f"**Overall Grade:** {wk.grade} ({wk.grade_label})",
+            f"**Rollback Recommended:** {'YES' if wk.rollback_recommended else 'no'}",
+            "",
+        ]
         if wk.rollback_reasons:
             out += [f"- {r}" for r in wk.rollback_reasons] + [""]
         from exporter.stability import thresholds_for
 
         th = thresholds_for(th_obj) if th_obj else None
         obj = th.availability_objective * 100 if th else 99.9
-        out += ["### Key Metrics", "", "| Metric | Value | Target | Status |", "|--------|-------|--------|--------|",
-                f"| Availability | {_f(wk.avg_availability, '.3f', '%')} | ≥{obj:g}% | "
-                f"{_status(None if wk.avg_availability is None else wk.avg_availability >= obj)} |",
-                f"| Availability SLO compliance | {_f(wk.availability_compliance_percent, '.1f', '%')} | ≥95% | "
-                f"{_status(None if wk.availability_compliance_percent is None else wk.availability_compliance_percent >= 95)} |",
-                f"| Latency SLO compliance | {_f(wk.latency_compliance_percent, '.1f', '%')} | ≥95% | "
-                f"{_status(None if wk.latency_compliance_percent is None else wk.latency_compliance_percent >= 95)} |",
-                f"| Error Rate | {_f(wk.avg_error_rate, '.3f', '%')} | <{(th.error_ratio * 100 if th else 0.1):g}% | "
-                f"{_status(None if wk.avg_error_rate is None else wk.avg_error_rate < (th.error_ratio * 100 if th else 0.1))} |",
-                f"| P99 Latency | {_f(wk.avg_p99_latency_ms, '.0f', 'ms')} | <{(th.p99_latency_seconds * 1000 if th else 500):g}ms | "
-                f"{_status(None if wk.avg_p99_latency_ms is None else wk.avg_p99_latency_ms < (th.p99_latency_seconds * 1000 if th else 500))} |",
-                f"| Drift | {_f(wk.avg_drift_percent, '.1f', '%')} | ≤10% | "
-                f"{_status(None if wk.avg_drift_percent is None else wk.avg_drift_percent <= 10)} |",
-                f"| Critical Alerts | {wk.total_critical_alerts} | ≤5 | {_status(wk.total_critical_alerts <= 5)} |",
-                f"| Days Degraded | {wk.days_with_degradation} | <2 | {_status(wk.days_with_degradation < 2)} |", "",
-                "### Trends", "",
-                f"- Availability: {wk.availability_trend}",
-                f"- Latency: {wk.latency_trend}",
-                f"- Resources: {wk.resource_trend}", "",
-                "### Daily Breakdown", "",
-                "| Day | Availability | Error Rate | SLO compliance | Latency compliance | P99 | Drift | Critical "
-                "| Degraded | Data |",
-                "|-----|--------------|------------|----------------|--------------------|-----|-------|----------"
-                "|----------|------|"]
+        out += [
+            "### Key Metrics",
+            "",
+            "| Metric | Value | Target | Status |",
+            "|--------|-------|--------|--------|",
+            f"| Availability | {_f(wk.avg_availability, '.3f', '%')} | ≥{obj:g}% | "
+            f"{_status(None if wk.avg_availability is None else wk.avg_availability >= obj)} |",
+            f"| Availability SLO compliance | {_f(wk.availability_compliance_percent, '.1f', '%')} | ≥95% | "
+            f"{_status(None if wk.availability_compliance_percent is None else wk.availability_compliance_percent >= 95)} |",
+            f"| Latency SLO compliance | {_f(wk.latency_compliance_percent, '.1f', '%')} | ≥95% | "
+            f"{_status(None if wk.latency_compliance_percent is None else wk.latency_compliance_percent >= 95)} |",
+            f"| Error Rate | {_f(wk.avg_error_rate, '.3f', '%')} | <{(th.error_ratio * 100 if th else 0.1):g}% | "
+            f"{_status(None if wk.avg_error_rate is None else wk.avg_error_rate < (th.error_ratio * 100 if th else 0.1))} |",
+            f"| P99 Latency | {_f(wk.avg_p99_latency_ms, '.0f', 'ms')} | <{(th.p99_latency_seconds * 1000 if th else 500):g}ms | "
+            f"{_status(None if wk.avg_p99_latency_ms is None else wk.avg_p99_latency_ms < (th.p99_latency_seconds * 1000 if th else 500))} |",
+            f"| Drift | {_f(wk.avg_drift_percent, '.1f', '%')} | ≤10% | "
+            f"{_status(None if wk.avg_drift_percent is None else wk.avg_drift_percent <= 10)} |",
+            f"| Critical Alerts | {wk.total_critical_alerts} | ≤5 | {_status(wk.total_critical_alerts <= 5)} |",
+            f"| Days Degraded | {wk.days_with_degradation} | <2 | {_status(wk.days_with_degradation < 2)} |",
+            "",
+            "### Trends",
+            "",
+            f"- Availability: {wk.availability_trend}",
+            f"- Latency: {wk.latency_trend}",
+            f"- Resources: {wk.resource_trend}",
+            "",
+            "### Daily Breakdown",
+            "",
+            "| Day | Availability | Error Rate | SLO compliance | Latency compliance | P99 | Drift | Critical "
+            "| Degraded | Data |",
+            "|-----|--------------|------------|----------------|--------------------|-----|-------|----------"
+            "|----------|------|",
+        ]
         for d in report.days[name]:
-            out.append(f"| {d.day_number} | {_f(d.avg_availability, '.3f', '%')} | {_f(d.avg_error_rate, '.3f', '%')} | "
-                       f"{_f(d.slo_compliance_percent, '.1f', '%')} | "
-                       f"{_f(d.latency_slo_compliance_percent, '.1f', '%')} | {_f(d.avg_p99_latency_ms, '.0f', 'ms')} | "
-                       f"{_f(d.avg_drift_percent, '.1f', '%')} | {d.critical_alerts} | {_yes_no(d.degraded)} | "
-                       f"{d.data_completeness} ({d.completeness_percent:.0f}%) |")
+            out.append(
+                f"| {d.day_number} | {_f(d.avg_availability, '.3f', '%')} | {_f(d.avg_error_rate, '.3f', '%')} | "
+                f"{_f(d.slo_compliance_percent, '.1f', '%')} | "
+                f"{_f(d.latency_slo_compliance_percent, '.1f', '%')} | {_f(d.avg_p99_latency_ms, '.0f', 'ms')} | "
+                f"{_f(d.avg_drift_percent, '.1f', '%')} | {d.critical_alerts} | {_yes_no(d.degraded)} | "
+                f"{d.data_completeness} ({d.completeness_percent:.0f}%) |"
+            )
         out += ["", "### Recommendations", ""] + [f"{i}. {r}" for i, r in enumerate(wk.recommendations, 1)]
         out += ["", "### Action Items", ""] + [f"- [ ] {a}" for a in wk.action_items] + ["", "---", ""]
     m = method(report)
-    out += ["## Method", "",
-            f"- Window: {m['window_start']} for {rel.watch_days} days, evaluations every {report.step}s, all times UTC.",
-            f"- Days: {m['day_boundaries']}.",
-            f"- Score: {m['score_formula']}; grades A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, F below.",
-            f"- Missing data: {m['no_data_handling']}.",
-            f"- Source: {m['source']} ({report.queries} queries).", ""]
+    out += [
+        "## Method",
+        "",
+        f"- Window: {m['window_start']} for {rel.watch_days} days, evaluations every {report.step}s, all times UTC.",
+        f"- Days: {m['day_boundaries']}.",
+        f"- Score: {m['score_formula']}; grades A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, F below.",
+        f"- Missing data: {m['no_data_handling']}.",
+        f"- Source: {m['source']} ({report.queries} queries).",
+        "",
+    ]
     return "\n".join(out)
 
 
-def _chart(title: str, ylabel: str, series: dict[str, list[tuple[int, float | None]]], hline: float | None = None) -> str:
+def _chart(
+    title: str, ylabel: str, series: dict[str, list[tuple[int, float | None]]], hline: float | None = None
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,10 +262,12 @@ def chart_services(report: Report) -> list[str]:
     names = list(report.days)
     if len(names) <= CHART_SERVICES:
         return names
+
     def key(name: str) -> tuple[bool, float]:
         wk = report.weeks.get(name)
         score = wk.stability_score if wk else None
         return (score is not None, score if score is not None else 0.0)
+
     return sorted(names, key=key)[:CHART_SERVICES]
 
 
@@ -251,23 +285,32 @@ def weekly_html(report: Report) -> str:
         _chart("Drift from baseline per day", "%", per_day("avg_drift_percent"), 10.0),
         _chart("Error budget remaining", "% of the watch's budget", burn, 0.0),
     ]
-    caption = ("" if len(shown) == len(report.days) else
-               f"<p>Charts: the {len(shown)} of {len(report.days)} services with the lowest weekly score "
-               f"({html.escape(', '.join(shown))}); the table has them all.</p>")
+    caption = (
+        ""
+        if len(shown) == len(report.days)
+        else f"<p>Charts: the {len(shown)} of {len(report.days)} services with the lowest weekly score "
+        f"({html.escape(', '.join(shown))}); the table has them all.</p>"
+    )
     md = html.escape(weekly_markdown(report))
     imgs = "".join(f'<img alt="chart" src="data:image/png;base64,{c}">' for c in charts)
-    banner = ('<p style="background:#fdd;padding:8px"><b>PARTIAL REPORT</b>: some data is missing.</p>'
-              if report.partial else "")
+    banner = (
+        '<p style="background:#fdd;padding:8px"><b>PARTIAL REPORT</b>: some data is missing.</p>'
+        if report.partial
+        else ""
+    )
     rows = "".join(
         f"<tr><td>{html.escape(w.service)}</td><td>{_f(w.stability_score, '.1f')}</td><td>{w.grade}</td>"
         f"<td>{'YES' if w.rollback_recommended else 'no'}</td><td>{w.days_with_degradation}</td></tr>"
-        for w in report.weeks.values())
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Stability report: "
-            f"{html.escape(report.spec.release.name)}</title></head><body style=\"font-family:sans-serif\">"
-            f"<h1>Stability report: {html.escape(report.spec.release.name)} "
-            f"{html.escape(report.spec.release.version)}</h1>{banner}"
-            f"<table border=1 cellpadding=4><tr><th>service</th><th>score</th><th>grade</th><th>rollback</th>"
-            f"<th>days degraded</th></tr>{rows}</table>{caption}<div>{imgs}</div><pre>{md}</pre></body></html>")
+        for w in report.weeks.values()
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>Stability report: '
+        f'{html.escape(report.spec.release.name)}</title></head><body style="font-family:sans-serif">'
+        f"<h1>Stability report: {html.escape(report.spec.release.name)} "
+        f"{html.escape(report.spec.release.version)}</h1>{banner}"
+        f"<table border=1 cellpadding=4><tr><th>service</th><th>score</th><th>grade</th><th>rollback</th>"
+        f"<th>days degraded</th></tr>{rows}</table>{caption}<div>{imgs}</div><pre>{md}</pre></body></html>"
+    )
 
 
 def write_reports(out_dir: Path, report: Report, with_html: bool = True) -> list[Path]:
@@ -280,8 +323,10 @@ def write_reports(out_dir: Path, report: Report, with_html: bool = True) -> list
         p = out_dir / f"day_{n:02d}_summary.json"
         write_atomic(p, json.dumps(daily_json(report, n), indent=2, sort_keys=True) + "\n")
         written.append(p)
-    for name, text in (("weekly_summary.json", json.dumps(weekly_json(report), indent=2, sort_keys=True) + "\n"),
-                       ("weekly_summary.md", weekly_markdown(report))):
+    for name, text in (
+        ("weekly_summary.json", json.dumps(weekly_json(report), indent=2, sort_keys=True) + "\n"),
+        ("weekly_summary.md", weekly_markdown(report)),
+    ):
         write_atomic(out_dir / name, text)
         written.append(out_dir / name)
     if with_html:

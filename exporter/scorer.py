@@ -53,19 +53,30 @@ class Scorer:
         return self._last_ok
 
     def _render(self, report: stability.Report) -> list[Metric]:
-        score = GaugeMetricFamily("slodrift_stability_score_ratio",
-                                  "Stability score (0-1): 0.4 availability compliance + 0.4 latency compliance + "
-                                  "0.2 (1 - min(drift, 0.2)); window 1d is the last finished day.",
-                                  labels=["service", "window"])
-        rollback = GaugeMetricFamily("slodrift_rollback_recommended",
-                                     "1 when the seed's rollback criteria are met over the watch so far.",
-                                     labels=["service"])
-        degraded = GaugeMetricFamily("slodrift_days_degraded", "Days of the watch with a degradation flag.",
-                                     labels=["service"])
-        trend = GaugeMetricFamily("slodrift_trend", "First half of the watch against the second: 1 improving, "
-                                  "0 stable, -1 degrading.", labels=["service", "signal"])
-        partial = GaugeMetricFamily("slodrift_stability_partial", "1 when the last scores were built from "
-                                    "incomplete data.", labels=["service"])
+        score = GaugeMetricFamily(
+            "slodrift_stability_score_ratio",
+            "Stability score (0-1): 0.4 availability compliance + 0.4 latency compliance + "
+            "0.2 (1 - min(drift, 0.2)); window 1d is the last finished day.",
+            labels=["service", "window"],
+        )
+        rollback = GaugeMetricFamily(
+            "slodrift_rollback_recommended",
+            "1 when the seed's rollback criteria are met over the watch so far.",
+            labels=["service"],
+        )
+        degraded = GaugeMetricFamily(
+            "slodrift_days_degraded", "Days of the watch with a degradation flag.", labels=["service"]
+        )
+        trend = GaugeMetricFamily(
+            "slodrift_trend",
+            "First half of the watch against the second: 1 improving, 0 stable, -1 degrading.",
+            labels=["service", "signal"],
+        )
+        partial = GaugeMetricFamily(
+            "slodrift_stability_partial",
+            "1 when the last scores were built from incomplete data.",
+            labels=["service"],
+        )
         for name, wk in report.weeks.items():
             days = report.days[name]
             if wk.stability_score is not None:
@@ -74,8 +85,11 @@ class Scorer:
                 score.add_metric([name, "1d"], days[-1].daily_score / 100)
             rollback.add_metric([name], 1 if wk.rollback_recommended else 0)
             degraded.add_metric([name], wk.days_with_degradation)
-            for sig_name, value in (("availability", wk.availability_trend), ("latency", wk.latency_trend),
-                                    ("resource", wk.resource_trend)):
+            for sig_name, value in (
+                ("availability", wk.availability_trend),
+                ("latency", wk.latency_trend),
+                ("resource", wk.resource_trend),
+            ):
                 if value in TREND_VALUES:
                     trend.add_metric([name, sig_name], TREND_VALUES[value])
             partial.add_metric([name], 1 if wk.partial else 0)
@@ -86,20 +100,36 @@ class Scorer:
         stats = self.client.stats()
         return [
             *self._families,
-            GaugeMetricFamily("slodrift_scoring_last_run_successful", "Whether the last scoring run had all its data.",
-                              value=1 if self._last_ok else 0),
-            GaugeMetricFamily("slodrift_scoring_last_success_timestamp_seconds", "When scores were last computed.",
-                              value=self._last_success),
-            GaugeMetricFamily("slodrift_scoring_last_duration_seconds", "How long the last scoring run took.",
-                              value=self._last_duration),
-            GaugeMetricFamily("slodrift_prometheus_queries", "Queries sent to Prometheus by scoring (counter).",
-                              value=stats["queries"]),
-            GaugeMetricFamily("slodrift_prometheus_query_seconds", "Seconds spent in Prometheus queries (counter).",
-                              value=stats["seconds"]),
+            GaugeMetricFamily(
+                "slodrift_scoring_last_run_successful",
+                "Whether the last scoring run had all its data.",
+                value=1 if self._last_ok else 0,
+            ),
+            GaugeMetricFamily(
+                "slodrift_scoring_last_success_timestamp_seconds",
+                "When scores were last computed.",
+                value=self._last_success,
+            ),
+            GaugeMetricFamily(
+                "slodrift_scoring_last_duration_seconds",
+                "How long the last scoring run took.",
+                value=self._last_duration,
+            ),
+            GaugeMetricFamily(
+                "slodrift_prometheus_queries",
+                "Queries sent to Prometheus by scoring (counter).",
+                value=stats["queries"],
+            ),
+            GaugeMetricFamily(
+                "slodrift_prometheus_query_seconds",
+                "Seconds spent in Prometheus queries (counter).",
+                value=stats["seconds"],
+            ),
         ]
 
     def start(self, stop: threading.Event) -> threading.Thread:
         """Score now, then every interval until `stop` is set."""
+
         def loop() -> None:
             while not stop.is_set():
                 self.run_once()

@@ -21,8 +21,13 @@ from typing import Any
 Series = list[tuple[float, float]]
 DAY = 86400
 
-GRADES = ((90.0, "A", "Excellent"), (80.0, "B", "Good"), (70.0, "C", "Fair"), (60.0, "D", "Poor"),
-          (0.0, "F", "Failing"))
+GRADES = (
+    (90.0, "A", "Excellent"),
+    (80.0, "B", "Good"),
+    (70.0, "C", "Fair"),
+    (60.0, "D", "Poor"),
+    (0.0, "F", "Failing"),
+)
 
 
 @dataclass(frozen=True)
@@ -145,8 +150,9 @@ class DailySummary:
     @property
     def daily_score(self) -> float | None:
         """The weekly formula applied to one day, for the `window="1d"` gauge."""
-        return stability_score(self.slo_compliance_percent, self.latency_slo_compliance_percent,
-                               self.avg_drift_percent)
+        return stability_score(
+            self.slo_compliance_percent, self.latency_slo_compliance_percent, self.avg_drift_percent
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (see exporter/schema/daily_summary.schema.json)."""
@@ -204,32 +210,47 @@ def aggregate_day(service: str, inp: DayInput, th: Thresholds) -> DailySummary:
     lat_pct = _scaled(_mean(lat), 100)
     avg_err = _mean(errors)
     return DailySummary(
-        service=service, day_number=inp.day, start_time=_iso(inp.start), end_time=_iso(inp.end),
+        service=service,
+        day_number=inp.day,
+        start_time=_iso(inp.start),
+        end_time=_iso(inp.end),
         snapshot_count=actual,
-        avg_availability=_scaled(_mean(avail), 100), min_availability=_scaled(_min(avail), 100),
+        avg_availability=_scaled(_mean(avail), 100),
+        min_availability=_scaled(_min(avail), 100),
         max_availability=_scaled(_max(avail), 100),
-        slo_compliance_percent=slo_pct, latency_slo_compliance_percent=lat_pct,
-        avg_error_rate=_scaled(avg_err, 100), max_error_rate=_scaled(_max(errors), 100),
+        slo_compliance_percent=slo_pct,
+        latency_slo_compliance_percent=lat_pct,
+        avg_error_rate=_scaled(avg_err, 100),
+        max_error_rate=_scaled(_max(errors), 100),
         avg_p95_latency_ms=_scaled(_mean(_vals(inp.p95_latency)), 1000),
         max_p95_latency_ms=_scaled(_max(_vals(inp.p95_latency)), 1000),
         avg_p99_latency_ms=_scaled(_mean(_vals(inp.p99_latency)), 1000),
         max_p99_latency_ms=_scaled(_max(_vals(inp.p99_latency)), 1000),
-        avg_cpu_cores=_mean(_vals(inp.cpu)), peak_cpu_cores=_max(_vals(inp.cpu)),
-        avg_memory_bytes=_mean(_vals(inp.memory)), peak_memory_bytes=_max(_vals(inp.memory)),
-        critical_alerts=inp.alerts.get("critical", 0), warning_alerts=inp.alerts.get("warning", 0),
+        avg_cpu_cores=_mean(_vals(inp.cpu)),
+        peak_cpu_cores=_max(_vals(inp.cpu)),
+        avg_memory_bytes=_mean(_vals(inp.memory)),
+        peak_memory_bytes=_max(_vals(inp.memory)),
+        critical_alerts=inp.alerts.get("critical", 0),
+        warning_alerts=inp.alerts.get("warning", 0),
         info_alerts=inp.alerts.get("info", 0),
         avg_drift_percent=_scaled(_mean(worse), 100),
         max_drift_percent=max((d["max_percent"] for d in drift_stats.values()), default=None),
-        drift_by_indicator=drift_stats, indicators_over_threshold=over,
+        drift_by_indicator=drift_stats,
+        indicators_over_threshold=over,
         availability_degraded=None if slo_pct is None else slo_pct < th.degraded_below_compliance_pct,
         latency_degraded=None if lat_pct is None else lat_pct < th.degraded_below_compliance_pct,
         error_rate_degraded=None if avg_err is None else avg_err >= th.error_ratio,
-        data_completeness=completeness, expected_samples=expected, actual_samples=actual,
-        completeness_percent=100.0 * actual / expected if expected else 0.0, warnings=warnings,
+        data_completeness=completeness,
+        expected_samples=expected,
+        actual_samples=actual,
+        completeness_percent=100.0 * actual / expected if expected else 0.0,
+        warnings=warnings,
     )
 
 
-def stability_score(availability_pct: float | None, latency_pct: float | None, drift_pct: float | None) -> float | None:
+def stability_score(
+    availability_pct: float | None, latency_pct: float | None, drift_pct: float | None
+) -> float | None:
     """The seed's formula: 40 % availability compliance + 40 % latency compliance + 20 % (100 - drift, capped 20).
 
     A missing latency compliance counts as the availability one and missing drift as none, so a
@@ -261,7 +282,7 @@ def _trend(first: float | None, second: float | None, deadband: float, higher_is
 def _halves(days: list[DailySummary]) -> tuple[list[DailySummary], list[DailySummary]]:
     """First and second half of the week; the middle day of an odd week belongs to neither."""
     n = len(days)
-    return days[: n // 2], days[(n + 1) // 2:]
+    return days[: n // 2], days[(n + 1) // 2 :]
 
 
 def _avg_of(days: list[DailySummary], attr: str) -> float | None:
@@ -316,7 +337,9 @@ class WeeklySummary:
         return asdict(self)
 
 
-def _resource_change_pct(first: list[DailySummary], second: list[DailySummary], deadband: float) -> float | None:
+def _resource_change_pct(
+    first: list[DailySummary], second: list[DailySummary], deadband: float
+) -> float | None:
     """The change that decides the resource trend: the largest rise of CPU or memory past the deadband,
     else the largest fall past it, else the largest change. Taking the largest change by magnitude
     would let a CPU drop hide a memory regression (CPU -10 %, memory +6 % must read "degrading")."""
@@ -341,15 +364,18 @@ def _imputed_components(avail_pct: float | None, lat_pct: float | None, drift: f
         return []  # no score at all; the days' own warnings say why
     out = []
     if lat_pct is None:
-        out.append("stability score: no latency compliance samples in the week; "
-                   "latency compliance counted as equal to availability compliance")
+        out.append(
+            "stability score: no latency compliance samples in the week; "
+            "latency compliance counted as equal to availability compliance"
+        )
     if drift is None:
         out.append("stability score: no drift samples in the week; drift penalty counted as 0 %")
     return out
 
 
-def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, release: str = "",
-                   version: str = "") -> WeeklySummary:
+def weekly_summary(
+    service: str, days: list[DailySummary], th: Thresholds, release: str = "", version: str = ""
+) -> WeeklySummary:
     """Roll days up into the week per the seed; days without data are left out and reported."""
     scored = [d for d in days if d.data_completeness != "no_data"]
     avail_pct = _avg_of(scored, "slo_compliance_percent")
@@ -363,8 +389,15 @@ def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, relea
     critical = sum(d.critical_alerts for d in days)
     degraded = [d.day_number for d in days if d.degraded]
     res_change = _resource_change_pct(first, second, th.trend_resource_pct)
-    resource_trend = ("unknown" if res_change is None else "stable" if abs(res_change) <= th.trend_resource_pct
-                      else "degrading" if res_change > 0 else "improving")
+    resource_trend = (
+        "unknown"
+        if res_change is None
+        else "stable"
+        if abs(res_change) <= th.trend_resource_pct
+        else "degrading"
+        if res_change > 0
+        else "improving"
+    )
     reasons = []
     objective_pct = th.availability_objective * 100
     if avg_avail is not None and avg_avail < objective_pct:
@@ -372,53 +405,97 @@ def weekly_summary(service: str, days: list[DailySummary], th: Thresholds, relea
     if drift is not None and drift > th.rollback_drift_pct:
         reasons.append(f"average drift {drift:.1f}% exceeds {th.rollback_drift_pct:g}%")
     if len(degraded) >= th.rollback_days_degraded:
-        reasons.append(f"{len(degraded)} days degraded (days {', '.join(map(str, degraded))}); rollback at "
-                       f"{th.rollback_days_degraded} or more")
+        reasons.append(
+            f"{len(degraded)} days degraded (days {', '.join(map(str, degraded))}); rollback at "
+            f"{th.rollback_days_degraded} or more"
+        )
     if critical > th.rollback_critical_alerts:
         reasons.append(f"{critical} critical alerts exceed {th.rollback_critical_alerts}")
     warnings = [w for d in days for w in d.warnings]
     imputed = _imputed_components(avail_pct, lat_pct, drift)
     warnings += imputed
     partial = any(d.data_completeness != "complete" for d in days) or not days or bool(imputed)
-    recs, actions = _advice(scored, avail_pct, lat_pct, drift, resource_trend, critical, degraded, score, th,
-                            version)
+    recs, actions = _advice(
+        scored, avail_pct, lat_pct, drift, resource_trend, critical, degraded, score, th, version
+    )
     return WeeklySummary(
-        service=service, release=release, version=version,
-        window_start=days[0].start_time if days else "", window_end=days[-1].end_time if days else "",
-        days_reported=len(days), days_with_data=len(scored),
-        avg_availability=avg_avail, availability_compliance_percent=avail_pct, latency_compliance_percent=lat_pct,
-        avg_error_rate=_avg_of(scored, "avg_error_rate"), avg_p99_latency_ms=p99,
-        max_p99_latency_ms=max((d.max_p99_latency_ms for d in scored if d.max_p99_latency_ms is not None),
-                               default=None),
-        avg_drift_percent=drift, total_critical_alerts=critical,
+        service=service,
+        release=release,
+        version=version,
+        window_start=days[0].start_time if days else "",
+        window_end=days[-1].end_time if days else "",
+        days_reported=len(days),
+        days_with_data=len(scored),
+        avg_availability=avg_avail,
+        availability_compliance_percent=avail_pct,
+        latency_compliance_percent=lat_pct,
+        avg_error_rate=_avg_of(scored, "avg_error_rate"),
+        avg_p99_latency_ms=p99,
+        max_p99_latency_ms=max(
+            (d.max_p99_latency_ms for d in scored if d.max_p99_latency_ms is not None), default=None
+        ),
+        avg_drift_percent=drift,
+        total_critical_alerts=critical,
         total_warning_alerts=sum(d.warning_alerts for d in days),
-        days_with_degradation=len(degraded), degraded_days=degraded,
-        stability_score=score, grade=letter, grade_label=label,
-        availability_trend=_trend(_avg_of(first, "avg_availability"), _avg_of(second, "avg_availability"),
-                                  th.trend_availability_pct, True),
-        latency_trend=_trend(_avg_of(first, "avg_p99_latency_ms"), _avg_of(second, "avg_p99_latency_ms"),
-                             th.trend_latency_ms, False),
+        days_with_degradation=len(degraded),
+        degraded_days=degraded,
+        stability_score=score,
+        grade=letter,
+        grade_label=label,
+        availability_trend=_trend(
+            _avg_of(first, "avg_availability"),
+            _avg_of(second, "avg_availability"),
+            th.trend_availability_pct,
+            True,
+        ),
+        latency_trend=_trend(
+            _avg_of(first, "avg_p99_latency_ms"),
+            _avg_of(second, "avg_p99_latency_ms"),
+            th.trend_latency_ms,
+            False,
+        ),
         resource_trend=resource_trend,
-        rollback_recommended=bool(reasons), rollback_reasons=reasons,
-        recommendations=recs, action_items=actions, partial=partial, warnings=warnings,
+        rollback_recommended=bool(reasons),
+        rollback_reasons=reasons,
+        recommendations=recs,
+        action_items=actions,
+        partial=partial,
+        warnings=warnings,
     )
 
 
-def _advice(days: list[DailySummary], avail_pct: float | None, lat_pct: float | None, drift: float | None,
-            resource_trend: str, critical: int, degraded: list[int], score: float | None, th: Thresholds,
-            version: str) -> tuple[list[str], list[str]]:
+def _advice(
+    days: list[DailySummary],
+    avail_pct: float | None,
+    lat_pct: float | None,
+    drift: float | None,
+    resource_trend: str,
+    critical: int,
+    degraded: list[int],
+    score: float | None,
+    th: Thresholds,
+    version: str,
+) -> tuple[list[str], list[str]]:
     """The seed's recommendations and action items, each triggered by the number behind it."""
     recs, actions = [], []
     floor = th.degraded_below_compliance_pct
     if avail_pct is not None and avail_pct < floor:
-        recs.append(f"Availability SLO met only {avail_pct:.1f}% of the time: investigate service health and scaling.")
-        actions += ["Review pod restart patterns and resource limits",
-                    "Schedule incident review for availability degradation"]
+        recs.append(
+            f"Availability SLO met only {avail_pct:.1f}% of the time: investigate service health and scaling."
+        )
+        actions += [
+            "Review pod restart patterns and resource limits",
+            "Schedule incident review for availability degradation",
+        ]
     if lat_pct is not None and lat_pct < floor:
-        recs.append(f"Latency SLO met only {lat_pct:.1f}% of the time: optimize database queries and caching.")
+        recs.append(
+            f"Latency SLO met only {lat_pct:.1f}% of the time: optimize database queries and caching."
+        )
         actions += ["Run EXPLAIN ANALYZE on slow queries", "Profile API endpoints with distributed tracing"]
     if drift is not None and drift > th.drift_over * 100:
-        recs.append(f"Average drift {drift:.1f}% from the release baseline: investigate unexpected behavior changes.")
+        recs.append(
+            f"Average drift {drift:.1f}% from the release baseline: investigate unexpected behavior changes."
+        )
         actions.append("Compare baseline vs current configurations")
     if resource_trend == "degrading":
         recs.append("CPU or memory use grew through the week: capacity planning needed.")

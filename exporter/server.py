@@ -27,13 +27,16 @@ def parse_listen_address(text: str) -> tuple[str, int]:
     """`host:port`, `:port` (all interfaces) or `[::1]:port`, as Prometheus' --web.listen-address."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"invalid --web.listen-address {text!r}: use host:port, e.g. 127.0.0.1:{DEFAULT_PORT}")
+        raise ValueError(
+            f"invalid --web.listen-address {text!r}: use host:port, e.g. 127.0.0.1:{DEFAULT_PORT}"
+        )
     host = host.strip("[]")
     return host or "0.0.0.0", int(port)
 
 
-def make_handler(registry: CollectorRegistry, state: StateHolder,
-                 reload: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    registry: CollectorRegistry, state: StateHolder, reload: Callable[[], bool]
+) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to this exporter's registry and state."""
 
     cache: dict[str, object] = {"version": None, "body": b""}
@@ -88,8 +91,11 @@ def make_handler(registry: CollectorRegistry, state: StateHolder,
             if reload():
                 self._send(200, b"reloaded\n")
             else:
-                self._send(500, f"reload failed, still serving the last good configuration:\n"
-                                f"{state.status.last_error}\n".encode())
+                self._send(
+                    500,
+                    f"reload failed, still serving the last good configuration:\n"
+                    f"{state.status.last_error}\n".encode(),
+                )
 
     return Handler
 
@@ -101,25 +107,40 @@ def landing_page(state: StateHolder) -> str:
     rows = ""
     if snap is not None:
         for (service, indicator), v in sorted(snap.baseline.values.items()):
-            rows += (f"<tr><td>{html.escape(service)}</td><td>{html.escape(indicator)}</td>"
-                     f"<td>{v.value:g}</td><td>{html.escape(v.unit or '')}</td></tr>")
-    err = f"<p><b>Last reload failed:</b> <pre>{html.escape(status.last_error)}</pre></p>" if status.last_error else ""
+            rows += (
+                f"<tr><td>{html.escape(service)}</td><td>{html.escape(indicator)}</td>"
+                f"<td>{v.value:g}</td><td>{html.escape(v.unit or '')}</td></tr>"
+            )
+    err = (
+        f"<p><b>Last reload failed:</b> <pre>{html.escape(status.last_error)}</pre></p>"
+        if status.last_error
+        else ""
+    )
     return (
         "<!doctype html><html><head><title>slodrift exporter</title></head><body>"
-        "<h1>slodrift exporter</h1><p><a href=\"/metrics\">Metrics</a> · <a href=\"/-/healthy\">Health</a></p>"
+        '<h1>slodrift exporter</h1><p><a href="/metrics">Metrics</a> · <a href="/-/healthy">Health</a></p>'
         f"<p>Spec: {html.escape(str(state.spec_path))}<br>Baseline: {html.escape(str(state.baseline_path))}</p>{err}"
         f"<table border=1><tr><th>service</th><th>indicator</th><th>baseline</th><th>unit</th></tr>{rows}</table>"
         "</body></html>"
     )
 
 
-def make_server(address: tuple[str, int], handler: type[BaseHTTPRequestHandler], certfile: str | None = None,
-                keyfile: str | None = None) -> ThreadingHTTPServer:
+def make_server(
+    address: tuple[str, int],
+    handler: type[BaseHTTPRequestHandler],
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> ThreadingHTTPServer:
     """Bind the server, with TLS when a certificate is given."""
     # A deep accept backlog: the default of 5 refuses connections when dozens of scrapers arrive at once.
-    server_class = type("Server", (ThreadingHTTPServer,),
-                        {"address_family": socket.AF_INET6 if ":" in address[0] else socket.AF_INET,
-                         "request_queue_size": 128})
+    server_class = type(
+        "Server",
+        (ThreadingHTTPServer,),
+        {
+            "address_family": socket.AF_INET6 if ":" in address[0] else socket.AF_INET,
+            "request_queue_size": 128,
+        },
+    )
     server = server_class(address, handler)
     server.daemon_threads = True
     if certfile:

@@ -18,7 +18,10 @@ _AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availabili
 SIGNALS: dict[str, tuple[str, str | None]] = {
     "availability": (f"min by (service) (1 - (slodrift:sli_error:ratio_rate5m and {_AVAIL}))", None),
     "error_ratio": (f"max by (service) (slodrift:sli_error:ratio_rate5m and {_AVAIL})", None),
-    "availability_compliant": ('min by (service) (slodrift:slo_compliant:bool5m{compliance="availability"})', None),
+    "availability_compliant": (
+        'min by (service) (slodrift:slo_compliant:bool5m{compliance="availability"})',
+        None,
+    ),
     "latency_compliant": ('min by (service) (slodrift:slo_compliant:bool5m{compliance="latency"})', None),
     "p95_latency": ('max by (service) (slodrift:indicator:value{indicator="p95_latency"})', None),
     "p99_latency": ('max by (service) (slodrift:indicator:value{indicator="p99_latency"})', None),
@@ -62,11 +65,18 @@ def _add(sig: Signals, result: QueryResult, name: str, split: str | None, servic
             continue
         key = f"{name}:{s.labels.get(split, '')}" if split else name
         sig.series.setdefault(service, {}).setdefault(key, []).extend(
-            (t, v) for t, v in s.samples if v == v)  # NaN: no value for that step
+            (t, v) for t, v in s.samples if v == v
+        )  # NaN: no value for that step
 
 
-def fetch(client: object, services: Iterable[str], start: datetime, end: datetime, step_seconds: int,
-          progress: Callable[[int, int, str], None] | None = None) -> Signals:
+def fetch(
+    client: object,
+    services: Iterable[str],
+    start: datetime,
+    end: datetime,
+    step_seconds: int,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Signals:
     """Fetch every signal for `services` over [start, end]; failures become warnings, not exceptions.
 
     `progress(done, total, what)` is called before each query, for a terminal display.

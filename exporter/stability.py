@@ -76,13 +76,21 @@ def build(spec: Spec, fetched: sig.Signals, watch_start: datetime, at: datetime,
         for n in range(1, n_days + 1):
             start = watch_start.timestamp() + (n - 1) * DAY
             end = start + DAY
-            drift = {k.split(":", 1)[1]: _slice(v, start, end)
-                     for k, v in fetched.series.get(service.name, {}).items() if k.startswith("drift:")}
+            drift = {
+                k.split(":", 1)[1]: _slice(v, start, end)
+                for k, v in fetched.series.get(service.name, {}).items()
+                if k.startswith("drift:")
+            }
             inp = DayInput(
-                day=n, start=start, end=end, step=step,
+                day=n,
+                start=start,
+                end=end,
+                step=step,
                 availability=_slice(fetched.get(service.name, "availability"), start, end),
                 error_ratio=_slice(fetched.get(service.name, "error_ratio"), start, end),
-                availability_compliant=_slice(fetched.get(service.name, "availability_compliant"), start, end),
+                availability_compliant=_slice(
+                    fetched.get(service.name, "availability_compliant"), start, end
+                ),
                 latency_compliant=_slice(fetched.get(service.name, "latency_compliant"), start, end),
                 p95_latency=_slice(fetched.get(service.name, "p95_latency"), start, end),
                 p99_latency=_slice(fetched.get(service.name, "p99_latency"), start, end),
@@ -105,8 +113,13 @@ def watch_start_of(spec: Spec, at: datetime) -> datetime:
     return datetime.fromtimestamp(day0.timestamp() - spec.release.watch_days * DAY, UTC)
 
 
-def run(spec: Spec, client: object, at: datetime, step: int = 300,
-        progress: Callable[[int, int, str], None] | None = None) -> Report:
+def run(
+    spec: Spec,
+    client: object,
+    at: datetime,
+    step: int = 300,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Report:
     """Fetch every signal over the finished days of the watch and build the report."""
     start = watch_start_of(spec, at)
     n_days = finished_days(start, at, spec.release.watch_days)

@@ -113,6 +113,11 @@ class StateHolder:
             self.status.last_success_ts = snap.loaded_at
             self.status.last_error = ""
             n = len(snap.baseline.values)
-            log.info("loaded %s and %s: %d baseline value(s), sha256 %s", self.spec_path, self.baseline_path, n,
-                     snap.baseline.sha256[:12])
+            log.info(
+                "loaded %s and %s: %d baseline value(s), sha256 %s",
+                self.spec_path,
+                self.baseline_path,
+                n,
+                snap.baseline.sha256[:12],
+            )
             return True

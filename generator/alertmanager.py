@@ -65,13 +65,20 @@ def alertmanager_config(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_B
     teams = sorted({svc.labels["team"] for spec in specs for svc in spec.services if "team" in svc.labels})
     children = _children(named, page, ticket)
     routes: list[dict[str, Any]] = [
-        {"receiver": DEFAULT_RECEIVER, "matchers": [matcher("team", team)], "group_by": ["alertname", "team", "service",
-                                                                                          "slo", "indicator"],
-         "routes": children} for team in teams
+        {
+            "receiver": DEFAULT_RECEIVER,
+            "matchers": [matcher("team", team)],
+            "group_by": ["alertname", "team", "service", "slo", "indicator"],
+            "routes": children,
+        }
+        for team in teams
     ]
     routes += children
     base = webhook_base if webhook_base.endswith("/") else webhook_base + "/"
-    all_receivers = [DEFAULT_RECEIVER, *[r for r in dict.fromkeys([*named, page, ticket]) if r != DEFAULT_RECEIVER]]
+    all_receivers = [
+        DEFAULT_RECEIVER,
+        *[r for r in dict.fromkeys([*named, page, ticket]) if r != DEFAULT_RECEIVER],
+    ]
     return {
         "route": {
             "receiver": DEFAULT_RECEIVER,
@@ -82,13 +89,18 @@ def alertmanager_config(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_B
             "routes": routes,
         },
         "inhibit_rules": [
-            {"source_matchers": [matcher("alertname", BURN_ALERT), matcher("severity", "critical")],
-             "target_matchers": [matcher("alertname", BURN_ALERT), matcher("severity", "warning")],
-             "equal": ["service", "slo"]},
-            {"source_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "critical")],
-             "target_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "warning")],
-             "equal": ["service", "indicator"]},
+            {
+                "source_matchers": [matcher("alertname", BURN_ALERT), matcher("severity", "critical")],
+                "target_matchers": [matcher("alertname", BURN_ALERT), matcher("severity", "warning")],
+                "equal": ["service", "slo"],
+            },
+            {
+                "source_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "critical")],
+                "target_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "warning")],
+                "equal": ["service", "indicator"],
+            },
         ],
-        "receivers": [{"name": r, "webhook_configs": [{"url": base + r, "send_resolved": True}]}
-                      for r in all_receivers],
+        "receivers": [
+            {"name": r, "webhook_configs": [{"url": base + r, "send_resolved": True}]} for r in all_receivers
+        ],
     }

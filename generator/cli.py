@@ -68,8 +68,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 print(f"error: --k8s-label {item!r}: use key=value", file=sys.stderr)
                 return EXIT_BAD_INPUT
             labels[key] = value
-        problems = [p for p in [namespace_problem(args.namespace), *(label_problem(k, v) for k, v in labels.items())]
-                    if p]
+        problems = [
+            p
+            for p in [namespace_problem(args.namespace), *(label_problem(k, v) for k, v in labels.items())]
+            if p
+        ]
         for problem in problems:  # the API server would refuse the objects; say so before writing any
             print(f"error: {problem}", file=sys.stderr)
         if problems:
@@ -79,9 +82,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_tree(out, files)
     write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
-    print(f"wrote {len(files)} file(s) under {out}/: "
-          f"{sum(f.startswith(RULES_DIR + '/') for f in files)} rule file(s), "
-          f"{sum(f.startswith(TESTS_DIR + '/') for f in files)} test file(s)")
+    print(
+        f"wrote {len(files)} file(s) under {out}/: "
+        f"{sum(f.startswith(RULES_DIR + '/') for f in files)} rule file(s), "
+        f"{sum(f.startswith(TESTS_DIR + '/') for f in files)} test file(s)"
+    )
     return EXIT_OK
 
 
@@ -101,8 +106,10 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     c = promtool.count(rule_files, test_files)
     print(f"rules:  {len(rule_files)} file(s), {c.recording} recording, {c.alerts} alerting")
-    print(f"tests:  {len(test_files)} file(s), {c.test_groups} test group(s), "
-          f"{c.alert_tests} alert test(s), {c.expr_tests} expression test(s)")
+    print(
+        f"tests:  {len(test_files)} file(s), {c.test_groups} test group(s), "
+        f"{c.alert_tests} alert test(s), {c.expr_tests} expression test(s)"
+    )
     print(f"promtool check rules: {'PASS' if checked.ok else 'FAIL'}")
     print(f"promtool test rules:  {'PASS' if tested and tested.ok else 'FAIL' if tested else 'no tests'}")
     failed = [r for r in (checked, tested) if r is not None and not r.ok]
@@ -130,15 +137,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="render rules and promtool tests")
     p.add_argument("spec", nargs="+", help="spec YAML file(s)")
     p.add_argument("--out", default=".", help="output directory (default: current directory)")
-    p.add_argument("--alertmanager-webhook-base", default="http://127.0.0.1:9095/",
-                   help="URL prefix of the placeholder webhook receivers in alertmanager/alertmanager.yml")
-    p.add_argument("--format", choices=["rules", "prometheusrule"], default="rules",
-                   help="prometheusrule: also write kubernetes/*.prometheusrule.yml (monitoring.coreos.com/v1)")
+    p.add_argument(
+        "--alertmanager-webhook-base",
+        default="http://127.0.0.1:9095/",
+        help="URL prefix of the placeholder webhook receivers in alertmanager/alertmanager.yml",
+    )
+    p.add_argument(
+        "--format",
+        choices=["rules", "prometheusrule"],
+        default="rules",
+        help="prometheusrule: also write kubernetes/*.prometheusrule.yml (monitoring.coreos.com/v1)",
+    )
     p.add_argument("--namespace", default="", help="namespace of the PrometheusRule objects")
-    p.add_argument("--k8s-label", action="append", default=[], metavar="KEY=VALUE",
-                   help="label on the PrometheusRule objects (repeatable; e.g. release=prometheus)")
-    p.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
-                   help="processes rendering services of a large spec (default: the number of CPUs; 1: none)")
+    p.add_argument(
+        "--k8s-label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="label on the PrometheusRule objects (repeatable; e.g. release=prometheus)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes rendering services of a large spec (default: the number of CPUs; 1: none)",
+    )
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")

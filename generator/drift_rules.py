@@ -65,8 +65,10 @@ def _baseline(service: Service, ind: Indicator, denominator: bool = False) -> st
 def drift_expr(service: Service, ind: Indicator) -> str:
     """Relative change from the baseline, signed so that positive means worse."""
     value = promql.selector(VALUE, _ind_sel(service, ind))
-    core = (f"(\n  {value}\n  - on (service, indicator)\n  {_baseline(service, ind)}\n)\n"
-            f"/ on (service, indicator)\n{_baseline(service, ind, denominator=True)}")
+    core = (
+        f"(\n  {value}\n  - on (service, indicator)\n  {_baseline(service, ind)}\n)\n"
+        f"/ on (service, indicator)\n{_baseline(service, ind, denominator=True)}"
+    )
     if ind.direction == "lower_is_worse":
         return f"-(\n{core}\n)"
     if ind.direction == "either":
@@ -95,10 +97,15 @@ def region_delta_expr(service: Service, ind: Indicator) -> str:
     sel = _ind_sel(service, ind)
     every = promql.selector(REGION_VALUE, sel)
     primary = promql.selector(REGION_VALUE, {**sel, ind.split_by: ind.primary})
-    denom = (f"clamp_min(max by (service, indicator) ({primary}), {promql.number(ind.floor)})" if ind.floor
-             else f"max by (service, indicator) ({primary} != 0)")
-    core = (f"(\n  {every}\n  - on (service, indicator) group_left ()\n  max by (service, indicator) ({primary})\n)\n"
-            f"/ on (service, indicator) group_left ()\n{denom}")
+    denom = (
+        f"clamp_min(max by (service, indicator) ({primary}), {promql.number(ind.floor)})"
+        if ind.floor
+        else f"max by (service, indicator) ({primary} != 0)"
+    )
+    core = (
+        f"(\n  {every}\n  - on (service, indicator) group_left ()\n  max by (service, indicator) ({primary})\n)\n"
+        f"/ on (service, indicator) group_left ()\n{denom}"
+    )
     if ind.direction == "lower_is_worse":
         return f"-(\n{core}\n)"
     return f"abs(\n{core}\n)" if ind.direction == "either" else core
@@ -111,8 +118,12 @@ def region_rules(service: Service) -> list[dict[str, Any]]:
         if not ind.split_by:
             continue
         labels = indicator_labels(service, ind)
-        rules.append({"record": REGION_VALUE, "expr": Expr(ind.split_query), "labels": {**labels, "unit": ind.unit}})
-        rules.append({"record": REGION_DELTA, "expr": Expr(region_delta_expr(service, ind)), "labels": labels})
+        rules.append(
+            {"record": REGION_VALUE, "expr": Expr(ind.split_query), "labels": {**labels, "unit": ind.unit}}
+        )
+        rules.append(
+            {"record": REGION_DELTA, "expr": Expr(region_delta_expr(service, ind)), "labels": labels}
+        )
     return rules
 
 
@@ -130,17 +141,36 @@ def anomaly_rules(service: Service) -> list[dict[str, Any]]:
         labels = indicator_labels(service, ind)
         sel = _ind_sel(service, ind)
         value = promql.selector(VALUE, sel)
-        mean_src = (f"avg_over_time({value}[1h] offset 1w)" if an.seasonality == "weekly"
-                    else f"avg_over_time({value}[{w}])")
+        mean_src = (
+            f"avg_over_time({value}[1h] offset 1w)"
+            if an.seasonality == "weekly"
+            else f"avg_over_time({value}[{w}])"
+        )
         mean, std = promql.selector(mean_name(an.window), sel), promql.selector(stddev_name(an.window), sel)
         rules += [
             {"record": mean_name(an.window), "expr": Expr(mean_src), "labels": labels},
-            {"record": stddev_name(an.window), "expr": Expr(f"stddev_over_time({value}[{w}])"), "labels": labels},
-            {"record": ZSCORE,
-             "expr": Expr(f"({value} - on (service, indicator) {mean})\n/ on (service, indicator)\n({std} > 0)"),
-             "labels": labels},
-            {"record": BAND_UPPER, "expr": Expr(f"{mean} + on (service, indicator) ({std} * {z})"), "labels": labels},
-            {"record": BAND_LOWER, "expr": Expr(f"{mean} - on (service, indicator) ({std} * {z})"), "labels": labels},
+            {
+                "record": stddev_name(an.window),
+                "expr": Expr(f"stddev_over_time({value}[{w}])"),
+                "labels": labels,
+            },
+            {
+                "record": ZSCORE,
+                "expr": Expr(
+                    f"({value} - on (service, indicator) {mean})\n/ on (service, indicator)\n({std} > 0)"
+                ),
+                "labels": labels,
+            },
+            {
+                "record": BAND_UPPER,
+                "expr": Expr(f"{mean} + on (service, indicator) ({std} * {z})"),
+                "labels": labels,
+            },
+            {
+                "record": BAND_LOWER,
+                "expr": Expr(f"{mean} - on (service, indicator) ({std} * {z})"),
+                "labels": labels,
+            },
         ]
     return rules
 
@@ -162,92 +192,126 @@ def drift_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]]
             if limit is None:
                 continue
             sel = promql.selector(DRIFT, {"service": service.name, "category": category})
-            rules.append({
-                "alert": DRIFT_ALERT,
-                "expr": Expr(f"{sel} > {promql.number(limit)}"),
-                "for": fd(drift.for_seconds),
-                "labels": {"service": service.name, "category": category, "severity": severity},
-                "annotations": {
-                    "summary": "{{ $labels.service }} {{ $labels.indicator }} drifted from the release baseline",
-                    "description": lit(f"A {category} indicator of {service.name} ({names}) is more than "
-                                       f"{_pct(limit)} worse than its release baseline ({severity} threshold) for "
-                                       f"{fd(drift.for_seconds)}."),
-                },
-            })
+            rules.append(
+                {
+                    "alert": DRIFT_ALERT,
+                    "expr": Expr(f"{sel} > {promql.number(limit)}"),
+                    "for": fd(drift.for_seconds),
+                    "labels": {"service": service.name, "category": category, "severity": severity},
+                    "annotations": {
+                        "summary": "{{ $labels.service }} {{ $labels.indicator }} drifted from the release baseline",
+                        "description": lit(
+                            f"A {category} indicator of {service.name} ({names}) is more than "
+                            f"{_pct(limit)} worse than its release baseline ({severity} threshold) for "
+                            f"{fd(drift.for_seconds)}."
+                        ),
+                    },
+                }
+            )
     for ind in service.indicators:
         if ind.regression is None:
             continue
         sel = promql.selector(DRIFT, _ind_sel(service, ind))
-        rules.append({
-            "alert": REGRESSION_ALERT,
-            "expr": Expr(f"{sel} > {promql.number(ind.regression)}"),
-            "for": fd(drift.regression_for_seconds),
-            "labels": {"service": service.name, "indicator": ind.name, "severity": "warning"},
-            "annotations": {
-                "summary": lit(f"{service.name} {ind.name} regressed more than {_pct(ind.regression)} over baseline"),
-                "description": lit(f"{ind.name} ({ind.unit}) of {service.name} has been more than "
-                                   f"{_pct(ind.regression)} above its release baseline for "
-                                   f"{fd(drift.regression_for_seconds)}: a resource regression."),
-            },
-        })
+        rules.append(
+            {
+                "alert": REGRESSION_ALERT,
+                "expr": Expr(f"{sel} > {promql.number(ind.regression)}"),
+                "for": fd(drift.regression_for_seconds),
+                "labels": {"service": service.name, "indicator": ind.name, "severity": "warning"},
+                "annotations": {
+                    "summary": lit(
+                        f"{service.name} {ind.name} regressed more than {_pct(ind.regression)} over baseline"
+                    ),
+                    "description": lit(
+                        f"{ind.name} ({ind.unit}) of {service.name} has been more than "
+                        f"{_pct(ind.regression)} above its release baseline for "
+                        f"{fd(drift.regression_for_seconds)}: a resource regression."
+                    ),
+                },
+            }
+        )
     if service.indicators:
         svc = {"service": service.name}
-        rules.append({
-            "alert": BASELINE_MISSING_ALERT,
-            "expr": Expr(f"(\n  {promql.selector(VALUE, svc)}\n  unless on (service, indicator)\n"
-                         f"  {promql.selector(BASELINE, svc)}\n)\nor\nabsent({promql.selector(BASELINE, svc)})"),
-            "for": fd(drift.baseline_missing_for_seconds),
-            "labels": {"service": service.name, "severity": "warning"},
-            "annotations": {
-                "summary": lit(f"{service.name}: no release baseline, drift alerts are blind"),
-                "description": lit(f"Prometheus has no {BASELINE} series for service {service.name} (the "
-                                   "slodrift exporter is down, not scraped, or its baseline file lacks it), so "
-                                   "drift cannot be computed."),
-            },
-        })
-        rules.append({
-            "alert": INDICATOR_NO_DATA_ALERT,
-            "expr": Expr(f"max by (service, indicator) ({promql.selector(BASELINE, svc)})\n"
-                         f"unless on (service, indicator)\n{promql.selector(VALUE, svc)}"),
-            "for": fd(drift.baseline_missing_for_seconds),
-            "labels": {"service": service.name, "severity": "warning"},
-            "annotations": {
-                "summary": "{{ $labels.service }} {{ $labels.indicator }}: the indicator has no current value",
-                "description": lit(f"A baseline exists but the indicator's query returns nothing for "
-                                   f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."),
-            },
-        })
+        rules.append(
+            {
+                "alert": BASELINE_MISSING_ALERT,
+                "expr": Expr(
+                    f"(\n  {promql.selector(VALUE, svc)}\n  unless on (service, indicator)\n"
+                    f"  {promql.selector(BASELINE, svc)}\n)\nor\nabsent({promql.selector(BASELINE, svc)})"
+                ),
+                "for": fd(drift.baseline_missing_for_seconds),
+                "labels": {"service": service.name, "severity": "warning"},
+                "annotations": {
+                    "summary": lit(f"{service.name}: no release baseline, drift alerts are blind"),
+                    "description": lit(
+                        f"Prometheus has no {BASELINE} series for service {service.name} (the "
+                        "slodrift exporter is down, not scraped, or its baseline file lacks it), so "
+                        "drift cannot be computed."
+                    ),
+                },
+            }
+        )
+        rules.append(
+            {
+                "alert": INDICATOR_NO_DATA_ALERT,
+                "expr": Expr(
+                    f"max by (service, indicator) ({promql.selector(BASELINE, svc)})\n"
+                    f"unless on (service, indicator)\n{promql.selector(VALUE, svc)}"
+                ),
+                "for": fd(drift.baseline_missing_for_seconds),
+                "labels": {"service": service.name, "severity": "warning"},
+                "annotations": {
+                    "summary": "{{ $labels.service }} {{ $labels.indicator }}: the indicator has no current value",
+                    "description": lit(
+                        f"A baseline exists but the indicator's query returns nothing for "
+                        f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."
+                    ),
+                },
+            }
+        )
     for ind in service.indicators:
         th = drift.thresholds[ind.category]
         limit = th.warning if th.warning is not None else th.critical
         if not ind.split_by or limit is None:
             continue
-        rules.append({
-            "alert": REGION_ALERT,
-            "expr": Expr(f"{promql.selector(REGION_DELTA, _ind_sel(service, ind))} > {promql.number(limit)}"),
-            "for": fd(drift.for_seconds),
-            "labels": {"service": service.name, "indicator": ind.name, "severity": "warning"},
-            "annotations": {
-                "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.split_by} }}}} "
-                           "drifts from the other regions",
-                "description": lit(f"{ind.name} in one {ind.split_by} is more than {_pct(limit)} worse than in "
-                                   f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."),
-            },
-        })
+        rules.append(
+            {
+                "alert": REGION_ALERT,
+                "expr": Expr(
+                    f"{promql.selector(REGION_DELTA, _ind_sel(service, ind))} > {promql.number(limit)}"
+                ),
+                "for": fd(drift.for_seconds),
+                "labels": {"service": service.name, "indicator": ind.name, "severity": "warning"},
+                "annotations": {
+                    "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.split_by} }}}} "
+                    "drifts from the other regions",
+                    "description": lit(
+                        f"{ind.name} in one {ind.split_by} is more than {_pct(limit)} worse than in "
+                        f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."
+                    ),
+                },
+            }
+        )
     an = service.anomaly
     if an is not None:
-        rules.append({
-            "alert": ANOMALY_ALERT,
-            "expr": Expr(f"abs({promql.selector(ZSCORE, {'service': service.name})}) > {promql.number(an.z_threshold)}"),
-            "for": fd(an.for_seconds),
-            "labels": {"service": service.name, "severity": "warning"},  # anomalies never page
-            "annotations": {
-                "summary": "{{ $labels.service }} {{ $labels.indicator }} is outside its usual band",
-                "description": lit(f"The indicator is more than {promql.number(an.z_threshold)} standard "
-                                   f"deviations from its mean over {fd(an.window)}"
-                                   f"{' (same hour last week)' if an.seasonality == 'weekly' else ''}."),
-            },
-        })
+        rules.append(
+            {
+                "alert": ANOMALY_ALERT,
+                "expr": Expr(
+                    f"abs({promql.selector(ZSCORE, {'service': service.name})}) > {promql.number(an.z_threshold)}"
+                ),
+                "for": fd(an.for_seconds),
+                "labels": {"service": service.name, "severity": "warning"},  # anomalies never page
+                "annotations": {
+                    "summary": "{{ $labels.service }} {{ $labels.indicator }} is outside its usual band",
+                    "description": lit(
+                        f"The indicator is more than {promql.number(an.z_threshold)} standard "
+                        f"deviations from its mean over {fd(an.window)}"
+                        f"{' (same hour last week)' if an.seasonality == 'weekly' else ''}."
+                    ),
+                },
+            }
+        )
     return rules
 
 
@@ -258,6 +322,11 @@ def drift_groups(service: Service, drift: DriftSettings, interval: int) -> list[
         return []
     recordings = recording_rules(service) + region_rules(service) + anomaly_rules(service)
     groups = [{"name": f"slodrift-drift-{service.name}", "interval": fd(interval), "rules": recordings}]
-    groups.append({"name": f"slodrift-drift-alerts-{service.name}", "interval": fd(interval),
-                   "rules": drift_alerts(service, drift)})
+    groups.append(
+        {
+            "name": f"slodrift-drift-alerts-{service.name}",
+            "interval": fd(interval),
+            "rules": drift_alerts(service, drift),
+        }
+    )
     return groups

@@ -36,8 +36,13 @@ BASELINE_JOB = {"job": "slodrift"}
 
 def baseline_value(ind: Indicator) -> float:
     """A plausible baseline per unit, so the tests read like a real release."""
-    return {"seconds": 0.25, "ratio": 0.5, "bytes": 268435456.0, "cores": 0.5,
-            "requests_per_second": 120.0}.get(ind.unit, 40.0)
+    return {
+        "seconds": 0.25,
+        "ratio": 0.5,
+        "bytes": 268435456.0,
+        "cores": 0.5,
+        "requests_per_second": 120.0,
+    }.get(ind.unit, 40.0)
 
 
 def value_for(ind: Indicator, drift: float) -> float:
@@ -55,7 +60,9 @@ def drift_of(ind: Indicator, value: float) -> float:
     return abs(d) if ind.direction == "either" else d
 
 
-def expected_drift_alerts(service: Service, drift: DriftSettings, values: dict[str, float]) -> dict[str, list[dict[str, Any]]]:
+def expected_drift_alerts(
+    service: Service, drift: DriftSettings, values: dict[str, float]
+) -> dict[str, list[dict[str, Any]]]:
     """Which drift and regression alerts the rules must raise for these indicator values."""
     rules = drift_alerts(service, drift)
     out: dict[str, list[dict[str, Any]]] = {DRIFT_ALERT: [], REGRESSION_ALERT: []}
@@ -67,20 +74,32 @@ def expected_drift_alerts(service: Service, drift: DriftSettings, values: dict[s
         th = drift.thresholds[ind.category]
         for severity, limit in (("warning", th.warning), ("critical", th.critical)):
             if limit is not None and d > float(limit):
-                rule = next(r for r in rules if r["alert"] == DRIFT_ALERT and r["labels"]["category"] == ind.category
-                            and r["labels"]["severity"] == severity)
+                rule = next(
+                    r
+                    for r in rules
+                    if r["alert"] == DRIFT_ALERT
+                    and r["labels"]["category"] == ind.category
+                    and r["labels"]["severity"] == severity
+                )
                 out[DRIFT_ALERT].append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
         if ind.regression is not None and d > float(ind.regression):
-            rule = next(r for r in rules if r["alert"] == REGRESSION_ALERT and r["labels"]["indicator"] == ind.name)
+            rule = next(
+                r for r in rules if r["alert"] == REGRESSION_ALERT and r["labels"]["indicator"] == ind.name
+            )
             out[REGRESSION_ALERT].append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
     return out
 
 
 def _alert(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
-    return {"exp_labels": labels, "exp_annotations": {k: render_template(v, labels) for k, v in annotations.items()}}
+    return {
+        "exp_labels": labels,
+        "exp_annotations": {k: render_template(v, labels) for k, v in annotations.items()},
+    }
 
 
-def _inputs(service: Service, values: dict[str, float], with_baseline: bool, minutes: int) -> list[dict[str, str]]:
+def _inputs(
+    service: Service, values: dict[str, float], with_baseline: bool, minutes: int
+) -> list[dict[str, str]]:
     out = []
     for ind in service.indicators:
         if ind.name in values:
@@ -88,7 +107,9 @@ def _inputs(service: Service, values: dict[str, float], with_baseline: bool, min
             out.append({"series": _series(VALUE, labels), "values": f"{_num(values[ind.name])}+0x{minutes}"})
         if with_baseline:
             labels = {**BASELINE_JOB, "service": service.name, "indicator": ind.name, "unit": ind.unit}
-            out.append({"series": _series(BASELINE, labels), "values": f"{_num(baseline_value(ind))}+0x{minutes}"})
+            out.append(
+                {"series": _series(BASELINE, labels), "values": f"{_num(baseline_value(ind))}+0x{minutes}"}
+            )
     return out
 
 
@@ -129,17 +150,21 @@ def drift_test_groups(service: Service, drift: DriftSettings) -> list[dict[str, 
             "name": f"{service.name}: {name}",
             "interval": fd(STEP),
             "input_series": _inputs(service, values, True, at),
-            "alert_rule_test": [{"eval_time": f"{at}m", "alertname": a, "exp_alerts": exp}
-                                for a, exp in expected.items()],
+            "alert_rule_test": [
+                {"eval_time": f"{at}m", "alertname": a, "exp_alerts": exp} for a, exp in expected.items()
+            ],
         }
         if n == 0:
             # the drift values themselves, and no blind-spot alerts while baseline and value are both there
             group["promql_expr_test"] = [
-                {"expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
-                         f"{_num(drift_of(ind, v))}) <= bool 1e-12",
-                 "eval_time": f"{at}m",
-                 "exp_samples": [{"labels": _labelset(indicator_labels(service, ind)), "value": 1}]}
-                for ind in service.indicators if (v := values.get(ind.name)) is not None
+                {
+                    "expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
+                    f"{_num(drift_of(ind, v))}) <= bool 1e-12",
+                    "eval_time": f"{at}m",
+                    "exp_samples": [{"labels": _labelset(indicator_labels(service, ind)), "value": 1}],
+                }
+                for ind in service.indicators
+                if (v := values.get(ind.name)) is not None
             ]
             group["alert_rule_test"] += [
                 {"eval_time": f"{at}m", "alertname": BASELINE_MISSING_ALERT, "exp_alerts": []},
@@ -150,28 +175,49 @@ def drift_test_groups(service: Service, drift: DriftSettings) -> list[dict[str, 
     healthy = {ind.name: baseline_value(ind) for ind in service.indicators}
     missing = rules[BASELINE_MISSING_ALERT]
     absent_labels = {"service": service.name, **missing["labels"]}
-    groups.append({
-        "name": f"{service.name}: values but no baseline (exporter down)",
-        "interval": fd(STEP),
-        "input_series": _inputs(service, healthy, False, at),
-        "alert_rule_test": [{
-            "eval_time": f"{at}m", "alertname": BASELINE_MISSING_ALERT,
-            "exp_alerts": [_alert({**indicator_labels(service, i), "unit": i.unit, **missing["labels"]},
-                                  missing["annotations"]) for i in service.indicators]
-            + [_alert(absent_labels, missing["annotations"])],
-        }, {"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": []}],
-    })
+    groups.append(
+        {
+            "name": f"{service.name}: values but no baseline (exporter down)",
+            "interval": fd(STEP),
+            "input_series": _inputs(service, healthy, False, at),
+            "alert_rule_test": [
+                {
+                    "eval_time": f"{at}m",
+                    "alertname": BASELINE_MISSING_ALERT,
+                    "exp_alerts": [
+                        _alert(
+                            {**indicator_labels(service, i), "unit": i.unit, **missing["labels"]},
+                            missing["annotations"],
+                        )
+                        for i in service.indicators
+                    ]
+                    + [_alert(absent_labels, missing["annotations"])],
+                },
+                {"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": []},
+            ],
+        }
+    )
     nodata = rules[INDICATOR_NO_DATA_ALERT]
-    groups.append({
-        "name": f"{service.name}: baseline but no current values",
-        "interval": fd(STEP),
-        "input_series": _inputs(service, {}, True, at),
-        "alert_rule_test": [{
-            "eval_time": f"{at}m", "alertname": INDICATOR_NO_DATA_ALERT,
-            "exp_alerts": [_alert({"service": service.name, "indicator": i.name, **nodata["labels"]},
-                                  nodata["annotations"]) for i in service.indicators],
-        }],
-    })
+    groups.append(
+        {
+            "name": f"{service.name}: baseline but no current values",
+            "interval": fd(STEP),
+            "input_series": _inputs(service, {}, True, at),
+            "alert_rule_test": [
+                {
+                    "eval_time": f"{at}m",
+                    "alertname": INDICATOR_NO_DATA_ALERT,
+                    "exp_alerts": [
+                        _alert(
+                            {"service": service.name, "indicator": i.name, **nodata["labels"]},
+                            nodata["annotations"],
+                        )
+                        for i in service.indicators
+                    ],
+                }
+            ],
+        }
+    )
     groups += zero_baseline_groups(service, drift, at)
     groups += region_groups(service, drift, at)
     groups += anomaly_test_groups(service, drift)
@@ -191,21 +237,46 @@ def zero_baseline_groups(service: Service, drift: DriftSettings, at: int) -> lis
         value = floor * 1.5  # 50 % worse than the floor: past every default threshold of its category
         d = value / floor
         labels = indicator_labels(service, ind)
-        inputs.append({"series": _series(VALUE, {**labels, "unit": ind.unit}), "values": f"{_num(value)}+0x{at}"})
-        inputs.append({"series": _series(BASELINE, {**BASELINE_JOB, "service": service.name, "indicator": ind.name,
-                                                    "unit": ind.unit}), "values": f"0+0x{at}"})
-        exprs.append({"expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
-                              f"{_num(d)}) <= bool 1e-12",
-                      "eval_time": f"{at}m", "exp_samples": [{"labels": _labelset(labels), "value": 1}]})
+        inputs.append(
+            {"series": _series(VALUE, {**labels, "unit": ind.unit}), "values": f"{_num(value)}+0x{at}"}
+        )
+        inputs.append(
+            {
+                "series": _series(
+                    BASELINE,
+                    {**BASELINE_JOB, "service": service.name, "indicator": ind.name, "unit": ind.unit},
+                ),
+                "values": f"0+0x{at}",
+            }
+        )
+        exprs.append(
+            {
+                "expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
+                f"{_num(d)}) <= bool 1e-12",
+                "eval_time": f"{at}m",
+                "exp_samples": [{"labels": _labelset(labels), "value": 1}],
+            }
+        )
         th = drift.thresholds[ind.category]
         for severity, limit in (("warning", th.warning), ("critical", th.critical)):
             if limit is not None and d > float(limit):
-                rule = next(r for r in rules if r["alert"] == DRIFT_ALERT and r["labels"]["category"] == ind.category
-                            and r["labels"]["severity"] == severity)
+                rule = next(
+                    r
+                    for r in rules
+                    if r["alert"] == DRIFT_ALERT
+                    and r["labels"]["category"] == ind.category
+                    and r["labels"]["severity"] == severity
+                )
                 expected.append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
-    return [{"name": f"{service.name}: zero baseline, drift against the floor", "interval": fd(STEP),
-             "input_series": inputs, "promql_expr_test": exprs,
-             "alert_rule_test": [{"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": expected}]}]
+    return [
+        {
+            "name": f"{service.name}: zero baseline, drift against the floor",
+            "interval": fd(STEP),
+            "input_series": inputs,
+            "promql_expr_test": exprs,
+            "alert_rule_test": [{"eval_time": f"{at}m", "alertname": DRIFT_ALERT, "exp_alerts": expected}],
+        }
+    ]
 
 
 def region_groups(service: Service, drift: DriftSettings, at: int) -> list[dict[str, Any]]:
@@ -230,13 +301,24 @@ def region_groups(service: Service, drift: DriftSettings, at: int) -> list[dict[
             labels = {**base, ind.split_by: region}
             inputs.append({"series": _series(REGION_VALUE, labels), "values": f"{_num(v)}+0x{at}"})
             delta = (v - b) / max(b, floor)
-            delta = -delta if ind.direction == "lower_is_worse" else abs(delta) if ind.direction == "either" else delta
+            delta = (
+                -delta
+                if ind.direction == "lower_is_worse"
+                else abs(delta)
+                if ind.direction == "either"
+                else delta
+            )
             if delta > float(limit):
                 rule = rules[ind.name]
                 expected.append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
-    return [{"name": f"{service.name}: cross-region: a region 2% past the threshold from the primary fires",
-             "interval": fd(STEP), "input_series": inputs,
-             "alert_rule_test": [{"eval_time": f"{at}m", "alertname": REGION_ALERT, "exp_alerts": expected}]}]
+    return [
+        {
+            "name": f"{service.name}: cross-region: a region 2% past the threshold from the primary fires",
+            "interval": fd(STEP),
+            "input_series": inputs,
+            "alert_rule_test": [{"eval_time": f"{at}m", "alertname": REGION_ALERT, "exp_alerts": expected}],
+        }
+    ]
 
 
 def _zscores(samples: list[float]) -> list[float | None]:
@@ -267,30 +349,47 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
                 continue
             b = baseline_value(ind)
             s = b * 0.05
-            samples = [b + (s if i % 2 else -s) for i in range(history)] + [b + level * z * s] * (spike_len + 1)
+            samples = [b + (s if i % 2 else -s) for i in range(history)] + [b + level * z * s] * (
+                spike_len + 1
+            )
             zs = _zscores(samples)
-            fires = all(x is not None and abs(x) > z for x in zs[at - an.for_seconds // 60: at + 1])
+            fires = all(x is not None and abs(x) > z for x in zs[at - an.for_seconds // 60 : at + 1])
             quiet = all(x is None or abs(x) <= z * 0.95 for x in zs)
             assert fires or quiet, f"anomaly test data too close to the threshold for {ind.name}"
             labels = indicator_labels(service, ind)
-            inputs.append({"series": _series(VALUE, {**labels, "unit": ind.unit}),
-                           "values": " ".join(_num(x) for x in samples)})
+            inputs.append(
+                {
+                    "series": _series(VALUE, {**labels, "unit": ind.unit}),
+                    "values": " ".join(_num(x) for x in samples),
+                }
+            )
             if fires:
                 rule = next(r for r in drift_alerts(service, drift) if r["alert"] == ANOMALY_ALERT)
                 expected.append(_alert({**labels, **rule["labels"]}, rule["annotations"]))
-        groups.append({
-            "name": f"{service.name}: anomaly: {name}",
-            "interval": fd(STEP),
-            "input_series": inputs,
-            "alert_rule_test": [{"eval_time": f"{at}m", "alertname": ANOMALY_ALERT, "exp_alerts": expected}],
-            "promql_expr_test": [{"expr": f"count({promql.selector(ZSCORE, {'service': service.name})})",
-                                  "eval_time": f"{at}m", "exp_samples": [{"labels": "{}", "value": len(inputs)}]}],
-        })
+        groups.append(
+            {
+                "name": f"{service.name}: anomaly: {name}",
+                "interval": fd(STEP),
+                "input_series": inputs,
+                "alert_rule_test": [
+                    {"eval_time": f"{at}m", "alertname": ANOMALY_ALERT, "exp_alerts": expected}
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": f"count({promql.selector(ZSCORE, {'service': service.name})})",
+                        "eval_time": f"{at}m",
+                        "exp_samples": [{"labels": "{}", "value": len(inputs)}],
+                    }
+                ],
+            }
+        )
     return groups
 
 
 def drift_test_file(service: Service, drift: DriftSettings, rule_file: str) -> dict[str, Any]:
     """The promtool test file of one service's drift rules."""
-    return {"rule_files": [rule_file], "evaluation_interval": fd(STEP),
-            "tests": drift_test_groups(service, drift)}
-
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": fd(STEP),
+        "tests": drift_test_groups(service, drift),
+    }

@@ -78,7 +78,9 @@ def _quantile(q: Decimal, histogram: str, scope: tuple[Matcher, ...], by: str | 
     return f"histogram_quantile({promql.number(q)}, sum by ({group}) (rate({bucket}[{RATE}])))"
 
 
-def default_query(kind: str, opts: dict[str, object], scope: tuple[Matcher, ...], by: str | None = None) -> str:
+def default_query(
+    kind: str, opts: dict[str, object], scope: tuple[Matcher, ...], by: str | None = None
+) -> str:
     """PromQL for a built-in kind, scoped by the service's matchers; raises PromQLError on bad input.
 
     `by` keeps one label through every aggregation (cross-region: one series per region).

@@ -26,7 +26,7 @@ def object_name(stem: str) -> str:
     name = _PREFIX + base
     if not _PLAIN_STEM.match(stem) or len(name) > 253:
         digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
-        name = f"{name[:253 - 9].rstrip('-')}-{digest}"
+        name = f"{name[: 253 - 9].rstrip('-')}-{digest}"
     if not DNS_1123.match(name):
         raise ValueError(f"cannot make a Kubernetes name from {stem!r}")
     return name
@@ -51,11 +51,19 @@ def label_problem(key: str, value: str) -> str | None:
     return None
 
 
-def prometheus_rule(stem: str, rule_file: dict[str, Any], namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+def prometheus_rule(
+    stem: str, rule_file: dict[str, Any], namespace: str, labels: dict[str, str]
+) -> dict[str, Any]:
     """One PrometheusRule whose spec is exactly the rule file's groups."""
-    meta: dict[str, Any] = {"name": object_name(stem), "labels": {"app.kubernetes.io/managed-by": "slodrift",
-                                                                  **labels}}
+    meta: dict[str, Any] = {
+        "name": object_name(stem),
+        "labels": {"app.kubernetes.io/managed-by": "slodrift", **labels},
+    }
     if namespace:
         meta["namespace"] = namespace
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": meta,
-            "spec": {"groups": rule_file["groups"]}}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": meta,
+        "spec": {"groups": rule_file["groups"]},
+    }

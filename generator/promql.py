@@ -20,7 +20,15 @@ DURATION_RE = re.compile(
     r"^(?:(?P<y>\d+)y)?(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?"
     r"(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
 )
-_UNIT_MS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000, "s": 1000, "ms": 1}
+_UNIT_MS = {
+    "y": 365 * 86400_000,
+    "w": 7 * 86400_000,
+    "d": 86400_000,
+    "h": 3600_000,
+    "m": 60_000,
+    "s": 1000,
+    "ms": 1,
+}
 MATCH_OPS = ("=~", "!~", "!=", "=")
 
 
@@ -144,8 +152,18 @@ def _read_string(text: str, pos: int) -> tuple[str, int]:
         raise PromQLError(f"expected a quoted string at offset {pos} in {text!r}")
     i = pos + 1
     out: list[str] = []
-    escapes = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b",
-               "f": "\f", "v": "\v"}
+    escapes = {
+        "n": "\n",
+        "r": "\r",
+        "t": "\t",
+        "\\": "\\",
+        '"': '"',
+        "'": "'",
+        "a": "\a",
+        "b": "\b",
+        "f": "\f",
+        "v": "\v",
+    }
     while i < len(text):
         ch = text[i]
         if ch == q:
@@ -319,7 +337,13 @@ _NUMBERS: dict[tuple[type, Decimal | float | int], str] = {}
 
 
 def _number(value: Decimal | float | int) -> str:
-    d = value if isinstance(value, Decimal) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    d = (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(repr(value))
+        if isinstance(value, float)
+        else Decimal(value)
+    )
     if not d.is_finite():
         raise PromQLError(f"number {value!r} is not finite")
     text = format(d.normalize(), "f")

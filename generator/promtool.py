@@ -29,7 +29,9 @@ def promtool_path() -> str:
     """Locate promtool or explain how to get it."""
     path = shutil.which("promtool")
     if not path:
-        raise PromtoolMissing("promtool not found on PATH: run scripts/install.sh (Debian package 'prometheus')")
+        raise PromtoolMissing(
+            "promtool not found on PATH: run scripts/install.sh (Debian package 'prometheus')"
+        )
     return path
 
 
@@ -56,8 +58,11 @@ def test_rules(files: list[Path], jobs: int | None = None) -> PromtoolResult:
         return run(["test", "rules", *map(str, files)])
     with ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1)) as pool:
         results = list(pool.map(lambda f: run(["test", "rules", str(f)]), files))
-    return PromtoolResult(all(r.ok for r in results), [promtool_path(), "test", "rules", *map(str, files)],
-                          "".join(r.output for r in results))
+    return PromtoolResult(
+        all(r.ok for r in results),
+        [promtool_path(), "test", "rules", *map(str, files)],
+        "".join(r.output for r in results),
+    )
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,9 @@ def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[st
     if avoid is None or avoid.metric != sel.metric or not _selects(avoid, labels):
         return labels
     for m in avoid.matchers:  # flip one label the avoided selector depends on
-        ms = by_label.get(m.label, []) + [promql.Matcher(m.label, {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[m.op], m.value)]
+        ms = by_label.get(m.label, []) + [
+            promql.Matcher(m.label, {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[m.op], m.value)
+        ]
         v = _value_for(m.label, ms)
         if v is not None:
             flipped = {**labels, m.label: v}
@@ -212,15 +214,18 @@ def _num(x: float) -> str:
 RESTART_AT = 7  # minute at which `restart` counters are reset
 
 
-def _counter(metric: str, labels: dict[str, str], per_second: float, minutes: int,
-             restart: bool = False) -> dict[str, str]:
+def _counter(
+    metric: str, labels: dict[str, str], per_second: float, minutes: int, restart: bool = False
+) -> dict[str, str]:
     """A counter at a constant rate from 0, or (`restart`) one that had counted long before its first
     scrape and is reset at RESTART_AT to half a step's increments: the two edges of a raw read."""
     d = per_second * STEP
     if not restart:
         return {"series": _series(metric, labels), "values": f"0+{_num(d)}x{minutes}"}
-    return {"series": _series(metric, labels),
-            "values": f"{_num(d * 1000)}+{_num(d)}x{RESTART_AT - 1} {_num(d / 2)}+{_num(d)}x{minutes - RESTART_AT}"}
+    return {
+        "series": _series(metric, labels),
+        "values": f"{_num(d * 1000)}+{_num(d)}x{RESTART_AT - 1} {_num(d / 2)}+{_num(d)}x{minutes - RESTART_AT}",
+    }
 
 
 def raw_inputs_supported(slo: SLO) -> bool:
@@ -235,13 +240,17 @@ def raw_series(slo: SLO, errors_per_s: float, total_per_s: float) -> list[tuple[
         assert sli.histogram and sli.threshold is not None
         labels = {m.label: m.value for m in sli.latency_matchers}
         le = promql.number(sli.threshold)
-        return [(sli.histogram + "_count", labels, total_per_s),
-                (sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s),
-                (sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s)]
+        return [
+            (sli.histogram + "_count", labels, total_per_s),
+            (sli.histogram + "_bucket", {**labels, "le": le}, total_per_s - errors_per_s),
+            (sli.histogram + "_bucket", {**labels, "le": "+Inf"}, total_per_s),
+        ]
     assert sli.errors is not None and sli.total is not None
     bad, good, bad_in_total = _by_identity(_EVENT_LABELS, (sli,), lambda: _event_labels(sli))
-    return [(sli.errors.metric, dict(bad), errors_per_s),
-            (sli.total.metric, dict(good), total_per_s - errors_per_s if bad_in_total else total_per_s)]
+    return [
+        (sli.errors.metric, dict(bad), errors_per_s),
+        (sli.total.metric, dict(good), total_per_s - errors_per_s if bad_in_total else total_per_s),
+    ]
 
 
 def _event_labels(sli: SLI) -> tuple[dict[str, str], dict[str, str], bool]:
@@ -255,17 +264,23 @@ def _event_labels(sli: SLI) -> tuple[dict[str, str], dict[str, str], bool]:
 _EVENT_LABELS: dict[tuple[int, ...], Any] = {}  # asked for every scenario of every SLO
 
 
-def raw_inputs(slo: SLO, errors_per_s: float, total_per_s: float, minutes: int,
-               restart: bool = False) -> list[dict[str, str]]:
+def raw_inputs(
+    slo: SLO, errors_per_s: float, total_per_s: float, minutes: int, restart: bool = False
+) -> list[dict[str, str]]:
     """Raw counters at constant rates that the SLI's selectors read as `errors_per_s` of `total_per_s`."""
-    return [_counter(metric, labels, rate, minutes, restart)
-            for metric, labels, rate in raw_series(slo, errors_per_s, total_per_s)]
+    return [
+        _counter(metric, labels, rate, minutes, restart)
+        for metric, labels, rate in raw_series(slo, errors_per_s, total_per_s)
+    ]
 
 
 def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
     """Whether an SLI could read the raw series `metric{labels}` (conservative for queries)."""
     if sli.kind == "events":
-        return any(sel is not None and sel.metric == metric and _selects(sel, labels) for sel in (sli.errors, sli.total))
+        return any(
+            sel is not None and sel.metric == metric and _selects(sel, labels)
+            for sel in (sli.errors, sli.total)
+        )
     if sli.kind == "latency":
         assert sli.histogram is not None
         if metric not in (sli.histogram + "_count", sli.histogram + "_bucket"):
@@ -278,8 +293,11 @@ def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
 def raw_inputs_ok(service: Service, slo: SLO) -> bool:
     """Raw inputs only when no other SLO of the service reads them: otherwise one SLO's test data would
     feed another's rules and the expectations (computed per SLO) would not hold."""
-    return _by_identity(_RAW_OK_SEEN, (service, slo), lambda: _raw_ok(
-        slo.sli, tuple(other.sli for other in service.slos if other is not slo)))
+    return _by_identity(
+        _RAW_OK_SEEN,
+        (service, slo),
+        lambda: _raw_ok(slo.sli, tuple(other.sli for other in service.slos if other is not slo)),
+    )
 
 
 _RAW_OK_SEEN: dict[tuple[int, ...], Any] = {}  # asked for every scenario of every SLO
@@ -287,8 +305,15 @@ _RAW_OK_SEEN: dict[tuple[int, ...], Any] = {}  # asked for every scenario of eve
 
 @functools.lru_cache(maxsize=4096)
 def _raw_ok(sli: SLI, others: tuple[SLI, ...]) -> bool:
-    probe = SLO(name="probe", objective=Decimal("0.5"), window=60, sli=sli, tiers=(), no_data=None,
-                min_request_rate=Decimal(0))
+    probe = SLO(
+        name="probe",
+        objective=Decimal("0.5"),
+        window=60,
+        sli=sli,
+        tiers=(),
+        no_data=None,
+        min_request_rate=Decimal(0),
+    )
     if not raw_inputs_supported(probe):
         return False
     series = [(metric, labels) for metric, labels, _ in raw_series(probe, 1.0, 2.0)]
@@ -327,8 +352,14 @@ def series_values(xs: list[float | None]) -> str:
     return " ".join(out)
 
 
-def recorded_inputs(service: Service, slo: SLO, interval: int, errors: list[float | None] | str,
-                    totals: list[float | None] | str, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+def recorded_inputs(
+    service: Service,
+    slo: SLO,
+    interval: int,
+    errors: list[float | None] | str,
+    totals: list[float | None] | str,
+    extra: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
     """The two recorded per-interval series given sample by sample (None = missing) or as rendered
     `series_values`, bypassing the raw reads; values are events per interval.
 
@@ -336,14 +367,21 @@ def recorded_inputs(service: Service, slo: SLO, interval: int, errors: list[floa
     several cases can share one test group's evaluation steps.
     """
     labels = {**slo_labels(service, slo), "window": fd(interval), **(extra or {})}
-    return [{"series": _series(errors_name(interval), labels),
-             "values": errors if isinstance(errors, str) else series_values(errors)},
-            {"series": _series(requests_name(interval), labels),
-             "values": totals if isinstance(totals, str) else series_values(totals)}]
+    return [
+        {
+            "series": _series(errors_name(interval), labels),
+            "values": errors if isinstance(errors, str) else series_values(errors),
+        },
+        {
+            "series": _series(requests_name(interval), labels),
+            "values": totals if isinstance(totals, str) else series_values(totals),
+        },
+    ]
 
 
-def constant_inputs(service: Service, slo: SLO, interval: int, ratio: float, rate: float,
-                    minutes: int) -> list[dict[str, str]]:
+def constant_inputs(
+    service: Service, slo: SLO, interval: int, ratio: float, rate: float, minutes: int
+) -> list[dict[str, str]]:
     """Inputs with a constant error ratio that the rules read as `rate` requests per second (the
     traffic guard's view), raw where possible."""
     if raw_inputs_ok(service, slo):
@@ -360,17 +398,26 @@ def _sample(metric: str, labels: dict[str, str], value: float) -> dict[str, Any]
     return {"labels": _series(metric, labels), "value": value}
 
 
-def _expr_test(metric: str, labels: dict[str, str], matchers: dict[str, str], value: float, at_min: int) -> dict[str, Any]:
-    return {"expr": promql.selector(metric, matchers), "eval_time": f"{at_min}m",
-            "exp_samples": [_sample(metric, labels, value)]}
+def _expr_test(
+    metric: str, labels: dict[str, str], matchers: dict[str, str], value: float, at_min: int
+) -> dict[str, Any]:
+    return {
+        "expr": promql.selector(metric, matchers),
+        "eval_time": f"{at_min}m",
+        "exp_samples": [_sample(metric, labels, value)],
+    }
 
 
-def _close_test(metric: str, labels: dict[str, str], matchers: dict[str, str], value: float,
-                at_min: int) -> dict[str, Any]:
+def _close_test(
+    metric: str, labels: dict[str, str], matchers: dict[str, str], value: float, at_min: int
+) -> dict[str, Any]:
     """Assert a value to 1e-9 relative: rate() rounds differently across Prometheus versions."""
     tol = promql.number(Decimal(repr(abs(value))) * Decimal("1e-9") + Decimal("1e-15"))
-    return {"expr": f"abs({promql.selector(metric, matchers)} - {_num(value)}) <= bool {tol}",
-            "eval_time": f"{at_min}m", "exp_samples": [{"labels": _labelset(labels), "value": 1}]}
+    return {
+        "expr": f"abs({promql.selector(metric, matchers)} - {_num(value)}) <= bool {tol}",
+        "eval_time": f"{at_min}m",
+        "exp_samples": [{"labels": _labelset(labels), "value": 1}],
+    }
 
 
 def recordings_group(service: Service, interval: int) -> dict[str, Any]:
@@ -384,8 +431,11 @@ def recordings_group(service: Service, interval: int) -> dict[str, Any]:
     # has left every slice the 5m ratio reads.
     total, at = 10.0, max(10, RESTART_AT + 1 + raw_slice_seconds(interval) // STEP)
     # ... and under every objective's budget, so the compliance input reads 1 (met) for all SLOs.
-    lowest = min([x for slo in service.slos for t in slo.tiers for x in _thresholds(slo, t)]
-                 + [slo.error_budget for slo in service.slos], default=Decimal(1))
+    lowest = min(
+        [x for slo in service.slos for t in slo.tiers for x in _thresholds(slo, t)]
+        + [slo.error_budget for slo in service.slos],
+        default=Decimal(1),
+    )
     errors = total * float(lowest) / 4
     inputs: list[dict[str, str]] = []
     tests: list[dict[str, Any]] = []
@@ -398,30 +448,50 @@ def recordings_group(service: Service, interval: int) -> dict[str, Any]:
             per_slice = {**labels, "window": fd(interval)}
             w5 = {**labels, "window": fd(RATE_WINDOW)}
             tests += [
-                *({"expr": promql.selector(name, sel), "eval_time": "0m", "exp_samples": []}
-                  for name in (errors_name(interval), requests_name(interval))),
+                *(
+                    {"expr": promql.selector(name, sel), "eval_time": "0m", "exp_samples": []}
+                    for name in (errors_name(interval), requests_name(interval))
+                ),
                 _close_test(errors_name(interval), per_slice, sel, errors * STEP / 2, RESTART_AT),
                 _close_test(requests_name(interval), per_slice, sel, total * STEP / 2, RESTART_AT),
                 _close_test(errors_name(interval), per_slice, sel, errors * raw_slice_seconds(interval), at),
                 _close_test(requests_name(interval), per_slice, sel, total * raw_slice_seconds(interval), at),
                 _close_test(ratio_name(RATE_WINDOW), w5, sel, errors / total, at),
-                _expr_test(COMPLIANT, {**w5, "compliance": compliance_kind(slo)}, sel,
-                           1.0 if errors / total <= float(slo.error_budget) else 0.0, at),
+                _expr_test(
+                    COMPLIANT,
+                    {**w5, "compliance": compliance_kind(slo)},
+                    sel,
+                    1.0 if errors / total <= float(slo.error_budget) else 0.0,
+                    at,
+                ),
             ]
         period = {**labels, "window": fd(slo.window)}
         tests += [
             _expr_test(OBJECTIVE, period, sel, float(slo.objective), at),
             _expr_test(BUDGET, period, sel, budget, at),
-            _expr_test(INFO, {**period, "objective": promql.number(slo.objective), "sli_kind": slo.sli.kind},
-                       sel, 1.0, at),
+            _expr_test(
+                INFO,
+                {**period, "objective": promql.number(slo.objective), "sli_kind": slo.sli.kind},
+                sel,
+                1.0,
+                at,
+            ),
         ]
     alerts = [{"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []}]
     if any(slo.no_data and raw_inputs_ok(service, slo) for slo in service.slos):
-        expected = [no_data_alert(service, slo, interval) for slo in service.slos
-                    if slo.no_data and not raw_inputs_ok(service, slo)]
+        expected = [
+            no_data_alert(service, slo, interval)
+            for slo in service.slos
+            if slo.no_data and not raw_inputs_ok(service, slo)
+        ]
         alerts.append({"eval_time": f"{at}m", "alertname": NO_DATA_ALERT, "exp_alerts": expected})
-    return {"name": f"{service.name}: raw reads, 5m ratio and metadata", "interval": fd(STEP),
-            "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}
+    return {
+        "name": f"{service.name}: raw reads, 5m ratio and metadata",
+        "interval": fd(STEP),
+        "input_series": inputs,
+        "promql_expr_test": tests,
+        "alert_rule_test": alerts,
+    }
 
 
 def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | None:
@@ -434,23 +504,39 @@ def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | N
     tests: list[dict[str, Any]] = []
     for slo in slos:
         assert slo.sli.errors is not None
-        inputs += [_counter(metric, labels, rate, at + 5) for metric, labels, rate in raw_series(slo, 0.0, 10.0)
-                   if not (metric == slo.sli.errors.metric and _selects(slo.sli.errors, labels))]
+        inputs += [
+            _counter(metric, labels, rate, at + 5)
+            for metric, labels, rate in raw_series(slo, 0.0, 10.0)
+            if not (metric == slo.sli.errors.metric and _selects(slo.sli.errors, labels))
+        ]
         sel = {"service": service.name, "slo": slo.name}
         labels = slo_labels(service, slo)
         for w in ratio_windows(slo):
             tests.append(_expr_test(ratio_name(w), {**labels, "window": fd(w)}, sel, 0.0, at))
     # the other SLOs of the service have no inputs here, so only their no-data alerts fire
-    no_data = [no_data_alert(service, other, interval) for other in service.slos if other.no_data and other not in slos]
+    no_data = [
+        no_data_alert(service, other, interval)
+        for other in service.slos
+        if other.no_data and other not in slos
+    ]
     alerts = [{"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []}]
     if any(slo.no_data for slo in slos):
         alerts.append({"eval_time": f"{at}m", "alertname": NO_DATA_ALERT, "exp_alerts": no_data})
-    return {"name": f"{service.name}: requests without any error series read as an error ratio of 0",
-            "interval": fd(STEP), "input_series": inputs, "promql_expr_test": tests, "alert_rule_test": alerts}
+    return {
+        "name": f"{service.name}: requests without any error series read as an error ratio of 0",
+        "interval": fd(STEP),
+        "input_series": inputs,
+        "promql_expr_test": tests,
+        "alert_rule_test": alerts,
+    }
 
 
-def window_pattern(minutes: int, gaps: set[int], seed: int, failed: set[int] = frozenset()  # type: ignore[assignment]
-                   ) -> tuple[list[float | None], list[float | None]]:
+def window_pattern(
+    minutes: int,
+    gaps: set[int],
+    seed: int,
+    failed: set[int] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[float | None], list[float | None]]:
     """Integer events per interval with a quiet night, a busy day and an error burst; `gaps` are missing,
     every request of the `failed` minutes fails. Levels change every 10 minutes, so the inputs stay short
     in promtool's notation (`4+0x9`) while every window still sums a different mix."""
@@ -492,20 +578,31 @@ WINDOW_BURST = 210  # a minute inside the error burst of `window_pattern`
 def window_case(windows: tuple[int, ...], interval: int, seed: int) -> WindowCase:
     """Inputs and expected values for a set of windows (shared by every SLO with the same windows)."""
     end = WINDOW_TEST_END
-    gaps = {e for w in windows for at in (end, WINDOW_BURST)
-            if (e := _edge(at, range_seconds(w, interval))) is not None and e >= 0}
+    gaps = {
+        e
+        for w in windows
+        for at in (end, WINDOW_BURST)
+        if (e := _edge(at, range_seconds(w, interval))) is not None and e >= 0
+    }
     # Just outside each range, on the window's own edge: all requests fail there, so a range one
     # slice too long (the full window on Prometheus 2) gives a visibly different ratio.
     outside = {end - w // STEP for w in windows if w // STEP <= end} - gaps
     errors, totals = window_pattern(end, gaps, seed=seed, failed=outside)
 
     def ratio(at: int, w: int) -> float:
-        lo = max(0, at + 1 + int(range_seconds(w, interval) // -STEP))  # minutes p with (at - p) * STEP < range
-        return (sum(x for x in errors[lo:at + 1] if x is not None)
-                / sum(x for x in totals[lo:at + 1] if x is not None))
+        lo = max(
+            0, at + 1 + int(range_seconds(w, interval) // -STEP)
+        )  # minutes p with (at - p) * STEP < range
+        return sum(x for x in errors[lo : at + 1] if x is not None) / sum(
+            x for x in totals[lo : at + 1] if x is not None
+        )
 
-    return WindowCase(series_values(errors), series_values(totals), {w: ratio(end, w) for w in windows},
-                      {at: ratio(at, RATE_WINDOW) for at in (end, WINDOW_BURST)})
+    return WindowCase(
+        series_values(errors),
+        series_values(totals),
+        {w: ratio(end, w) for w in windows},
+        {at: ratio(at, RATE_WINDOW) for at in (end, WINDOW_BURST)},
+    )
 
 
 def windows_group(service: Service, interval: int) -> dict[str, Any]:
@@ -523,19 +620,51 @@ def windows_group(service: Service, interval: int) -> dict[str, Any]:
         ratios = case.ratios
         for w, value in ratios.items():
             tests.append(_expr_test(ratio_name(w), {**labels, "window": fd(w)}, sel, value, end))
-        tests.append(_expr_test(burn_name(CURRENT_BURN_WINDOW), {**labels, "window": fd(CURRENT_BURN_WINDOW)}, sel,
-                                ratios[CURRENT_BURN_WINDOW] / budget, end))
+        tests.append(
+            _expr_test(
+                burn_name(CURRENT_BURN_WINDOW),
+                {**labels, "window": fd(CURRENT_BURN_WINDOW)},
+                sel,
+                ratios[CURRENT_BURN_WINDOW] / budget,
+                end,
+            )
+        )
         if slo.window != CURRENT_BURN_WINDOW:
-            tests.append(_expr_test(burn_name(slo.window), {**labels, "window": fd(slo.window)}, sel,
-                                    ratios[slo.window] / budget, end))
-        tests.append(_expr_test(BUDGET_REMAINING, {**labels, "window": fd(slo.window)}, sel,
-                                1 - ratios[slo.window] / budget, end))
+            tests.append(
+                _expr_test(
+                    burn_name(slo.window),
+                    {**labels, "window": fd(slo.window)},
+                    sel,
+                    ratios[slo.window] / budget,
+                    end,
+                )
+            )
+        tests.append(
+            _expr_test(
+                BUDGET_REMAINING,
+                {**labels, "window": fd(slo.window)},
+                sel,
+                1 - ratios[slo.window] / budget,
+                end,
+            )
+        )
         # compliance: met at the end, missed in the middle of the error burst
         for at_min, value in case.compliance_ratios.items():
-            tests.append(_expr_test(COMPLIANT, {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
-                                    sel, 1.0 if value <= budget else 0.0, at_min))
-    return {"name": f"{service.name}: windows are exact ratios of sums", "interval": fd(STEP),
-            "input_series": inputs, "promql_expr_test": tests}
+            tests.append(
+                _expr_test(
+                    COMPLIANT,
+                    {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
+                    sel,
+                    1.0 if value <= budget else 0.0,
+                    at_min,
+                )
+            )
+    return {
+        "name": f"{service.name}: windows are exact ratios of sums",
+        "interval": fd(STEP),
+        "input_series": inputs,
+        "promql_expr_test": tests,
+    }
 
 
 # ---------------------------------------------------------------- alerts
@@ -561,7 +690,10 @@ def render_template(text: str, labels: dict[str, str]) -> str:
 
 
 def _alert(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
-    return {"exp_labels": labels, "exp_annotations": {k: render_template(v, labels) for k, v in annotations.items()}}
+    return {
+        "exp_labels": labels,
+        "exp_annotations": {k: render_template(v, labels) for k, v in annotations.items()},
+    }
 
 
 def burn_alert(service: Service, slo: SLO, tier: AlertTier) -> dict[str, Any]:
@@ -577,8 +709,11 @@ def no_data_alert(service: Service, slo: SLO, interval: int) -> dict[str, Any]:
     from generator.slo_rules import no_data_rule
 
     rule = no_data_rule(service, slo)
-    labels = {**{k: render_template(v, {}) for k, v in rule["labels"].items()},
-              "service": service.name, "slo": slo.name}
+    labels = {
+        **{k: render_template(v, {}) for k, v in rule["labels"].items()},
+        "service": service.name,
+        "slo": slo.name,
+    }
     return _alert(labels, rule["annotations"])
 
 
@@ -610,7 +745,9 @@ def scenarios(slo: SLO) -> list[Scenario]:
         firing = tuple(t for t in tiers if any(float(x) < r for x in _thresholds(slo, t)))
         out.append(Scenario(f"{tier.name} quiet 1% under its lowest threshold", r, rate, firing))
     if slo.min_request_rate > 0:
-        out.append(Scenario("quiet below the minimum request rate", fire_ratio, float(slo.min_request_rate) / 2, ()))
+        out.append(
+            Scenario("quiet below the minimum request rate", fire_ratio, float(slo.min_request_rate) / 2, ())
+        )
     return out
 
 
@@ -621,28 +758,38 @@ def alert_groups(service: Service, interval: int) -> list[dict[str, Any]]:
         longest_for = max((t.for_seconds for t in slo.tiers), default=0) // 60
         at = 1 + longest_for + 5
         for sc in scenarios(slo):
-            groups.append({
-                "name": f"{service.name}/{slo.name}: {sc.name} (error ratio {sc.ratio:.6g}, {sc.rate:g} req/s)",
-                "interval": fd(STEP),
-                "input_series": constant_inputs(service, slo, interval, sc.ratio, sc.rate, at),
-                "alert_rule_test": [{
-                    "eval_time": f"{at}m", "alertname": BURN_ALERT,
-                    "exp_alerts": [burn_alert(service, slo, t) for t in sc.firing],
-                }],
-            })
+            groups.append(
+                {
+                    "name": f"{service.name}/{slo.name}: {sc.name} (error ratio {sc.ratio:.6g}, {sc.rate:g} req/s)",
+                    "interval": fd(STEP),
+                    "input_series": constant_inputs(service, slo, interval, sc.ratio, sc.rate, at),
+                    "alert_rule_test": [
+                        {
+                            "eval_time": f"{at}m",
+                            "alertname": BURN_ALERT,
+                            "exp_alerts": [burn_alert(service, slo, t) for t in sc.firing],
+                        }
+                    ],
+                }
+            )
     with_no_data = [slo for slo in service.slos if slo.no_data]
     if with_no_data:
         at = max(slo.no_data.for_seconds for slo in with_no_data if slo.no_data) // 60 + 1
-        groups.append({
-            "name": f"{service.name}: no data fires {NO_DATA_ALERT} for every SLO",
-            "interval": fd(STEP),
-            "input_series": [],
-            "alert_rule_test": [
-                {"eval_time": f"{at}m", "alertname": NO_DATA_ALERT,
-                 "exp_alerts": [no_data_alert(service, slo, interval) for slo in with_no_data]},
-                {"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []},
-            ],
-        })
+        groups.append(
+            {
+                "name": f"{service.name}: no data fires {NO_DATA_ALERT} for every SLO",
+                "interval": fd(STEP),
+                "input_series": [],
+                "alert_rule_test": [
+                    {
+                        "eval_time": f"{at}m",
+                        "alertname": NO_DATA_ALERT,
+                        "exp_alerts": [no_data_alert(service, slo, interval) for slo in with_no_data],
+                    },
+                    {"eval_time": f"{at}m", "alertname": BURN_ALERT, "exp_alerts": []},
+                ],
+            }
+        )
     return groups
 
 
@@ -687,17 +834,27 @@ class Comparison:
 
     def title(self) -> str:
         """Human-readable and unique within an SLO; also the case label's value."""
-        what = {"long": fd(self.pair.long), "short": fd(self.pair.short),
-                "guard": f"traffic {fd(self.pair.long)}"}[self.side]
-        return (f"{self.tier.name} {promql.number(self.pair.factor)}x {fd(self.pair.long)}/{fd(self.pair.short)}: "
-                f"{what} at {float(self.near):g}x")
+        what = {
+            "long": fd(self.pair.long),
+            "short": fd(self.pair.short),
+            "guard": f"traffic {fd(self.pair.long)}",
+        }[self.side]
+        return (
+            f"{self.tier.name} {promql.number(self.pair.factor)}x {fd(self.pair.long)}/{fd(self.pair.short)}: "
+            f"{what} at {float(self.near):g}x"
+        )
 
 
 def comparisons(slo: SLO) -> list[Comparison]:
     """Every comparison of every tier, each from both sides; guards only when the SLO has one."""
     sides = ("long", "short", "guard") if slo.min_request_rate > 0 else ("long", "short")
-    return [Comparison(tier, bw, side, near) for tier in slo.tiers for bw in tier.windows
-            for side in sides for near in (NEAR_OVER, NEAR_UNDER)]
+    return [
+        Comparison(tier, bw, side, near)
+        for tier in slo.tiers
+        for bw in tier.windows
+        for side in sides
+        for near in (NEAR_OVER, NEAR_UNDER)
+    ]
 
 
 @dataclass(frozen=True)
@@ -708,7 +865,9 @@ class Profile:
     errors: list[float | None]
     totals: list[float | None]
     ratios: dict[int, Fraction]  # error ratio per window (seconds), an exact ratio of sums
-    traffic: dict[int, Fraction]  # the guard's request rate (mean requests per interval / interval) per long window
+    traffic: dict[
+        int, Fraction
+    ]  # the guard's request rate (mean requests per interval / interval) per long window
 
     @functools.cached_property
     def error_values(self) -> str:
@@ -754,8 +913,9 @@ def _as_float(x: Fraction) -> float:
     return float(Decimal(x.numerator) / Decimal(x.denominator))
 
 
-def _build(layers: list[tuple[frozenset[int], Fraction]], base: Fraction
-           ) -> tuple[dict[int, Fraction], dict[int, Fraction]] | None:
+def _build(
+    layers: list[tuple[frozenset[int], Fraction]], base: Fraction
+) -> tuple[dict[int, Fraction], dict[int, Fraction]] | None:
     """Per-sample errors and requests giving each nested sample set its cumulative error ratio.
 
     Inside out, each new segment gets just enough traffic for its errors to move the cumulative ratio to
@@ -808,6 +968,7 @@ def shape_of(slo: SLO) -> Shape:
 
     One object per distinct shape (and per SLO, memoised by identity), so that the memo lookups keyed
     by it compare by identity instead of field by field."""
+
     def intern() -> Shape:
         shape = (slo.error_budget, slo.min_request_rate, tuple(t.windows for t in slo.tiers))
         return _SHAPES.setdefault(shape, shape)
@@ -825,14 +986,17 @@ def _canonical_pair(slo: SLO, shape: Shape, index: int, pair: BurnWindow) -> Bur
     return shape[2][index][next(k for k, w in enumerate(windows) if w is pair)]
 
 
-SolveKey = tuple[Shape, int, BurnWindow, str, Fraction, int, int]  # shape, tier, pair, side, near, end, interval
+SolveKey = tuple[
+    Shape, int, BurnWindow, str, Fraction, int, int
+]  # shape, tier, pair, side, near, end, interval
 PinKey = tuple[Shape, int, BurnWindow, str, Fraction, int]  # the same without the end
 _SOLVED: dict[SolveKey, Profile | None] = {}
 _PINNED: dict[PinKey, Profile | None] = {}
 
 
-def _solve_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
-                 interval: int) -> Profile | None:
+def _solve_shape(
+    shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int, interval: int
+) -> Profile | None:
     """`_solve` on a stand-in SLO with nothing but the shape (a pure function, so safe to memoise)."""
     key = (shape, index, pair, side, near, end, interval)
     if key in _SOLVED:
@@ -843,12 +1007,19 @@ def _solve_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fr
     return profile
 
 
-def _solve_stand_in(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int,
-                    interval: int) -> Profile | None:
+def _solve_stand_in(
+    shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, end: int, interval: int
+) -> Profile | None:
     budget, min_rate, tiers = shape
-    slo = SLO(name="shape", objective=1 - budget, window=max(w.long for ws in tiers for w in ws),
-              sli=SLI(kind="events"), min_request_rate=min_rate, no_data=None,
-              tiers=tuple(AlertTier(f"tier{i}", "", None, 0, ws) for i, ws in enumerate(tiers)))
+    slo = SLO(
+        name="shape",
+        objective=1 - budget,
+        window=max(w.long for ws in tiers for w in ws),
+        sli=SLI(kind="events"),
+        min_request_rate=min_rate,
+        no_data=None,
+        tiers=tuple(AlertTier(f"tier{i}", "", None, 0, ws) for i, ws in enumerate(tiers)),
+    )
     return _search(slo, Comparison(slo.tiers[index], pair, side, near), end, interval)
 
 
@@ -896,7 +1067,10 @@ def _search(slo: SLO, cmp: Comparison, end: int, interval: int) -> Profile | Non
             profile = _finish(slo, cmp, end, positions, samples, *built, interval=interval)
             if profile is None:
                 continue
-            cost = (_active_steps(slo, profile, interval), max(Fraction(x) for x in profile.totals if x is not None))
+            cost = (
+                _active_steps(slo, profile, interval),
+                max(Fraction(x) for x in profile.totals if x is not None),
+            )
             if best is None or cost < best[0]:
                 best = (cost, profile)
     return best[1] if best else None
@@ -909,8 +1083,11 @@ def _active_steps(slo: SLO, profile: Profile, interval: int) -> int:
     cost promtool, so among the profiles that pin a comparison the least active is chosen. Approximate
     (floats): it only ranks profiles, the verification above stays exact.
     """
-    samples = [(p, e, t) for p, (e, t) in enumerate(zip(profile.errors, profile.totals, strict=True))
-               if e is not None and t is not None]
+    samples = [
+        (p, e, t)
+        for p, (e, t) in enumerate(zip(profile.errors, profile.totals, strict=True))
+        if e is not None and t is not None
+    ]
     events = {0}
     windows = {w for tier in slo.tiers for bw in tier.windows for w in (bw.long, bw.short)}
     ranges = {w: range_seconds(w, interval) for w in windows}
@@ -937,11 +1114,21 @@ def _active_steps(slo: SLO, profile: Profile, interval: int) -> int:
         return False
 
     times = sorted(t for t in events if 0 <= t < profile.end) + [profile.end]
-    return sum((b - a) * sum(active(a, tier) for tier in slo.tiers) for a, b in zip(times, times[1:], strict=False))
+    return sum(
+        (b - a) * sum(active(a, tier) for tier in slo.tiers) for a, b in zip(times, times[1:], strict=False)
+    )
 
 
-def _finish(slo: SLO, cmp: Comparison, end: int, positions: list[int], samples: dict[int, frozenset[int]],
-            errors: dict[int, Fraction], totals: dict[int, Fraction], interval: int) -> Profile | None:
+def _finish(
+    slo: SLO,
+    cmp: Comparison,
+    end: int,
+    positions: list[int],
+    samples: dict[int, frozenset[int]],
+    errors: dict[int, Fraction],
+    totals: dict[int, Fraction],
+    interval: int,
+) -> Profile | None:
     """Scale for a guard case, round to short numbers, then check the rounded inputs exactly."""
     for p in positions:  # a sample no window reads (none with the positions above): no traffic, no errors
         errors.setdefault(p, Fraction(0))
@@ -976,8 +1163,9 @@ def _verify(slo: SLO, cmp: Comparison, profile: Profile) -> bool:
     guard = Fraction(slo.min_request_rate)
     thresholds = [(p, Fraction(p.factor * slo.error_budget)) for p in cmp.tier.windows]
     r, traffic = profile.ratios, profile.traffic
-    active = any(r[p.long] > t and r[p.short] > t and (guard == 0 or traffic[p.long] >= guard)
-                 for p, t in thresholds)
+    active = any(
+        r[p.long] > t and r[p.short] > t and (guard == 0 or traffic[p.long] >= guard) for p, t in thresholds
+    )
     if active != cmp.active:
         return False
     t = Fraction(cmp.pair.factor * slo.error_budget)
@@ -999,8 +1187,9 @@ def pinned_profile(slo: SLO, cmp: Comparison, interval: int) -> Profile | None:
     return _pinned_shape(*_pin_key(slo, cmp, interval))
 
 
-def _pinned_shape(shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction,
-                  interval: int) -> Profile | None:
+def _pinned_shape(
+    shape: Shape, index: int, pair: BurnWindow, side: str, near: Fraction, interval: int
+) -> Profile | None:
     key = (shape, index, pair, side, near, interval)
     if key in _PINNED:
         return _PINNED[key]
@@ -1025,8 +1214,11 @@ def eval_order(service: Service, interval: int) -> list[str]:
 
 def _alert_state_test(alertname: str, matchers: dict[str, str], active: bool, at: str) -> dict[str, Any]:
     """1 when the alert is pending or firing at `at`, else 0: the `for:` duration does not matter."""
-    return {"expr": f"count({promql.selector('ALERTS', {'alertname': alertname, **matchers})}) or vector(0)",
-            "eval_time": at, "exp_samples": [{"labels": "{}", "value": 1 if active else 0}]}
+    return {
+        "expr": f"count({promql.selector('ALERTS', {'alertname': alertname, **matchers})}) or vector(0)",
+        "eval_time": at,
+        "exp_samples": [{"labels": "{}", "value": 1 if active else 0}],
+    }
 
 
 def _case_label(slo: SLO) -> str:
@@ -1093,8 +1285,11 @@ def placement_keys(services: list[tuple[Service, int]]) -> list[SolveKey]:
     """The profiles solved again to end where their group ends (after `pinned_keys` are solved)."""
     keys: dict[SolveKey, None] = {}
     for service, interval in _one_per_kind(services):
-        found = [(key, p) for _, _, key in _pinned_cases(service, interval)
-                 if (p := _pinned_shape(*key)) is not None]
+        found = [
+            (key, p)
+            for _, _, key in _pinned_cases(service, interval)
+            if (p := _pinned_shape(*key)) is not None
+        ]
         for round_ in _placement_rounds([p.end for _, p in found]):
             for i, target in round_:
                 key, profile = found[i]
@@ -1154,7 +1349,9 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
             profile = placed or profile  # not feasible there after all: a group at its own end
             inputs, tests = by_end.setdefault(profile.end, ([], []))
             case = {_case_label(slo): cmp.title()}
-            inputs += recorded_inputs(service, slo, interval, profile.error_values, profile.total_values, extra=case)
+            inputs += recorded_inputs(
+                service, slo, interval, profile.error_values, profile.total_values, extra=case
+            )
             matchers = {"service": service.name, "slo": slo.name, "tier": cmp.tier.name, **case}
             tests.append(_alert_state_test(BURN_ALERT, matchers, cmp.active, fd(profile.end * STEP)))
     title = "every burn comparison 2% over and under its limit"
@@ -1165,8 +1362,14 @@ def comparison_groups(service: Service, windows: dict[str, Any], interval: int) 
             windows["input_series"] += inputs
             windows["promql_expr_test"] += tests
         else:
-            groups.append({"name": f"{service.name}: {title} at {fd(end * STEP)}", "interval": fd(STEP),
-                           "input_series": inputs, "promql_expr_test": tests})
+            groups.append(
+                {
+                    "name": f"{service.name}: {title} at {fd(end * STEP)}",
+                    "interval": fd(STEP),
+                    "input_series": inputs,
+                    "promql_expr_test": tests,
+                }
+            )
     if skipped:
         note = "; not pinned (infeasible with error ratios in [0, 1]): " + ", ".join(skipped)
         (groups[0] if groups else windows)["name"] += note
@@ -1193,16 +1396,23 @@ def no_data_window_group(service: Service, interval: int) -> dict[str, Any] | No
     for slo in slos:
         assert slo.no_data is not None
         n = float(max(Decimal(10), slo.min_request_rate * 10)) * interval
-        inputs += recorded_inputs(service, slo, interval, [0.0] * (NO_DATA_STOP + 1), [n] * (NO_DATA_STOP + 1))
+        inputs += recorded_inputs(
+            service, slo, interval, [0.0] * (NO_DATA_STOP + 1), [n] * (NO_DATA_STOP + 1)
+        )
         earliest = last_v3 * STEP + slo.no_data.for_seconds
         latest = last_v2 * STEP + slo.no_data.for_seconds + STEP
         matchers = {"service": service.name, "slo": slo.name}
-        tests += [_alert_state_test(NO_DATA_ALERT, matchers, False, fd(earliest - NO_DATA_MARGIN)),
-                  _alert_state_test(NO_DATA_ALERT, matchers, True, fd(latest + NO_DATA_MARGIN))]
-    return {"name": f"{service.name}: {NO_DATA_ALERT} waits for its window after the last sample at "
-                    f"{NO_DATA_STOP}m (+{window_range(RATE_WINDOW, interval)} of 5m ratio)",
-            "interval": fd(STEP), "input_series": inputs,
-            "promql_expr_test": tests}
+        tests += [
+            _alert_state_test(NO_DATA_ALERT, matchers, False, fd(earliest - NO_DATA_MARGIN)),
+            _alert_state_test(NO_DATA_ALERT, matchers, True, fd(latest + NO_DATA_MARGIN)),
+        ]
+    return {
+        "name": f"{service.name}: {NO_DATA_ALERT} waits for its window after the last sample at "
+        f"{NO_DATA_STOP}m (+{window_range(RATE_WINDOW, interval)} of 5m ratio)",
+        "interval": fd(STEP),
+        "input_series": inputs,
+        "promql_expr_test": tests,
+    }
 
 
 def slo_test_file(service: Service, rule_file: str, interval: int) -> dict[str, Any]:
@@ -1212,7 +1422,12 @@ def slo_test_file(service: Service, rule_file: str, interval: int) -> dict[str, 
         "rule_files": [rule_file],
         "evaluation_interval": fd(STEP),
         "group_eval_order": eval_order(service, interval),
-        "tests": [recordings_group(service, interval), *([g] if (g := no_error_series_group(service, interval)) else []),
-                  windows, *alert_groups(service, interval), *comparison_groups(service, windows, interval),
-                  *([g] if (g := no_data_window_group(service, interval)) else [])],
+        "tests": [
+            recordings_group(service, interval),
+            *([g] if (g := no_error_series_group(service, interval)) else []),
+            windows,
+            *alert_groups(service, interval),
+            *comparison_groups(service, windows, interval),
+            *([g] if (g := no_data_window_group(service, interval)) else []),
+        ],
     }

@@ -134,12 +134,16 @@ def sli_exprs(slo: SLO, interval: int) -> tuple[str, str]:
         return increase_expr(sli.errors, interval), increase_expr(sli.total, interval)
     if sli.kind == "event_queries":
         assert sli.error_query is not None and sli.total_query is not None
-        return (f"sum({sli.error_query.replace('{{window}}', w)}) * {per_interval}",
-                f"sum({sli.total_query.replace('{{window}}', w)}) * {per_interval}")
+        return (
+            f"sum({sli.error_query.replace('{{window}}', w)}) * {per_interval}",
+            f"sum({sli.total_query.replace('{{window}}', w)}) * {per_interval}",
+        )
     if sli.kind == "latency":
         assert sli.histogram is not None and sli.threshold is not None
         count = promql.Selector(sli.histogram + "_count", sli.latency_matchers)
-        good = promql.Selector(sli.histogram + "_bucket", (*sli.latency_matchers, promql.le_matcher(sli.threshold)))
+        good = promql.Selector(
+            sli.histogram + "_bucket", (*sli.latency_matchers, promql.le_matcher(sli.threshold))
+        )
         total = increase_expr(count, interval)
         return f"{total}\n-\n{increase_expr(good, interval)}", total
     if sli.kind == "error_ratio":
@@ -174,40 +178,67 @@ def recording_rules(service: Service, slo: SLO, interval: int) -> list[dict[str,
     ]
     for window in ratio_windows(slo):
         w = window_range(window, interval)
-        rules.append({
-            "record": ratio_name(window),
-            "expr": Expr(ratio_expr(slo, promql.selector(errors, sel), promql.selector(requests, sel), w)),
-            "labels": {**labels, "window": fd(window)},
-        })
+        rules.append(
+            {
+                "record": ratio_name(window),
+                "expr": Expr(
+                    ratio_expr(slo, promql.selector(errors, sel), promql.selector(requests, sel), w)
+                ),
+                "labels": {**labels, "window": fd(window)},
+            }
+        )
         if window == RATE_WINDOW:
             # Per-interval stability input: 1 when the 5m SLI meets the objective, 0 when not, nothing
             # when idle (0/0): the scores average it over days, and an idle interval is neither good nor bad.
-            rules.append({
-                "record": COMPLIANT,
-                "expr": Expr(f"{promql.selector(ratio_name(RATE_WINDOW), sel)} <= bool {budget}\n"
-                             f"unless\n{promql.selector(ratio_name(RATE_WINDOW), sel)} != "
-                             f"{promql.selector(ratio_name(RATE_WINDOW), sel)}"),
-                "labels": {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)}})
+            rules.append(
+                {
+                    "record": COMPLIANT,
+                    "expr": Expr(
+                        f"{promql.selector(ratio_name(RATE_WINDOW), sel)} <= bool {budget}\n"
+                        f"unless\n{promql.selector(ratio_name(RATE_WINDOW), sel)} != "
+                        f"{promql.selector(ratio_name(RATE_WINDOW), sel)}"
+                    ),
+                    "labels": {**labels, "window": fd(RATE_WINDOW), "compliance": compliance_kind(slo)},
+                }
+            )
     period = fd(slo.window)
     rules += [
-        {"record": OBJECTIVE, "expr": Expr(f"vector({promql.number(slo.objective)})"),
-         "labels": {**labels, "window": period}},
+        {
+            "record": OBJECTIVE,
+            "expr": Expr(f"vector({promql.number(slo.objective)})"),
+            "labels": {**labels, "window": period},
+        },
         {"record": BUDGET, "expr": Expr(f"vector({budget})"), "labels": {**labels, "window": period}},
-        {"record": burn_name(CURRENT_BURN_WINDOW),
-         "expr": Expr(f"{promql.selector(ratio_name(CURRENT_BURN_WINDOW), sel)} / {budget}"),
-         "labels": {**labels, "window": fd(CURRENT_BURN_WINDOW)}},
+        {
+            "record": burn_name(CURRENT_BURN_WINDOW),
+            "expr": Expr(f"{promql.selector(ratio_name(CURRENT_BURN_WINDOW), sel)} / {budget}"),
+            "labels": {**labels, "window": fd(CURRENT_BURN_WINDOW)},
+        },
     ]
     if slo.window != CURRENT_BURN_WINDOW:
-        rules.append({"record": burn_name(slo.window),
-                      "expr": Expr(f"{promql.selector(ratio_name(slo.window), sel)} / {budget}"),
-                      "labels": {**labels, "window": period}})
+        rules.append(
+            {
+                "record": burn_name(slo.window),
+                "expr": Expr(f"{promql.selector(ratio_name(slo.window), sel)} / {budget}"),
+                "labels": {**labels, "window": period},
+            }
+        )
     rules += [
-        {"record": BUDGET_REMAINING,
-         "expr": Expr(f"1 - {promql.selector(ratio_name(slo.window), sel)} / {budget}"),
-         "labels": {**labels, "window": period}},
-        {"record": INFO, "expr": Expr("vector(1)"),
-         "labels": {**labels, "window": period, "objective": promql.number(slo.objective),
-                    "sli_kind": slo.sli.kind}},
+        {
+            "record": BUDGET_REMAINING,
+            "expr": Expr(f"1 - {promql.selector(ratio_name(slo.window), sel)} / {budget}"),
+            "labels": {**labels, "window": period},
+        },
+        {
+            "record": INFO,
+            "expr": Expr("vector(1)"),
+            "labels": {
+                **labels,
+                "window": period,
+                "objective": promql.number(slo.objective),
+                "sli_kind": slo.sli.kind,
+            },
+        },
     ]
     return rules
 
@@ -227,12 +258,16 @@ def burn_alert_expr(service: Service, slo: SLO, tier: AlertTier, interval: int) 
     branches = []
     for bw in tier.windows:
         t = threshold(slo, bw.factor)
-        cond = (f"  (\n    {promql.selector(ratio_name(bw.long), sel)} > {t}\n"
-                f"    and ignoring (window)\n    {promql.selector(ratio_name(bw.short), sel)} > {t}\n")
+        cond = (
+            f"  (\n    {promql.selector(ratio_name(bw.long), sel)} > {t}\n"
+            f"    and ignoring (window)\n    {promql.selector(ratio_name(bw.short), sel)} > {t}\n"
+        )
         if slo.min_request_rate > 0:
-            cond += (f"    and ignoring (window)\n    avg_over_time({promql.selector(requests_name(interval), sel)}"
-                     f"[{window_range(bw.long, interval)}]) / {promql.number(interval)}"
-                     f" >= {promql.number(slo.min_request_rate)}\n")
+            cond += (
+                f"    and ignoring (window)\n    avg_over_time({promql.selector(requests_name(interval), sel)}"
+                f"[{window_range(bw.long, interval)}]) / {promql.number(interval)}"
+                f" >= {promql.number(slo.min_request_rate)}\n"
+            )
         branches.append(cond + "  )")
     return "max without (window) (\n" + "\n  or\n".join(branches) + "\n)"
 
@@ -243,13 +278,16 @@ def _pct(ratio: Decimal) -> str:
 
 def burn_annotations(service: Service, slo: SLO, tier: AlertTier) -> dict[str, str]:
     """Default annotations; spec values are inserted as literal text, never as template code."""
-    pairs = ", ".join(f"{promql.number(bw.factor)}x over {fd(bw.long)} and {fd(bw.short)}" for bw in tier.windows)
+    pairs = ", ".join(
+        f"{promql.number(bw.factor)}x over {fd(bw.long)} and {fd(bw.short)}" for bw in tier.windows
+    )
     lit = promql.template_literal
     out = {
         "summary": lit(f"{service.name} {slo.name}: error budget burning too fast ({tier.name})"),
         "description": lit(
             f"The {slo.name} SLO of {service.name} ({_pct(slo.objective)} over {fd(slo.window)}) is consuming "
-            f"its error budget at {pairs} the sustainable rate."),
+            f"its error budget at {pairs} the sustainable rate."
+        ),
     }
     out.update(slo.annotations)
     out.update(tier.annotations)
@@ -263,12 +301,20 @@ def alert_rules(service: Service, slo: SLO, interval: int) -> list[dict[str, Any
     for tier in slo.tiers:
         if not tier.windows:
             continue
-        rule: dict[str, Any] = {"alert": BURN_ALERT, "expr": Expr(burn_alert_expr(service, slo, tier, interval))}
+        rule: dict[str, Any] = {
+            "alert": BURN_ALERT,
+            "expr": Expr(burn_alert_expr(service, slo, tier, interval)),
+        }
         if tier.for_seconds:
             rule["for"] = fd(tier.for_seconds)
         # service and slo are on the series already; repeating them keeps rules distinct for promtool's lint.
-        rule["labels"] = {**{k: lit(v) for k, v in tier.labels.items()}, "service": service.name, "slo": slo.name,
-                          "severity": tier.severity, "tier": tier.name}
+        rule["labels"] = {
+            **{k: lit(v) for k, v in tier.labels.items()},
+            "service": service.name,
+            "slo": slo.name,
+            "severity": tier.severity,
+            "tier": tier.name,
+        }
         if tier.receiver:
             rule["labels"]["receiver"] = tier.receiver
         rule["annotations"] = burn_annotations(service, slo, tier)
@@ -285,15 +331,22 @@ def no_data_rule(service: Service, slo: SLO) -> dict[str, Any]:
     sel = slo_matchers(service, slo)
     return {
         "alert": NO_DATA_ALERT,
-        "expr": Expr(f"absent_over_time({promql.selector(ratio_name(RATE_WINDOW), sel)}[{fd(slo.no_data.for_seconds)}])"),
-        "labels": {**{k: lit(v) for k, v in slo.labels.items()}, "service": service.name, "slo": slo.name,
-                   "severity": slo.no_data.severity},
+        "expr": Expr(
+            f"absent_over_time({promql.selector(ratio_name(RATE_WINDOW), sel)}[{fd(slo.no_data.for_seconds)}])"
+        ),
+        "labels": {
+            **{k: lit(v) for k, v in slo.labels.items()},
+            "service": service.name,
+            "slo": slo.name,
+            "severity": slo.no_data.severity,
+        },
         "annotations": {
             "summary": lit(f"{service.name} {slo.name}: the SLI has no data"),
             "description": lit(
                 f"No error ratio has been recorded for the {slo.name} SLO of {service.name} for "
                 f"{fd(slo.no_data.for_seconds)}: its metrics are missing or the SLI query matches nothing, "
-                "so burn-rate alerts cannot fire."),
+                "so burn-rate alerts cannot fire."
+            ),
             **slo.annotations,
         },
     }

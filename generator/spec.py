@@ -40,8 +40,25 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_NODES = 200_000
 RESERVED_LABELS = frozenset(
-    {"service", "slo", "window", "tier", "severity", "alertname", "indicator", "category", "le", "objective",
-     "sli_kind", "release", "version", "compliance", "unit", "receiver", "slodrift_case"}
+    {
+        "service",
+        "slo",
+        "window",
+        "tier",
+        "severity",
+        "alertname",
+        "indicator",
+        "category",
+        "le",
+        "objective",
+        "sli_kind",
+        "release",
+        "version",
+        "compliance",
+        "unit",
+        "receiver",
+        "slodrift_case",
+    }
 )
 TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 LABEL_REF_RE = re.compile(r"^\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
@@ -149,7 +166,11 @@ def _compose(text: str, multi: bool) -> list[yaml.Node | None]:
             return list(yaml.compose_all(text, Loader=fast)) if multi else [yaml.compose(text, Loader=fast)]
         except yaml.YAMLError:
             pass
-    return list(yaml.compose_all(text, Loader=yaml.SafeLoader)) if multi else [yaml.compose(text, Loader=yaml.SafeLoader)]
+    return (
+        list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        if multi
+        else [yaml.compose(text, Loader=yaml.SafeLoader)]
+    )
 
 
 def parse_yaml_documents(file: str, raw: bytes, multi: bool = False) -> list[tuple[Any, dict[Path_, int]]]:
@@ -171,24 +192,56 @@ def parse_yaml_documents(file: str, raw: bytes, multi: bool = False) -> list[tup
     def build(n: yaml.Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
-            raise SpecError([SpecIssue(file, format_path(path), n.start_mark.line + 1,
-                                       f"document expands to more than {MAX_NODES} nodes (alias bomb?)")])
+            raise SpecError(
+                [
+                    SpecIssue(
+                        file,
+                        format_path(path),
+                        n.start_mark.line + 1,
+                        f"document expands to more than {MAX_NODES} nodes (alias bomb?)",
+                    )
+                ]
+            )
         if depth > MAX_DEPTH:
-            raise SpecError([SpecIssue(file, format_path(path), n.start_mark.line + 1,
-                                       f"nested deeper than {MAX_DEPTH} levels")])
+            raise SpecError(
+                [
+                    SpecIssue(
+                        file,
+                        format_path(path),
+                        n.start_mark.line + 1,
+                        f"nested deeper than {MAX_DEPTH} levels",
+                    )
+                ]
+            )
         lines.setdefault(path, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for k, v in n.value:
                 if not isinstance(k, yaml.ScalarNode):
-                    raise SpecError([SpecIssue(file, format_path(path), k.start_mark.line + 1,
-                                               "mapping keys must be plain strings")])
+                    raise SpecError(
+                        [
+                            SpecIssue(
+                                file,
+                                format_path(path),
+                                k.start_mark.line + 1,
+                                "mapping keys must be plain strings",
+                            )
+                        ]
+                    )
                 key = constructor.construct_object(k)
                 if not isinstance(key, str):
                     key = str(key)
                 if key in out:
-                    raise SpecError([SpecIssue(file, format_path((*path, key)), k.start_mark.line + 1,
-                                               f"duplicate key {key!r}")])
+                    raise SpecError(
+                        [
+                            SpecIssue(
+                                file,
+                                format_path((*path, key)),
+                                k.start_mark.line + 1,
+                                f"duplicate key {key!r}",
+                            )
+                        ]
+                    )
                 out[key] = build(v, (*path, key), lines, depth + 1)
             return out
         if isinstance(n, yaml.SequenceNode):
@@ -285,7 +338,7 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
 
 def _schema_issues(doc: _Document) -> list[SpecIssue]:
     issues = []
-    for err in sorted(_validator().iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)))):
+    for err in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
         if err.validator == "propertyNames":
             bad = err.instance if isinstance(err.instance, str) else None
@@ -308,7 +361,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, A
     """Deep-merge alerting settings: an SLO overrides single fields of the defaults, not whole tiers."""
     out = dict(base)
     for k, v in (override or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("labels", "annotations", "selector"):
+        if (
+            isinstance(v, dict)
+            and isinstance(out.get(k), dict)
+            and k not in ("labels", "annotations", "selector")
+        ):
             out[k] = _merge(out[k], v)
         elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = {**out[k], **v}
@@ -337,8 +394,11 @@ class _Builder:
 
     def check_window(self, window: int, path: Path_) -> None:
         if window % 60 or window % self.interval:
-            self.fail(path, f"SLO window {promql.format_duration(window)} must be whole minutes and a whole "
-                      f"number of evaluation intervals ({promql.format_duration(self.interval)})")
+            self.fail(
+                path,
+                f"SLO window {promql.format_duration(window)} must be whole minutes and a whole "
+                f"number of evaluation intervals ({promql.format_duration(self.interval)})",
+            )
 
     def labels(self, labels: dict[str, str] | None, path: Path_) -> dict[str, str]:
         out = {}
@@ -352,8 +412,11 @@ class _Builder:
                 self.fail((*path, k), f"label {k!r} is set by slodrift itself; choose another name")
                 continue
             if v == "":
-                self.fail((*path, k), "empty label value: Prometheus treats an empty label as absent, so it "
-                          "would vanish from every series; remove the label instead")
+                self.fail(
+                    (*path, k),
+                    "empty label value: Prometheus treats an empty label as absent, so it "
+                    "would vanish from every series; remove the label instead",
+                )
                 continue
             out[k] = v
         return out
@@ -362,36 +425,48 @@ class _Builder:
         for k, v in (annotations or {}).items():
             for action in TEMPLATE_ACTION_RE.findall(v):
                 if not LABEL_REF_RE.match(action):
-                    self.fail((*path, k), f"unsupported template action {{{{{action}}}}}: only "
-                              "{{ $labels.NAME }} is allowed, so the generated tests can render it")
+                    self.fail(
+                        (*path, k),
+                        f"unsupported template action {{{{{action}}}}}: only "
+                        "{{ $labels.NAME }} is allowed, so the generated tests can render it",
+                    )
         return dict(annotations or {})
 
     def build(self) -> Spec:
         data = self.doc.data
         defaults = data.get("defaults", {})
-        default_window = self.duration(defaults.get("slo_window", DEFAULT_SLO_WINDOW), ("defaults", "slo_window"))
-        interval = self.duration(defaults.get("evaluation_interval", DEFAULT_EVALUATION_INTERVAL),
-                                 ("defaults", "evaluation_interval"))
+        default_window = self.duration(
+            defaults.get("slo_window", DEFAULT_SLO_WINDOW), ("defaults", "slo_window")
+        )
+        interval = self.duration(
+            defaults.get("evaluation_interval", DEFAULT_EVALUATION_INTERVAL),
+            ("defaults", "evaluation_interval"),
+        )
         if interval > 300:
-            self.fail(("defaults", "evaluation_interval"),
-                      "must be at most 5m: the shortest SLI window, 5m, is built from the events recorded at "
-                      "each evaluation")
+            self.fail(
+                ("defaults", "evaluation_interval"),
+                "must be at most 5m: the shortest SLI window, 5m, is built from the events recorded at "
+                "each evaluation",
+            )
         elif 300 % interval:
-            self.fail(("defaults", "evaluation_interval"),
-                      f"must divide 5m evenly (15s, 20s, 30s, 1m, 5m, ...; got {promql.format_duration(interval)}): "
-                      "the SLIs are recorded as the events of each evaluation interval, and every window, 5m "
-                      "included, must hold a whole number of them")
+            self.fail(
+                ("defaults", "evaluation_interval"),
+                f"must divide 5m evenly (15s, 20s, 30s, 1m, 5m, ...; got {promql.format_duration(interval)}): "
+                "the SLIs are recorded as the events of each evaluation interval, and every window, 5m "
+                "included, must hold a whole number of them",
+            )
         self.interval = interval
         self.check_window(default_window, ("defaults", "slo_window"))
-        default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA},
-                                  defaults.get("alerting"))
+        default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA}, defaults.get("alerting"))
         services = []
         seen: dict[str, int] = {}
         for i, svc in enumerate(data.get("services", [])):
             path = ("services", i)
             if svc["name"] in seen:
-                self.fail((*path, "name"), f"duplicate service name {svc['name']!r} "
-                          f"(first at services[{seen[svc['name']]}])")
+                self.fail(
+                    (*path, "name"),
+                    f"duplicate service name {svc['name']!r} (first at services[{seen[svc['name']]}])",
+                )
             seen.setdefault(svc["name"], i)
             services.append(self.service(svc, path, default_window, default_alerting))
         rel = data.get("release", {})
@@ -401,7 +476,9 @@ class _Builder:
             watch_start=self.timestamp(rel.get("watch_start"), ("release", "watch_start")),
             watch_days=rel.get("watch_days", 7),
         )
-        return Spec(self.doc.file, data["version"], release, interval, tuple(services), self.drift(data.get("drift")))
+        return Spec(
+            self.doc.file, data["version"], release, interval, tuple(services), self.drift(data.get("drift"))
+        )
 
     def timestamp(self, value: str | None, path: Path_) -> datetime | None:
         if value is None:
@@ -416,8 +493,9 @@ class _Builder:
             return None
         return ts.astimezone(UTC)
 
-    def service(self, svc: dict[str, Any], path: Path_, default_window: int,
-                default_alerting: dict[str, Any]) -> Service:
+    def service(
+        self, svc: dict[str, Any], path: Path_, default_window: int, default_alerting: dict[str, Any]
+    ) -> Service:
         labels = self.labels(svc.get("labels"), (*path, "labels"))
         try:
             selector = promql.equality_matchers(svc.get("selector", {}))
@@ -434,19 +512,26 @@ class _Builder:
             slos.append(self.slo(slo, spath, selector, labels, default_window, default_alerting))
         if not slos and not svc.get("indicators"):
             self.fail(path, "a service needs at least one SLO or one indicator")
-        inds = tuple(self.indicator(name, ind or {}, (*path, "indicators", name), selector)
-                     for name, ind in (svc.get("indicators") or {}).items())
+        inds = tuple(
+            self.indicator(name, ind or {}, (*path, "indicators", name), selector)
+            for name, ind in (svc.get("indicators") or {}).items()
+        )
         anomaly = self.anomaly(svc.get("anomaly"), (*path, "anomaly"), {i.name for i in inds})
         return Service(svc["name"], labels, selector, tuple(slos), svc.get("description", ""), inds, anomaly)
 
-    def indicator(self, name: str, ind: dict[str, Any], path: Path_, scope: tuple[promql.Matcher, ...]) -> Indicator:
+    def indicator(
+        self, name: str, ind: dict[str, Any], path: Path_, scope: tuple[promql.Matcher, ...]
+    ) -> Indicator:
         kind, implied = builtin.NAMED.get(name, (None, {}))
         kind = ind.get("kind", kind)
         if "query" in ind:
             kind = kind or "custom"
         if kind is None:
-            self.fail(path, f"{name!r} is not a built-in indicator ({', '.join(sorted(builtin.NAMED))}); "
-                      "give `kind` or `query`")
+            self.fail(
+                path,
+                f"{name!r} is not a built-in indicator ({', '.join(sorted(builtin.NAMED))}); "
+                "give `kind` or `query`",
+            )
             return Indicator(name, "invalid", "", "count", "higher_is_worse", "behaviour")
         defaults = builtin.KINDS[kind]
         opts = {**implied, **ind}
@@ -472,39 +557,66 @@ class _Builder:
             if split_by in RESERVED_LABELS:
                 self.fail((*path, "split_by"), f"label {split_by!r} is set by slodrift itself")
             elif "query" in ind:
-                self.fail((*path, "split_by"), "a custom query cannot be split automatically; split built-in kinds")
+                self.fail(
+                    (*path, "split_by"), "a custom query cannot be split automatically; split built-in kinds"
+                )
             else:
                 try:
                     split_query = builtin.default_query(kind, opts, scope, by=split_by)
                 except promql.PromQLError as exc:
                     self.fail((*path, "split_by"), str(exc))
-        return Indicator(name, kind, query, ind.get("unit", defaults.unit), ind.get("direction", defaults.direction),
-                         ind.get("category", defaults.category), regression, floor or None, split_by, primary,
-                         split_query)
+        return Indicator(
+            name,
+            kind,
+            query,
+            ind.get("unit", defaults.unit),
+            ind.get("direction", defaults.direction),
+            ind.get("category", defaults.category),
+            regression,
+            floor or None,
+            split_by,
+            primary,
+            split_query,
+        )
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:
             return None
         for i, name in enumerate(cfg["indicators"]):
             if name not in known:
-                self.fail((*path, "indicators", i), f"{name!r} is not an indicator of this service "
-                          f"(known: {', '.join(sorted(known)) or 'none'})")
+                self.fail(
+                    (*path, "indicators", i),
+                    f"{name!r} is not an indicator of this service "
+                    f"(known: {', '.join(sorted(known)) or 'none'})",
+                )
         merged = {**DEFAULT_ANOMALY, **cfg}
         window = self.duration(merged["window"], (*path, "window"))
         if window < 3600:
-            self.fail((*path, "window"), "must be at least 1h: a shorter history gives no meaningful deviation")
-        return Anomaly(tuple(cfg["indicators"]), Decimal(repr(float(merged["z_threshold"]))), window,
-                       merged["seasonality"], self.duration(merged["for"], (*path, "for")))
+            self.fail(
+                (*path, "window"), "must be at least 1h: a shorter history gives no meaningful deviation"
+            )
+        return Anomaly(
+            tuple(cfg["indicators"]),
+            Decimal(repr(float(merged["z_threshold"]))),
+            window,
+            merged["seasonality"],
+            self.duration(merged["for"], (*path, "for")),
+        )
 
     def drift(self, cfg: dict[str, Any] | None) -> DriftSettings:
         cfg = cfg or {}
         thresholds = {}
         for category, default in DEFAULT_DRIFT.items():
             merged = {**default, **(cfg.get(category) or {})}
-            parsed = {k: (None if merged[k] is None else _percent(merged[k])) for k in ("warning", "critical")}
+            parsed = {
+                k: (None if merged[k] is None else _percent(merged[k])) for k in ("warning", "critical")
+            }
             w, c = parsed["warning"], parsed["critical"]
             if w is not None and c is not None and w > c:
-                self.fail(("drift", category), f"warning ({merged['warning']}) is above critical ({merged['critical']})")
+                self.fail(
+                    ("drift", category),
+                    f"warning ({merged['warning']}) is above critical ({merged['critical']})",
+                )
             for k, v in parsed.items():
                 if v is not None and v < 0:
                     self.fail(("drift", category, k), "must not be negative")
@@ -513,16 +625,30 @@ class _Builder:
             thresholds,
             self.duration(cfg.get("for", DEFAULT_DRIFT_FOR), ("drift", "for")),
             self.duration(cfg.get("regression_for", DEFAULT_REGRESSION_FOR), ("drift", "regression_for")),
-            self.duration(cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR), ("drift", "baseline_missing_for")),
+            self.duration(
+                cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR),
+                ("drift", "baseline_missing_for"),
+            ),
         )
 
     def sli(self, sli: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...]) -> SLI:
-        kinds = [k for k in (("errors", "total"), ("error_query", "total_query"), ("latency",),
-                             ("error_ratio_query",)) if any(x in sli for x in k)]
+        kinds = [
+            k
+            for k in (
+                ("errors", "total"),
+                ("error_query", "total_query"),
+                ("latency",),
+                ("error_ratio_query",),
+            )
+            if any(x in sli for x in k)
+        ]
         if len(kinds) != 1:
             found = ", ".join(sorted(sli)) or "nothing"
-            self.fail(path, "give exactly one SLI kind: errors+total, error_query+total_query, latency, or "
-                      f"error_ratio_query (found: {found})")
+            self.fail(
+                path,
+                "give exactly one SLI kind: errors+total, error_query+total_query, latency, or "
+                f"error_ratio_query (found: {found})",
+            )
             return SLI(kind="invalid")
         kind = kinds[0]
         missing = [k for k in kind if k not in sli]
@@ -541,17 +667,25 @@ class _Builder:
                     return SLI(kind="invalid")
                 return SLI(kind="events", errors=parsed["errors"], total=parsed["total"])
             if kind == ("error_query", "total_query"):
-                return SLI(kind="event_queries",
-                           error_query=self.query(sli["error_query"], (*path, "error_query")),
-                           total_query=self.query(sli["total_query"], (*path, "total_query")))
+                return SLI(
+                    kind="event_queries",
+                    error_query=self.query(sli["error_query"], (*path, "error_query")),
+                    total_query=self.query(sli["total_query"], (*path, "total_query")),
+                )
             if kind == ("error_ratio_query",):
-                return SLI(kind="error_ratio",
-                           error_ratio_query=self.query(sli["error_ratio_query"], (*path, "error_ratio_query")))
+                return SLI(
+                    kind="error_ratio",
+                    error_ratio_query=self.query(sli["error_ratio_query"], (*path, "error_ratio_query")),
+                )
             lat = sli["latency"]
             extra = promql.equality_matchers(lat.get("selector", {}))
             matchers = promql.Selector(lat["histogram"] + "_count", extra).with_matchers(selector).matchers
-            return SLI(kind="latency", histogram=promql.check_metric_name(lat["histogram"]),
-                       threshold=Decimal(repr(lat["threshold"])), latency_matchers=matchers)
+            return SLI(
+                kind="latency",
+                histogram=promql.check_metric_name(lat["histogram"]),
+                threshold=Decimal(repr(lat["threshold"])),
+                latency_matchers=matchers,
+            )
         except promql.PromQLError as exc:
             self.fail(path, str(exc))
             return SLI(kind="invalid")
@@ -563,8 +697,15 @@ class _Builder:
             self.fail(path, str(exc))
             return text
 
-    def slo(self, slo: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...],
-            service_labels: dict[str, str], default_window: int, default_alerting: dict[str, Any]) -> SLO:
+    def slo(
+        self,
+        slo: dict[str, Any],
+        path: Path_,
+        selector: tuple[promql.Matcher, ...],
+        service_labels: dict[str, str],
+        default_window: int,
+        default_alerting: dict[str, Any],
+    ) -> SLO:
         objective = _percent(slo["objective"])
         window = self.duration(slo["window"], (*path, "window")) if "window" in slo else default_window
         if "window" in slo:
@@ -589,16 +730,28 @@ class _Builder:
                 short_s = self.duration(w["short"], (*wpath, "short"))
                 for key, secs in (("long", long_s), ("short", short_s)):
                     if secs % 60:
-                        self.fail((*wpath, key), f"alert windows are whole minutes (got {w[key]}): the "
-                                  "shortest SLI window is 5m, so a finer window adds nothing")
+                        self.fail(
+                            (*wpath, key),
+                            f"alert windows are whole minutes (got {w[key]}): the "
+                            "shortest SLI window is 5m, so a finer window adds nothing",
+                        )
                     elif secs % self.interval:
-                        self.fail((*wpath, key), f"alert window {w[key]} is not a whole number of evaluation "
-                                  f"intervals ({promql.format_duration(self.interval)})")
+                        self.fail(
+                            (*wpath, key),
+                            f"alert window {w[key]} is not a whole number of evaluation "
+                            f"intervals ({promql.format_duration(self.interval)})",
+                        )
                 if short_s >= long_s:
-                    self.fail((*wpath, "short"), f"short window {w['short']} must be shorter than long window {w['long']}")
+                    self.fail(
+                        (*wpath, "short"),
+                        f"short window {w['short']} must be shorter than long window {w['long']}",
+                    )
                 if long_s > window:
-                    self.fail((*wpath, "long"), f"alert window {w['long']} is longer than the SLO window "
-                              f"{promql.format_duration(window)}")
+                    self.fail(
+                        (*wpath, "long"),
+                        f"alert window {w['long']} is longer than the SLO window "
+                        f"{promql.format_duration(window)}",
+                    )
                 if ("factor" in w) == ("budget_consumed" in w):
                     self.fail(wpath, "give exactly one of budget_consumed or factor")
                     continue
@@ -612,29 +765,46 @@ class _Builder:
                     # Six decimals keep names and thresholds readable (28d/3d gives 0.933333...).
                     factor = (share * window / long_s).quantize(Decimal("0.000001")).normalize()
                 if factor * budget >= 1:
-                    self.fail(wpath, f"burn factor {promql.number(factor)} x error budget {promql.number(budget)} "
-                              f"= {promql.number(factor * budget)}: the error ratio can never exceed 1, so this "
-                              "alert could never fire; lower the factor or raise the objective")
+                    self.fail(
+                        wpath,
+                        f"burn factor {promql.number(factor)} x error budget {promql.number(budget)} "
+                        f"= {promql.number(factor * budget)}: the error ratio can never exceed 1, so this "
+                        "alert could never fire; lower the factor or raise the objective",
+                    )
                 windows.append(BurnWindow(long_s, short_s, factor))
-            tiers.append(AlertTier(
-                name=name,
-                severity=tier.get("severity", DEFAULT_TIERS[name]["severity"]),
-                receiver=tier.get("receiver"),
-                for_seconds=self.duration(tier["for"], (*tpath, "for")) if tier.get("for") else 0,
-                windows=tuple(windows),
-                labels={**common_labels, **self.labels(tier.get("labels"), (*tpath, "labels"))},
-                annotations={**common_annotations, **self.annotations(tier.get("annotations"), (*tpath, "annotations"))},
-            ))
+            tiers.append(
+                AlertTier(
+                    name=name,
+                    severity=tier.get("severity", DEFAULT_TIERS[name]["severity"]),
+                    receiver=tier.get("receiver"),
+                    for_seconds=self.duration(tier["for"], (*tpath, "for")) if tier.get("for") else 0,
+                    windows=tuple(windows),
+                    labels={**common_labels, **self.labels(tier.get("labels"), (*tpath, "labels"))},
+                    annotations={
+                        **common_annotations,
+                        **self.annotations(tier.get("annotations"), (*tpath, "annotations")),
+                    },
+                )
+            )
         nd = alerting.get("no_data")
         no_data = None
         if nd:
-            no_data = NoDataAlert(self.duration(nd.get("for", DEFAULT_NO_DATA["for"]), (*apath, "no_data", "for")),
-                                  nd.get("severity", DEFAULT_NO_DATA["severity"]))
+            no_data = NoDataAlert(
+                self.duration(nd.get("for", DEFAULT_NO_DATA["for"]), (*apath, "no_data", "for")),
+                nd.get("severity", DEFAULT_NO_DATA["severity"]),
+            )
         min_rate = alerting.get("min_request_rate", DEFAULT_MIN_REQUEST_RATE)
         return SLO(
-            name=slo["name"], objective=objective, window=window, sli=sli, tiers=tuple(tiers), no_data=no_data,
+            name=slo["name"],
+            objective=objective,
+            window=window,
+            sli=sli,
+            tiers=tuple(tiers),
+            no_data=no_data,
             min_request_rate=Decimal(repr(min_rate)) if isinstance(min_rate, float) else Decimal(min_rate),
-            labels=labels, annotations=common_annotations, description=slo.get("description", ""),
+            labels=labels,
+            annotations=common_annotations,
+            description=slo.get("description", ""),
         )
 
 
@@ -675,8 +845,14 @@ def load_specs(paths: list[str]) -> list[Spec]:
     for spec in specs:
         for i, svc in enumerate(spec.services):
             if svc.name in owners and owners[svc.name] != spec.path:
-                issues.append(SpecIssue(spec.path, f"services[{i}].name", None,
-                                        f"service {svc.name!r} is also defined in {owners[svc.name]}"))
+                issues.append(
+                    SpecIssue(
+                        spec.path,
+                        f"services[{i}].name",
+                        None,
+                        f"service {svc.name!r} is also defined in {owners[svc.name]}",
+                    )
+                )
             owners.setdefault(svc.name, spec.path)
     if issues:
         raise SpecError(issues)

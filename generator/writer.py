@@ -82,7 +82,9 @@ def manifest_text(files: Mapping[str, str]) -> str:
     """`sha256sum` format, sorted: `sha256sum -c MANIFEST.sha256` checks a release without slodrift."""
     import hashlib
 
-    lines = [f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}  {rel}" for rel, text in sorted(files.items())]
+    lines = [
+        f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}  {rel}" for rel, text in sorted(files.items())
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -37,8 +37,10 @@ _RAW_NOT_ALLOWED = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\u
 # YAML 1.1 booleans PyYAML's resolver does not know but Go's yaml.v2 does.
 _SHORT_BOOLS = frozenset({"y", "Y", "n", "N"})
 # YAML 1.2 core-schema numbers PyYAML (1.1) reads as strings: quoted too, so no reader takes them for numbers.
-_NUMBER_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
-                        r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_NUMBER_12 = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -57,7 +59,8 @@ def _quoted(text: str) -> str:
     otherwise double-quoted: JSON's escapes are YAML's too, and what JSON leaves raw but YAML does not
     allow (DEL, C1 controls, U+2028/9, non-characters) is escaped as well."""
     if (text.isascii() and text.isprintable()) or (
-            "\t" not in text and not _NEWLINES.search(text) and not _UNPRINTABLE.search(text)):
+        "\t" not in text and not _NEWLINES.search(text) and not _UNPRINTABLE.search(text)
+    ):
         return "'" + text.replace("'", "''") + "'"
     return _RAW_NOT_ALLOWED.sub(_escape, json.dumps(text, ensure_ascii=False))
 
@@ -69,9 +72,16 @@ def _quoted(text: str) -> str:
 
 def scalar(text: str) -> str:
     """One string as a single-line scalar that loads back as exactly `text`."""
-    if (text.isascii() and text.isprintable() and text and (text[0].isalpha() or text[0] == "_")
-            and text[-1] not in " :" and ": " not in text and " #" not in text
-            and not (len(text) <= 5 and text.isalpha())):
+    if (
+        text.isascii()
+        and text.isprintable()
+        and text
+        and (text[0].isalpha() or text[0] == "_")
+        and text[-1] not in " :"
+        and ": " not in text
+        and " #" not in text
+        and not (len(text) <= 5 and text.isalpha())
+    ):
         return text
     return _scalar(text)
 
@@ -79,16 +89,28 @@ def scalar(text: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _scalar(text: str) -> str:
     # `...` first would end the document when the scalar starts a line (a top-level key), as PyYAML knows.
-    if (not text or text[0] in _INDICATORS or text.startswith("...") or text[-1] in " \t:" or ": " in text
-            or " #" in text or "\t" in text or _NEWLINES.search(text) or _UNPRINTABLE.search(text) or text in _SHORT_BOOLS
-            or _NUMBER_12.fullmatch(text) or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG):
+    if (
+        not text
+        or text[0] in _INDICATORS
+        or text.startswith("...")
+        or text[-1] in " \t:"
+        or ": " in text
+        or " #" in text
+        or "\t" in text
+        or _NEWLINES.search(text)
+        or _UNPRINTABLE.search(text)
+        or text in _SHORT_BOOLS
+        or _NUMBER_12.fullmatch(text)
+        or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG
+    ):
         return _quoted(text)
     return text
 
 
 # A literal block's lines must be printable and end in no whitespace (`\n` separates them).
-_LITERAL_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
-                          "|[^\\S\n](?=\n|\\Z)")
+_LITERAL_BAD = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]|[^\\S\n](?=\n|\\Z)"
+)
 
 
 _ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
@@ -98,8 +120,9 @@ def _literal_ok(text: str) -> bool:
     if not ("\n" in text and text[0] not in " \t\n" and text[-1] != "\n"):
         return False
     if text.isascii():  # PromQL nearly always: the same test with str methods (a few times faster)
-        printable = (text.replace("\n", " ").isprintable() if "\t" not in text
-                     else _ASCII_CONTROL.search(text) is None)
+        printable = (
+            text.replace("\n", " ").isprintable() if "\t" not in text else _ASCII_CONTROL.search(text) is None
+        )
         return printable and " \n" not in text and "\t\n" not in text and text[-1] not in " \t"
     return _LITERAL_BAD.search(text) is None
 

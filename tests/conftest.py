@@ -24,5 +24,11 @@ def promtool() -> str:
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `slodrift` command line in a subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "slodrift", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "slodrift", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=300,
+        check=False,
+    )

@@ -41,8 +41,13 @@ def write_openmetrics(path: Path, series: Iterable[Series], start: int, end: int
 def backfill(promtool: str, openmetrics: Path, data_dir: Path, timeout: float = 300) -> None:
     """Turn OpenMetrics text into TSDB blocks in `data_dir` (what Prometheus then serves)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data_dir)],
-                       capture_output=True, text=True, timeout=timeout, check=False)
+    r = subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"promtool create-blocks-from openmetrics failed:\n{r.stdout}\n{r.stderr}")
 
@@ -72,8 +77,10 @@ def rule_levels(rule_files: Iterable[Path], interval: str) -> list[dict]:
     out: dict[int, list[dict]] = {}
     for i, r in enumerate(rules):
         out.setdefault(level_of(i), []).append(r)
-    return [{"groups": [{"name": f"backfill-level-{n}", "interval": interval, "rules": out[n]}]}
-            for n in sorted(out)]
+    return [
+        {"groups": [{"name": f"backfill-level-{n}", "interval": interval, "rules": out[n]}]}
+        for n in sorted(out)
+    ]
 
 
 def _number(v: float) -> str:
@@ -84,8 +91,16 @@ def _number(v: float) -> str:
     return repr(v)
 
 
-def backfill_recorded(promtool: str, prometheus_factory: Callable[[], object], rule_files: Iterable[Path],
-                      data_dir: Path, start: int, end: int, interval: str, work: Path) -> None:
+def backfill_recorded(
+    promtool: str,
+    prometheus_factory: Callable[[], object],
+    rule_files: Iterable[Path],
+    data_dir: Path,
+    start: int,
+    end: int,
+    interval: str,
+    work: Path,
+) -> None:
     """Backfill every recording rule over [start, end], level by level, into `data_dir`.
 
     Each level's rules are evaluated by a real Prometheus on the data so far, with one `query_range`
@@ -113,7 +128,9 @@ def backfill_recorded(promtool: str, prometheus_factory: Callable[[], object], r
                     labels.update({k: str(v) for k, v in (rule.get("labels") or {}).items()})
                     text = _labels(labels)
                     lines.setdefault(rule["record"], []).extend(
-                        f"{rule['record']}{text} {_number(float(v))} {int(float(t))}\n" for t, v in s["values"])
+                        f"{rule['record']}{text} {_number(float(v))} {int(float(t))}\n"
+                        for t, v in s["values"]
+                    )
         om = work / f"level{n}.om"
         with om.open("w") as out:
             for name, samples in lines.items():

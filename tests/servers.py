@@ -66,16 +66,20 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
 
 
 @contextlib.contextmanager
-def process(args: list[str], log: Path, ready_url: str | None = None, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], log: Path, ready_url: str | None = None, timeout: float = 30.0
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server process; wait until `ready_url` answers 200; always stop it."""
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         if ready_url:
+
             def ready() -> bool:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{args[0]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
                 return http_get(ready_url, timeout=1)[0] == 200
+
             wait_until(ready, timeout, f"{args[0]} at {ready_url}")
         yield proc
     finally:
@@ -110,8 +114,14 @@ class Prometheus:
         binary = shutil.which("prometheus")
         if not binary:
             raise RuntimeError("prometheus is not installed: run scripts/install.sh")
-        return [binary, f"--config.file={self.config_path}", f"--storage.tsdb.path={self.storage}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle", *extra]
+        return [
+            binary,
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.storage}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-lifecycle",
+            *extra,
+        ]
 
     @contextlib.contextmanager
     def running(self, *extra: str, timeout: float = 60.0) -> Iterator[Prometheus]:
@@ -185,7 +195,13 @@ class FakeApp:
 
 def slodrift_serve(spec: Path, baseline: Path, port: int, *extra: str) -> list[str]:
     """Command line of the exporter as a user runs it."""
-    return [sys.executable, "-m", "slodrift", "serve", f"--config.file={spec}", f"--baseline.file={baseline}",
-            f"--web.listen-address=127.0.0.1:{port}", *extra]
-
-
+    return [
+        sys.executable,
+        "-m",
+        "slodrift",
+        "serve",
+        f"--config.file={spec}",
+        f"--baseline.file={baseline}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        *extra,
+    ]

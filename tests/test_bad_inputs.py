@@ -50,7 +50,9 @@ def test_bad_spec(name: str, tmp_path: Path, capsys):
 
 def test_huge_spec_is_refused(tmp_path: Path, capsys):
     spec = tmp_path / "huge.yml"
-    spec.write_text("# " + "x" * (3 * 1024 * 1024) + "\n" + (CORPUS / "specs" / "unknown_top_key.yml").read_text())
+    spec.write_text(
+        "# " + "x" * (3 * 1024 * 1024) + "\n" + (CORPUS / "specs" / "unknown_top_key.yml").read_text()
+    )
     code, _, stderr = run_main(["check", str(spec)], capsys)
     assert code == 2 and "huge.yml" in stderr and "the limit is" in stderr
 
@@ -80,8 +82,15 @@ BASELINE_CASES = json.loads((CORPUS / "baselines" / "expected.json").read_text()
 def test_bad_baseline_refused_at_start_up(name: str, capsys):
     baseline = CORPUS / "baselines" / name
     before = baseline.read_bytes()
-    code, _, stderr = run_main(["serve", f"--config.file={EXAMPLE}", f"--baseline.file={baseline}",
-                                "--web.listen-address=127.0.0.1:1"], capsys)
+    code, _, stderr = run_main(
+        [
+            "serve",
+            f"--config.file={EXAMPLE}",
+            f"--baseline.file={baseline}",
+            "--web.listen-address=127.0.0.1:1",
+        ],
+        capsys,
+    )
     assert code == 2, stderr
     assert str(baseline) in stderr and "Traceback" not in stderr
     assert BASELINE_CASES[name] in stderr, stderr

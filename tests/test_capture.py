@@ -44,8 +44,13 @@ def release_day() -> list:
         ("other_service_up", {"job": "catalog"}, lambda t: 0.0),
     ]
     for le, share in buckets.items():
-        series.append(("http_request_duration_seconds_bucket", {**job, "le": le},
-                       lambda t, s=share: (ok + bad) * s * (t - START)))
+        series.append(
+            (
+                "http_request_duration_seconds_bucket",
+                {**job, "le": le},
+                lambda t, s=share: (ok + bad) * s * (t - START),
+            )
+        )
     return series
 
 
@@ -60,8 +65,21 @@ def test_capture_computes_the_release_day_baseline(promtool, tmp_path: Path):
     out = tmp_path / "baseline.json"
     frm, to = "2025-11-21T00:30:00Z", "2025-11-21T02:30:00Z"
     with prom.running("--storage.tsdb.retention.time=100y"):
-        r = run_cli("baseline", "capture", str(spec), "--prometheus-url", prom.url, "--from", frm, "--to", to,
-                    "--step", "1m", "--out", str(out))
+        r = run_cli(
+            "baseline",
+            "capture",
+            str(spec),
+            "--prometheus-url",
+            prom.url,
+            "--from",
+            frm,
+            "--to",
+            to,
+            "--step",
+            "1m",
+            "--out",
+            str(out),
+        )
     assert r.returncode == 0, r.stdout + r.stderr
     b = load_baseline(out)
     v = {ind: x for (svc, ind), x in b.values.items() if svc == "checkout"}
@@ -84,8 +102,20 @@ def test_capture_against_a_dead_prometheus_fails_cleanly(tmp_path: Path):
     spec.write_text(SPEC)
     from tests.servers import free_port
 
-    r = run_cli("baseline", "capture", str(spec), "--prometheus-url", f"http://127.0.0.1:{free_port()}",
-                "--from", "2025-11-21T00:00:00Z", "--to", "2025-11-21T01:00:00Z", "--timeout", "1",
-                "--out", str(tmp_path / "b.json"))
+    r = run_cli(
+        "baseline",
+        "capture",
+        str(spec),
+        "--prometheus-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--from",
+        "2025-11-21T00:00:00Z",
+        "--to",
+        "2025-11-21T01:00:00Z",
+        "--timeout",
+        "1",
+        "--out",
+        str(tmp_path / "b.json"),
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr and "127.0.0.1" in r.stderr
     assert not (tmp_path / "b.json").exists()

@@ -25,8 +25,12 @@ def test_bad_spec_exits_2_names_path_and_writes_nothing(tmp_path: Path):
     assert run_cli("generate", str(EXAMPLE), "--out", str(out)).returncode == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = tmp_path / "bad.yml"
-    bad.write_text(EXAMPLE.read_text().replace("objective: 99.9", "objective: 150").replace(
-        "team: payments", "team: payments, bad-label: x").replace("window: 28d", "window: 28x"))
+    bad.write_text(
+        EXAMPLE.read_text()
+        .replace("objective: 99.9", "objective: 150")
+        .replace("team: payments", "team: payments, bad-label: x")
+        .replace("window: 28d", "window: 28x")
+    )
     r = run_cli("generate", str(bad), "--out", str(out))
     assert r.returncode == 2
     assert "services[0].slos[0].objective: 150 is greater than or equal to the maximum of 100" in r.stderr
@@ -91,4 +95,5 @@ def test_a_failed_write_changes_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         writer.write_tree(out, {rel: text.replace("old", "new") for rel, text in old.items()})
     assert {p.name: p.read_text() for p in (out / "rules").iterdir()} == {
-        f"f{i}.yml": f"old {i}\n" for i in range(5)}
+        f"f{i}.yml": f"old {i}\n" for i in range(5)
+    }

@@ -23,7 +23,10 @@ def test_structure():
     assert d["schemaVersion"] == SCHEMA_VERSION and d["uid"]
     names = [v["name"] for v in d["templating"]["list"]]
     assert names == ["datasource", "service"]
-    assert d["templating"]["list"][0]["type"] == "datasource" and d["templating"]["list"][0]["query"] == "prometheus"
+    assert (
+        d["templating"]["list"][0]["type"] == "datasource"
+        and d["templating"]["list"][0]["query"] == "prometheus"
+    )
     ids = [p["id"] for p in d["panels"]]
     assert len(ids) == len(set(ids))
     for p in d["panels"]:
@@ -33,8 +36,14 @@ def test_structure():
         refs = [t["refId"] for t in p["targets"]]
         assert len(refs) == len(set(refs)) and all(t["expr"] for t in p["targets"])
     titles = {p["title"] for p in d["panels"]}
-    assert {"SLI vs objective", "Error budget remaining", "Burn rate", "Drift from the release baseline",
-            "Stability score", "Firing alerts"} <= titles
+    assert {
+        "SLI vs objective",
+        "Error budget remaining",
+        "Burn rate",
+        "Drift from the release baseline",
+        "Stability score",
+        "Firing alerts",
+    } <= titles
     golden = json.loads((ROOT / "dashboards" / "slodrift.json").read_text())
     assert golden == d, "run `make golden`"
 
@@ -42,7 +51,12 @@ def test_structure():
 # What Grafana puts in place of its variables before a query leaves it: one value, a multi-value or
 # All selection (a regex alternation), and the built-in intervals.
 GRAFANA_VARS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h", "__range_s": "3600"}
-SERVICE_VALUES = ["checkout", "(checkout|catalog)", ".*", "Cat.log-1_x"]  # service names: [A-Za-z0-9][A-Za-z0-9_.-]*
+SERVICE_VALUES = [
+    "checkout",
+    "(checkout|catalog)",
+    ".*",
+    "Cat.log-1_x",
+]  # service names: [A-Za-z0-9][A-Za-z0-9_.-]*
 VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
 
 
@@ -84,8 +98,9 @@ def test_every_query_parses_in_prometheus(prometheus: Prometheus, service: str):
     for expr in queries():
         concrete = substitute(expr, service)
         assert "$" not in concrete, concrete
-        status, body = http_get(f"{prometheus.url}/api/v1/query?" + urllib.parse.urlencode({"query": concrete}),
-                                timeout=10)
+        status, body = http_get(
+            f"{prometheus.url}/api/v1/query?" + urllib.parse.urlencode({"query": concrete}), timeout=10
+        )
         doc = json.loads(body)
         assert doc.get("errorType") != "bad_data", f"{expr} -> {concrete}: {doc}"
         assert status == 200 and doc["status"] == "success", f"{expr} -> {concrete}: {doc}"
@@ -93,7 +108,9 @@ def test_every_query_parses_in_prometheus(prometheus: Prometheus, service: str):
 
 def test_a_broken_query_would_be_caught(prometheus: Prometheus):
     """The check above is only worth something if Prometheus does refuse bad PromQL with bad_data."""
-    status, body = http_get(f"{prometheus.url}/api/v1/query?" + urllib.parse.urlencode({"query": "sum(rate(x[5m])"}))
+    status, body = http_get(
+        f"{prometheus.url}/api/v1/query?" + urllib.parse.urlencode({"query": "sum(rate(x[5m])"})
+    )
     assert status == 400 and json.loads(body)["errorType"] == "bad_data"
 
 

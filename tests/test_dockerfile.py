@@ -8,12 +8,15 @@ import re
 from tests.conftest import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-INSTRUCTIONS = [line.strip() for line in re.sub(r"\\\n\s*", " ", DOCKERFILE).splitlines()
-                if line.strip() and not line.lstrip().startswith("#")]
+INSTRUCTIONS = [
+    line.strip()
+    for line in re.sub(r"\\\n\s*", " ", DOCKERFILE).splitlines()
+    if line.strip() and not line.lstrip().startswith("#")
+]
 
 
 def instr(name: str) -> list[str]:
-    return [i[len(name) + 1:] for i in INSTRUCTIONS if i.upper().startswith(name + " ")]
+    return [i[len(name) + 1 :] for i in INSTRUCTIONS if i.upper().startswith(name + " ")]
 
 
 def test_final_stage_runs_as_a_non_root_user():

@@ -59,8 +59,11 @@ class Webhooks:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def alerts(self, receiver: str, **labels: str) -> list[dict]:
-        return [a for a in self.received.get(receiver, [])
-                if all(a["labels"].get(k) == v for k, v in labels.items())]
+        return [
+            a
+            for a in self.received.get(receiver, [])
+            if all(a["labels"].get(k) == v for k, v in labels.items())
+        ]
 
 
 @pytest.mark.timeout(240)
@@ -78,35 +81,62 @@ def test_error_burst_pages_and_the_inhibited_ticket_stays_quiet(tmp_path: Path):
         r["group_wait"] = "1s"
     (tmp_path / "am.yml").write_text(yaml.safe_dump(am_config))
     am_port = free_port()
-    am_args = [binary, f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'am-data'}",
-               f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="]
+    am_args = [
+        binary,
+        f"--config.file={tmp_path / 'am.yml'}",
+        f"--storage.path={tmp_path / 'am-data'}",
+        f"--web.listen-address=127.0.0.1:{am_port}",
+        "--cluster.listen-address=",
+    ]
     app = FakeApp()
     app.error_share = 0.0
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
-    prom = Prometheus(prom_dir, {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(p) for p in sorted((tmp_path / "gen" / "rules").glob("*.slo.yml"))],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
-        "scrape_configs": [{"job_name": "app", "static_configs": [{"targets": [f"127.0.0.1:{app.port}"]}]}],
-    })
+    prom = Prometheus(
+        prom_dir,
+        {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(p) for p in sorted((tmp_path / "gen" / "rules").glob("*.slo.yml"))],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+            "scrape_configs": [
+                {"job_name": "app", "static_configs": [{"targets": [f"127.0.0.1:{app.port}"]}]}
+            ],
+        },
+    )
     hooks.thread.start()
     try:
-        with app.running(), process(am_args, tmp_path / "am.log", f"http://127.0.0.1:{am_port}/-/ready"), \
-                prom.running():
+        with (
+            app.running(),
+            process(am_args, tmp_path / "am.log", f"http://127.0.0.1:{am_port}/-/ready"),
+            prom.running(),
+        ):
             wait_until(lambda: prom.query('slodrift:sli_error:ratio_rate1m{service="app"}'), 60, "the SLI")
             assert not hooks.received, "nothing may be sent while the app is healthy"
             app.error_share = 0.5  # the burst: half the requests fail
-            page = wait_until(lambda: hooks.alerts("pager", alertname="SlodriftErrorBudgetBurn", tier="page"), 120,
-                              "the page to reach the pager receiver")
+            page = wait_until(
+                lambda: hooks.alerts("pager", alertname="SlodriftErrorBudgetBurn", tier="page"),
+                120,
+                "the page to reach the pager receiver",
+            )
             labels = page[0]["labels"]
-            assert labels["service"] == "app" and labels["slo"] == "availability" and labels["team"] == "payments"
+            assert (
+                labels["service"] == "app"
+                and labels["slo"] == "availability"
+                and labels["team"] == "payments"
+            )
             assert labels["severity"] == "critical" and labels["receiver"] == "pager"
             assert page[0]["status"] == "firing"
             # the ticket fires in Prometheus too, but Alertmanager inhibits it: it must not reach chat
-            wait_until(lambda: any(a["labels"]["alertname"] == "SlodriftErrorBudgetBurn"
-                                   and a["labels"].get("tier") == "ticket" and a["state"] == "firing"
-                                   for a in prom.alerts()), 60, "the ticket alert to fire in Prometheus")
+            wait_until(
+                lambda: any(
+                    a["labels"]["alertname"] == "SlodriftErrorBudgetBurn"
+                    and a["labels"].get("tier") == "ticket"
+                    and a["state"] == "firing"
+                    for a in prom.alerts()
+                ),
+                60,
+                "the ticket alert to fire in Prometheus",
+            )
             time.sleep(5)
             assert not hooks.alerts("chat", tier="ticket"), "the inhibited ticket was delivered"
     finally:

@@ -19,15 +19,23 @@ GOOD = {
     "release": {"name": "checkout", "version": "v1.0.1"},
     "captured_at": "2025-11-21T18:00:00Z",
     "services": {
-        "checkout": {"indicators": {"p99_latency": {"value": 0.2458, "unit": "seconds", "stddev": 0.01, "samples": 288},
-                                    "cpu": {"value": 0.352, "unit": "cores"}}},
+        "checkout": {
+            "indicators": {
+                "p99_latency": {"value": 0.2458, "unit": "seconds", "stddev": 0.01, "samples": 288},
+                "cpu": {"value": 0.352, "unit": "cores"},
+            }
+        },
         "catalog": {"indicators": {"cache_hit_ratio": {"value": 0.975, "unit": "ratio"}}},
     },
 }
 
 
 def metric_lines(body: bytes, name: str) -> list[str]:
-    return [line for line in body.decode().splitlines() if line.startswith(name + "{") or line.startswith(name + " ")]
+    return [
+        line
+        for line in body.decode().splitlines()
+        if line.startswith(name + "{") or line.startswith(name + " ")
+    ]
 
 
 @pytest.fixture
@@ -36,7 +44,9 @@ def exporter(tmp_path: Path):
     baseline.write_text(json.dumps(GOOD))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with process(slodrift_serve(EXAMPLE, baseline, port), tmp_path / "exporter.log", f"{url}/-/healthy") as proc:
+    with process(
+        slodrift_serve(EXAMPLE, baseline, port), tmp_path / "exporter.log", f"{url}/-/healthy"
+    ) as proc:
         yield url, baseline, proc, tmp_path / "exporter.log"
 
 
@@ -44,13 +54,21 @@ def test_endpoints_serve_the_baseline(exporter):
     url, _, _, _ = exporter
     status, body = http_get(f"{url}/metrics")
     assert status == 200
-    assert 'slodrift_baseline{indicator="p99_latency",service="checkout",unit="seconds"} 0.2458' in body.decode()
-    assert 'slodrift_baseline_stddev{indicator="p99_latency",service="checkout",unit="seconds"} 0.01' in body.decode()
-    assert metric_lines(body, "slodrift_config_last_reload_successful") == ["slodrift_config_last_reload_successful 1.0"]
+    assert (
+        'slodrift_baseline{indicator="p99_latency",service="checkout",unit="seconds"} 0.2458' in body.decode()
+    )
+    assert (
+        'slodrift_baseline_stddev{indicator="p99_latency",service="checkout",unit="seconds"} 0.01'
+        in body.decode()
+    )
+    assert metric_lines(body, "slodrift_config_last_reload_successful") == [
+        "slodrift_config_last_reload_successful 1.0"
+    ]
     info = metric_lines(body, "slodrift_baseline_info")[0]
     assert 'release="checkout"' in info and 'version="v1.0.1"' in info and "sha256=" in info
     assert metric_lines(body, "slodrift_watch_start_timestamp_seconds") == [
-        "slodrift_watch_start_timestamp_seconds 1.7637696e+09"]
+        "slodrift_watch_start_timestamp_seconds 1.7637696e+09"
+    ]
     assert http_get(f"{url}/-/healthy")[0] == 200 and http_get(f"{url}/-/ready")[0] == 200
     status, page = http_get(f"{url}/")
     assert status == 200 and b"p99_latency" in page and b"/metrics" in page
@@ -62,7 +80,12 @@ def test_endpoints_serve_the_baseline(exporter):
     "bad",
     [
         "not json {",
-        json.dumps({**GOOD, "services": {"checkout": {"indicators": {"p99_latency": {"value": -1, "unit": "seconds"}}}}}),
+        json.dumps(
+            {
+                **GOOD,
+                "services": {"checkout": {"indicators": {"p99_latency": {"value": -1, "unit": "seconds"}}}},
+            }
+        ),
         json.dumps({**GOOD, "services": {"nosuch": {"indicators": {"cpu": {"value": 1}}}}}),
         json.dumps({**GOOD, "services": {"checkout": {"indicators": {"cpu": {"value": "high"}}}}}),
         "",
@@ -76,10 +99,16 @@ def test_bad_reload_keeps_the_last_good_state(exporter, bad):
     assert status == 500 and b"still serving the last good configuration" in body
     assert b"baseline.json" in body
     status, metrics = http_get(f"{url}/metrics")
-    assert 'slodrift_baseline{indicator="p99_latency",service="checkout",unit="seconds"} 0.2458' in metrics.decode()
+    assert (
+        'slodrift_baseline{indicator="p99_latency",service="checkout",unit="seconds"} 0.2458'
+        in metrics.decode()
+    )
     assert metric_lines(metrics, "slodrift_config_last_reload_successful") == [
-        "slodrift_config_last_reload_successful 0.0"]
-    assert metric_lines(metrics, "slodrift_config_reload_failures_total") == ["slodrift_config_reload_failures_total 1.0"]
+        "slodrift_config_last_reload_successful 0.0"
+    ]
+    assert metric_lines(metrics, "slodrift_config_reload_failures_total") == [
+        "slodrift_config_reload_failures_total 1.0"
+    ]
 
 
 def test_deleted_baseline_keeps_state_and_sighup_reloads(exporter):
@@ -93,15 +122,25 @@ def test_deleted_baseline_keeps_state_and_sighup_reloads(exporter):
     proc.send_signal(signal.SIGHUP)
     wait_until(lambda: b'unit="seconds"} 0.3\n' in http_get(f"{url}/metrics")[1], 10, "SIGHUP reload")
     body = http_get(f"{url}/metrics")[1]
-    assert metric_lines(body, "slodrift_config_last_reload_successful") == ["slodrift_config_last_reload_successful 1.0"]
+    assert metric_lines(body, "slodrift_config_last_reload_successful") == [
+        "slodrift_config_last_reload_successful 1.0"
+    ]
     assert "reload failed" in log.read_text()
 
 
 def test_start_with_bad_baseline_exits_2(tmp_path: Path):
     bad = tmp_path / "baseline.json"
-    bad.write_text(json.dumps({**GOOD, "services": {"checkout": {"indicators": {"p99_latency": {"value": float("nan")}}}}}))
-    r = run_cli("serve", f"--config.file={EXAMPLE}", f"--baseline.file={bad}",
-                f"--web.listen-address=127.0.0.1:{free_port()}")
+    bad.write_text(
+        json.dumps(
+            {**GOOD, "services": {"checkout": {"indicators": {"p99_latency": {"value": float("nan")}}}}}
+        )
+    )
+    r = run_cli(
+        "serve",
+        f"--config.file={EXAMPLE}",
+        f"--baseline.file={bad}",
+        f"--web.listen-address=127.0.0.1:{free_port()}",
+    )
     assert r.returncode == 2, r.stderr
     assert "baseline.json" in r.stderr and "p99_latency" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("serve", f"--config.file={EXAMPLE}", f"--baseline.file={bad}", "--web.listen-address=nope")
@@ -110,9 +149,29 @@ def test_start_with_bad_baseline_exits_2(tmp_path: Path):
 
 def test_tls(tmp_path: Path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(GOOD))
     port = free_port()

@@ -14,7 +14,9 @@ def test_golden_files_match_the_generator():
     for rel, text in files.items():
         golden = ROOT / rel
         assert golden.exists(), f"{rel} is missing: run `make golden`"
-        assert golden.read_text(encoding="utf-8") == text, f"{rel} differs from the generator: run `make golden`"
+        assert golden.read_text(encoding="utf-8") == text, (
+            f"{rel} differs from the generator: run `make golden`"
+        )
     from generator.writer import MANIFEST, manifest_text
 
     assert (ROOT / MANIFEST).read_text(encoding="utf-8") == manifest_text(files), "run `make golden`"

@@ -15,8 +15,12 @@ from tests.conftest import run_cli
 SLOTH = Path("/work/shared/anchors/sloth/specs")
 if not SLOTH.is_dir():
     SLOTH = Path(__file__).resolve().parent.parent.parent / "shared" / "anchors" / "sloth" / "specs"
-CASES = [("sloth", "getting-started.yml"), ("sloth", "kubernetes-apiserver.yml"),
-         ("sloth", "raw-home-wifi.yml"), ("openslo", "openslo-getting-started.yml")]
+CASES = [
+    ("sloth", "getting-started.yml"),
+    ("sloth", "kubernetes-apiserver.yml"),
+    ("sloth", "raw-home-wifi.yml"),
+    ("openslo", "openslo-getting-started.yml"),
+]
 
 OPENSLO_V1 = """\
 apiVersion: openslo/v1
@@ -108,8 +112,13 @@ def test_anchor_import_generates_rules_that_pass_promtool(fmt: str, name: str, t
     assert r.returncode == 0, r.stderr
     rules = sorted((out / "rules").glob("*.yml"))
     assert rules
-    check = subprocess.run([promtool, "check", "rules", *map(str, rules)], capture_output=True, text=True,
-                           timeout=120, check=False)
+    check = subprocess.run(
+        [promtool, "check", "rules", *map(str, rules)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     r = run_cli("test", str(out))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -162,9 +171,13 @@ def test_openslo_v1_documents(tmp_path: Path, promtool):
     assert avail["description"] == "Checkout availability"
     assert avail["sli"] == {
         "error_query": 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{window}}]))',
-        "total_query": 'sum(rate(http_requests_total{job="checkout"}[{{window}}]))'}
+        "total_query": 'sum(rate(http_requests_total{job="checkout"}[{{window}}]))',
+    }
     assert latency["objective"] == 99 and latency["window"] == "1w"
-    assert "[1m]" not in latency["sli"]["error_query"] and "le=\"0.5\"}[{{window}}]" in latency["sli"]["error_query"]
+    assert (
+        "[1m]" not in latency["sli"]["error_query"]
+        and 'le="0.5"}[{{window}}]' in latency["sli"]["error_query"]
+    )
     out = tmp_path / "out"
     assert run_cli("generate", str(tmp_path / "spec.yml"), "--out", str(out)).returncode == 0
     r = run_cli("test", str(out))
@@ -172,47 +185,110 @@ def test_openslo_v1_documents(tmp_path: Path, promtool):
 
 
 BAD = [
-    ("sloth", "plugin.yml", """\
+    (
+        "sloth",
+        "plugin.yml",
+        """\
 version: prometheus/v1
 service: svc
 slos:
   - name: avail
     objective: 99
     sli: {plugin: {id: sloth-common/kubernetes/apiserver/availability}}
-""", ["plugin.yml", "slos[0].sli.plugin", "avail", "not supported"]),
-    ("sloth", "version.yml", "version: prometheus/v2\nservice: x\nslos: []\n",
-     ["version.yml", "version", "unknown Sloth spec version"]),
-    ("sloth", "notyaml.yml", "version: prometheus/v1\nslos: [\n  {name: a\n", ["notyaml.yml", "invalid YAML"]),
-    ("openslo", "calendar.yml", OPENSLO_V1.replace(
-        "timeWindow: [{duration: 28d, isRolling: true}]",
-        "timeWindow: [{duration: 1M, calendar: {startTime: '2025-01-01 00:00:00', timeZone: UTC}}]"),
-     ["calendar.yml", "documents[2].spec.timeWindow[0]", "calendar windows are not supported"]),
-    ("openslo", "apiversion.yml", OPENSLO_V1.replace("openslo/v1\nkind: SLI", "openslo/v2\nkind: SLI"),
-     ["apiversion.yml", "documents[1].apiVersion", "unknown apiVersion 'openslo/v2'"]),
-    ("openslo", "notyaml.yml", "apiVersion: openslo/v1\nkind: SLO\n  metadata: {name: x\n",
-     ["notyaml.yml", "invalid YAML"]),
-    ("openslo", "timeslices.yml", OPENSLO_V1.replace("budgetingMethod: Occurrences", "budgetingMethod: Timeslices", 1),
-     ["documents[2].spec.budgetingMethod", "Timeslices is not supported"]),
-    ("openslo", "two.yml", OPENSLO_V1.replace("objectives: [{targetPercent: 99}]",
-                                              "objectives: [{target: 0.99}, {target: 0.999}]"),
-     ["documents[3].spec.objectives", "2 objectives"]),
-    ("openslo", "threshold.yml", OPENSLO_V1.replace("  ratioMetric:\n    counter: true\n    bad:",
-                                                    "  thresholdMetric: {}\n  ratioMetric:\n    bad:"),
-     ["documents[1].spec.thresholdMetric", "not supported"]),
-    ("openslo", "datadog.yml", OPENSLO_V1.replace("{type: Prometheus, spec: {query: 'http_requests_total{job=\"checkout\"}'}}",
-                                                  "{type: Datadog, spec: {query: 'sum:requests{*}'}}"),
-     ["documents[1].spec.ratioMetric.total.metricSource", "'Datadog' is not supported"]),
-    ("openslo", "gauge.yml", OPENSLO_V1.replace("counter: true\n    bad", "counter: false\n    bad"),
-     ["documents[1].spec.ratioMetric.bad.metricSource.spec.query", "counter: false"]),
-    ("openslo", "increase.yml", OPENSLO_V1.replace("rate(http_request_duration_seconds_count", "increase(http_request_duration_seconds_count"),
-     ["documents[3].spec.indicator.spec.ratioMetric.total", "it uses increase"]),
-    ("openslo", "sloth.yml", "version: prometheus/v1\nservice: x\nslos: []\n",
-     ["sloth.yml", "unknown apiVersion None", "slodrift import sloth"]),
+""",
+        ["plugin.yml", "slos[0].sli.plugin", "avail", "not supported"],
+    ),
+    (
+        "sloth",
+        "version.yml",
+        "version: prometheus/v2\nservice: x\nslos: []\n",
+        ["version.yml", "version", "unknown Sloth spec version"],
+    ),
+    (
+        "sloth",
+        "notyaml.yml",
+        "version: prometheus/v1\nslos: [\n  {name: a\n",
+        ["notyaml.yml", "invalid YAML"],
+    ),
+    (
+        "openslo",
+        "calendar.yml",
+        OPENSLO_V1.replace(
+            "timeWindow: [{duration: 28d, isRolling: true}]",
+            "timeWindow: [{duration: 1M, calendar: {startTime: '2025-01-01 00:00:00', timeZone: UTC}}]",
+        ),
+        ["calendar.yml", "documents[2].spec.timeWindow[0]", "calendar windows are not supported"],
+    ),
+    (
+        "openslo",
+        "apiversion.yml",
+        OPENSLO_V1.replace("openslo/v1\nkind: SLI", "openslo/v2\nkind: SLI"),
+        ["apiversion.yml", "documents[1].apiVersion", "unknown apiVersion 'openslo/v2'"],
+    ),
+    (
+        "openslo",
+        "notyaml.yml",
+        "apiVersion: openslo/v1\nkind: SLO\n  metadata: {name: x\n",
+        ["notyaml.yml", "invalid YAML"],
+    ),
+    (
+        "openslo",
+        "timeslices.yml",
+        OPENSLO_V1.replace("budgetingMethod: Occurrences", "budgetingMethod: Timeslices", 1),
+        ["documents[2].spec.budgetingMethod", "Timeslices is not supported"],
+    ),
+    (
+        "openslo",
+        "two.yml",
+        OPENSLO_V1.replace(
+            "objectives: [{targetPercent: 99}]", "objectives: [{target: 0.99}, {target: 0.999}]"
+        ),
+        ["documents[3].spec.objectives", "2 objectives"],
+    ),
+    (
+        "openslo",
+        "threshold.yml",
+        OPENSLO_V1.replace(
+            "  ratioMetric:\n    counter: true\n    bad:", "  thresholdMetric: {}\n  ratioMetric:\n    bad:"
+        ),
+        ["documents[1].spec.thresholdMetric", "not supported"],
+    ),
+    (
+        "openslo",
+        "datadog.yml",
+        OPENSLO_V1.replace(
+            "{type: Prometheus, spec: {query: 'http_requests_total{job=\"checkout\"}'}}",
+            "{type: Datadog, spec: {query: 'sum:requests{*}'}}",
+        ),
+        ["documents[1].spec.ratioMetric.total.metricSource", "'Datadog' is not supported"],
+    ),
+    (
+        "openslo",
+        "gauge.yml",
+        OPENSLO_V1.replace("counter: true\n    bad", "counter: false\n    bad"),
+        ["documents[1].spec.ratioMetric.bad.metricSource.spec.query", "counter: false"],
+    ),
+    (
+        "openslo",
+        "increase.yml",
+        OPENSLO_V1.replace(
+            "rate(http_request_duration_seconds_count", "increase(http_request_duration_seconds_count"
+        ),
+        ["documents[3].spec.indicator.spec.ratioMetric.total", "it uses increase"],
+    ),
+    (
+        "openslo",
+        "sloth.yml",
+        "version: prometheus/v1\nservice: x\nslos: []\n",
+        ["sloth.yml", "unknown apiVersion None", "slodrift import sloth"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("fmt", "name", "text", "expected"), BAD, ids=[f"{b[0]}-{b[1]}" for b in BAD])
-def test_bad_inputs_exit_2_with_file_and_path(fmt: str, name: str, text: str, expected: list[str], tmp_path: Path):
+def test_bad_inputs_exit_2_with_file_and_path(
+    fmt: str, name: str, text: str, expected: list[str], tmp_path: Path
+):
     src = tmp_path / name
     src.write_text(text)
     out = tmp_path / "spec.yml"

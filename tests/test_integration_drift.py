@@ -39,16 +39,23 @@ BASELINE = {
     "version": 1,
     "release": {"name": "itest", "version": "v1.2.3"},
     "captured_at": "2025-11-21T18:00:00Z",
-    "services": {"app": {"indicators": {
-        "p99_latency": {"value": 0.04975, "unit": "seconds"},
-        "error_ratio": {"value": 0.01, "unit": "ratio"},
-    }}},
+    "services": {
+        "app": {
+            "indicators": {
+                "p99_latency": {"value": 0.04975, "unit": "seconds"},
+                "error_ratio": {"value": 0.01, "unit": "ratio"},
+            }
+        }
+    },
 }
 
 
 def alert_states(prom: Prometheus, name: str, **labels: str) -> set[str]:
-    return {a["state"] for a in prom.alerts()
-            if a["labels"]["alertname"] == name and all(a["labels"].get(k) == v for k, v in labels.items())}
+    return {
+        a["state"]
+        for a in prom.alerts()
+        if a["labels"]["alertname"] == name and all(a["labels"].get(k) == v for k, v in labels.items())
+    }
 
 
 @pytest.mark.timeout(180)
@@ -73,13 +80,20 @@ def test_drift_alert_fires_and_missing_baseline_is_noticed(tmp_path: Path):
     prom = Prometheus(prom_dir, config)
     exporter_cmd = slodrift_serve(spec_file, baseline_file, exporter_port)
     exporter_url = f"http://127.0.0.1:{exporter_port}"
-    with app.running(), prom.running(), process(exporter_cmd, tmp_path / "exporter.log", f"{exporter_url}/-/healthy") as exporter:
+    with (
+        app.running(),
+        prom.running(),
+        process(exporter_cmd, tmp_path / "exporter.log", f"{exporter_url}/-/healthy") as exporter,
+    ):
         # the exporter serves the baseline; Prometheus scrapes it and every rule evaluates cleanly
         status, body = http_get(f"{exporter_url}/metrics")
         assert status == 200
         assert b'slodrift_baseline{indicator="p99_latency",service="app",unit="seconds"} 0.04975' in body
-        wait_until(lambda: prom.query('slodrift:indicator:drift_ratio{indicator="p99_latency"}'), 30,
-                   "the p99 drift to be recorded")
+        wait_until(
+            lambda: prom.query('slodrift:indicator:drift_ratio{indicator="p99_latency"}'),
+            30,
+            "the p99 drift to be recorded",
+        )
         bad = [r for r in prom.rule_health() if r[1] == "err"]
         assert not bad, bad
         drift = float(prom.query('slodrift:indicator:drift_ratio{indicator="p99_latency"}')[0]["value"][1])
@@ -93,7 +107,9 @@ def test_drift_alert_fires_and_missing_baseline_is_noticed(tmp_path: Path):
         seen = set()
 
         def firing() -> bool:
-            seen.update(alert_states(prom, "SlodriftIndicatorDrift", indicator="p99_latency", severity="critical"))
+            seen.update(
+                alert_states(prom, "SlodriftIndicatorDrift", indicator="p99_latency", severity="critical")
+            )
             return "firing" in seen
 
         wait_until(firing, 60, "the p99 drift alert to fire", interval=0.1)
@@ -104,7 +120,10 @@ def test_drift_alert_fires_and_missing_baseline_is_noticed(tmp_path: Path):
         # the exporter stops: the baseline goes stale and the blind spot is itself an alert
         exporter.terminate()
         exporter.wait(10)
-        wait_until(lambda: "firing" in alert_states(prom, "SlodriftBaselineMissing", service="app"), 60,
-                   "the baseline-missing alert to fire")
+        wait_until(
+            lambda: "firing" in alert_states(prom, "SlodriftBaselineMissing", service="app"),
+            60,
+            "the baseline-missing alert to fire",
+        )
         assert not prom.query('slodrift:indicator:drift_ratio{indicator="p99_latency"}')
         time.sleep(0)  # keep the servers up until here

@@ -28,35 +28,54 @@ def test_objects_match_the_rule_files(promtool, tmp_path: Path):
         assert obj["spec"] == rules[f"rules/{stem}.yml"]
         extracted = tmp_path / f"{stem}.yml"
         extracted.write_text(yaml.safe_dump(obj["spec"]))
-        r = subprocess.run([promtool, "check", "rules", str(extracted)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [promtool, "check", "rules", str(extracted)], capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize(("stem", "name"), [("checkout.slo", "slodrift-checkout-slo"),
-                                            ("checkout.drift", "slodrift-checkout-drift"),
-                                            ("My_Service.drift", "slodrift-my-service-drift-3296d28f")])
+@pytest.mark.parametrize(
+    ("stem", "name"),
+    [
+        ("checkout.slo", "slodrift-checkout-slo"),
+        ("checkout.drift", "slodrift-checkout-drift"),
+        ("My_Service.drift", "slodrift-my-service-drift-3296d28f"),
+    ],
+)
 def test_names_are_dns_1123(stem, name):
     assert object_name(stem) == name
 
 
 def test_names_never_collide():
     """Each of these would be `slodrift-a-b-slo` by plain lower-casing; one object would replace another."""
-    stems = ["a-b.slo", "a.b.slo", "a_b.slo", "A-b.slo", "A.B.slo", "a-b.drift", "slodrift-stability", "x" * 300 + ".slo",
-             "x" * 300 + ".drift"]
+    stems = [
+        "a-b.slo",
+        "a.b.slo",
+        "a_b.slo",
+        "A-b.slo",
+        "A.B.slo",
+        "a-b.drift",
+        "slodrift-stability",
+        "x" * 300 + ".slo",
+        "x" * 300 + ".drift",
+    ]
     names = [object_name(s) for s in stems]
     assert len(set(names)) == len(stems)
     assert all(DNS_1123.match(n) and len(n) <= 253 for n in names)
 
 
-@pytest.mark.parametrize("args", [
-    ("--format", "prometheusrule", "--namespace", "Monitoring"),
-    ("--format", "prometheusrule", "--namespace", "a" * 64),
-    ("--format", "prometheusrule", "--k8s-label", "release=has space"),
-    ("--format", "prometheusrule", "--k8s-label=-bad=x"),
-    ("--format", "prometheusrule", "--k8s-label", "Bad_Prefix/x=y"),
-    ("--format", "prometheusrule", "--k8s-label", "k=" + "v" * 64),
-    ("--namespace", "monitoring"),  # ignored silently otherwise
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "prometheusrule", "--namespace", "Monitoring"),
+        ("--format", "prometheusrule", "--namespace", "a" * 64),
+        ("--format", "prometheusrule", "--k8s-label", "release=has space"),
+        ("--format", "prometheusrule", "--k8s-label=-bad=x"),
+        ("--format", "prometheusrule", "--k8s-label", "Bad_Prefix/x=y"),
+        ("--format", "prometheusrule", "--k8s-label", "k=" + "v" * 64),
+        ("--namespace", "monitoring"),  # ignored silently otherwise
+    ],
+)
 def test_cli_refuses_what_the_api_server_would(tmp_path: Path, args):
     r = run_cli("generate", str(EXAMPLE), "--out", str(tmp_path), *args)
     assert r.returncode == 2 and r.stderr.startswith("error: "), r.stderr
@@ -64,18 +83,46 @@ def test_cli_refuses_what_the_api_server_would(tmp_path: Path, args):
 
 
 def test_cli_accepts_kubernetes_labels(tmp_path: Path):
-    r = run_cli("generate", str(EXAMPLE), "--out", str(tmp_path), "--format", "prometheusrule", "--namespace",
-                "monitoring", "--k8s-label", "app.kubernetes.io/part-of=slodrift", "--k8s-label", "empty=")
+    r = run_cli(
+        "generate",
+        str(EXAMPLE),
+        "--out",
+        str(tmp_path),
+        "--format",
+        "prometheusrule",
+        "--namespace",
+        "monitoring",
+        "--k8s-label",
+        "app.kubernetes.io/part-of=slodrift",
+        "--k8s-label",
+        "empty=",
+    )
     assert r.returncode == 0, r.stderr
     obj = yaml.safe_load((tmp_path / "kubernetes" / "checkout.slo.prometheusrule.yml").read_text())
     assert obj["metadata"]["namespace"] == "monitoring"
-    assert obj["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "slodrift",
-                                         "app.kubernetes.io/part-of": "slodrift", "empty": ""}
+    assert obj["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "slodrift",
+        "app.kubernetes.io/part-of": "slodrift",
+        "empty": "",
+    }
 
 
 def test_cli_format_flag(tmp_path: Path):
-    r = run_cli("generate", str(EXAMPLE), "--out", str(tmp_path), "--format", "prometheusrule", "--k8s-label", "a=b")
+    r = run_cli(
+        "generate", str(EXAMPLE), "--out", str(tmp_path), "--format", "prometheusrule", "--k8s-label", "a=b"
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "kubernetes" / "checkout.slo.prometheusrule.yml").exists()
-    assert run_cli("generate", str(EXAMPLE), "--out", str(tmp_path), "--format", "prometheusrule",
-                   "--k8s-label", "nolabel").returncode == 2
+    assert (
+        run_cli(
+            "generate",
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "prometheusrule",
+            "--k8s-label",
+            "nolabel",
+        ).returncode
+        == 2
+    )

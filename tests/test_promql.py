@@ -32,13 +32,27 @@ def test_parse_selector_reads_all_operators_and_quotes():
     sel = promql.parse_selector("""http_requests_total{code=~"5..", path!='/x', a!~`b.*`, job="c"}""")
     assert sel.metric == "http_requests_total"
     assert [(m.label, m.op, m.value) for m in sel.matchers] == [
-        ("code", "=~", "5.."), ("path", "!=", "/x"), ("a", "!~", "b.*"), ("job", "=", "c")]
+        ("code", "=~", "5.."),
+        ("path", "!=", "/x"),
+        ("a", "!~", "b.*"),
+        ("job", "=", "c"),
+    ]
     assert sel.render() == 'http_requests_total{code=~"5..",path!="/x",a!~"b.*",job="c"}'
 
 
 @pytest.mark.parametrize(
     "text",
-    ["rate(x[5m])", 'x{a="1"} or vector(1)', "x{a=1}", 'x{a="1"', "x{__name__}", "9x", 'x{a=~"("}', "sum", ""],
+    [
+        "rate(x[5m])",
+        'x{a="1"} or vector(1)',
+        "x{a=1}",
+        'x{a="1"',
+        "x{__name__}",
+        "9x",
+        'x{a=~"("}',
+        "sum",
+        "",
+    ],
 )
 def test_parse_selector_refuses_anything_but_a_plain_selector(text):
     with pytest.raises(promql.PromQLError):
@@ -52,8 +66,10 @@ def test_with_matchers_refuses_conflicts_but_accepts_repeats():
         sel.with_matchers([promql.Matcher("job", "=", "b")])
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("5m", 300), ("1h30m", 5400), ("30d", 2592000), ("1w", 604800),
-                                               ("90s", 90), ("2000ms", 2)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5m", 300), ("1h30m", 5400), ("30d", 2592000), ("1w", 604800), ("90s", 90), ("2000ms", 2)],
+)
 def test_parse_duration(text, seconds):
     assert promql.parse_duration(text) == seconds
 
@@ -64,8 +80,10 @@ def test_parse_duration_rejects(text):
         promql.parse_duration(text)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(300, "5m"), (5400, "1h30m"), (2592000, "30d"), (2419200, "4w"),
-                                               (864000, "10d"), (90, "1m30s")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(300, "5m"), (5400, "1h30m"), (2592000, "30d"), (2419200, "4w"), (864000, "10d"), (90, "1m30s")],
+)
 def test_format_duration_is_shortest(seconds, text):
     assert promql.format_duration(seconds) == text
 

@@ -230,10 +230,16 @@ def test_html_is_self_contained_with_four_png_charts(report):
 def test_charts_show_the_lowest_scores_when_there_are_many_services(report):
     import dataclasses
 
-    many = dataclasses.replace(report, days={f"svc{i:02d}": report.days["catalog"] for i in range(20)}
-                               | {"checkout": report.days["checkout"]},
-                               weeks={f"svc{i:02d}": dataclasses.replace(report.weeks["catalog"], service=f"svc{i:02d}")
-                                      for i in range(20)} | {"checkout": report.weeks["checkout"]})
+    many = dataclasses.replace(
+        report,
+        days={f"svc{i:02d}": report.days["catalog"] for i in range(20)}
+        | {"checkout": report.days["checkout"]},
+        weeks={
+            f"svc{i:02d}": dataclasses.replace(report.weeks["catalog"], service=f"svc{i:02d}")
+            for i in range(20)
+        }
+        | {"checkout": report.weeks["checkout"]},
+    )
     shown = rpt.chart_services(many)
     assert len(shown) == rpt.CHART_SERVICES and shown[0] == "checkout"  # the one bad service first
     page = rpt.weekly_html(many)

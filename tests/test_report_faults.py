@@ -70,26 +70,51 @@ def test_partial_data_gives_a_partial_report_not_a_crash(prom, tmp_path: Path):
     assert any("drift" in w for w in doc["_metadata"]["warnings"])
     assert "PARTIAL REPORT" in weekly_markdown(report)
     # bounded: 3 attempts for the drift signal, 1 for the malformed JSON
-    drift_calls = [s for s in prom.queries() if "drift_ratio" in parse_qs(f"q={s.params.get('query', '')}")["q"][0]]
+    drift_calls = [
+        s for s in prom.queries() if "drift_ratio" in parse_qs(f"q={s.params.get('query', '')}")["q"][0]
+    ]
     assert len(drift_calls) == 3
 
 
 def test_dead_prometheus_writes_a_partial_report_and_exits_1(tmp_path: Path):
     spec = tmp_path / "week.yml"
     spec.write_text(week.SPEC)
-    r = run_cli("report", str(spec), "--prometheus-url", f"http://127.0.0.1:{free_port()}", "--at",
-                "2025-11-29T00:30:00Z", "--out", str(tmp_path / "out"), "--no-html", "--timeout", "1",
-                "--max-retries", "1")
+    r = run_cli(
+        "report",
+        str(spec),
+        "--prometheus-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--at",
+        "2025-11-29T00:30:00Z",
+        "--out",
+        str(tmp_path / "out"),
+        "--no-html",
+        "--timeout",
+        "1",
+        "--max-retries",
+        "1",
+    )
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and "no data at all" in r.stderr and "warning: signal" in r.stderr
     doc = json.loads((tmp_path / "out" / "weekly_summary.json").read_text())
     assert doc["partial"] is True
-    assert doc["services"]["checkout"]["stability_score"] is None and doc["services"]["checkout"]["grade"] == "N/A"
+    assert (
+        doc["services"]["checkout"]["stability_score"] is None
+        and doc["services"]["checkout"]["grade"] == "N/A"
+    )
 
 
 def test_report_before_the_first_day_ends(tmp_path: Path):
     spec = tmp_path / "week.yml"
     spec.write_text(week.SPEC)
-    r = run_cli("report", str(spec), "--prometheus-url", f"http://127.0.0.1:{free_port()}", "--at",
-                "2025-11-22T06:00:00Z", "--out", str(tmp_path / "out"))
+    r = run_cli(
+        "report",
+        str(spec),
+        "--prometheus-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--at",
+        "2025-11-22T06:00:00Z",
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert r.returncode == 1 and "no finished day" in r.stderr

@@ -36,7 +36,9 @@ def test_example_spec_model():
     assert avail.sli.errors.render() == 'http_requests_total{code=~"5..",job="checkout"}'
     page, ticket = avail.tiers
     assert [(w.long, w.short, w.factor) for w in page.windows] == [
-        (3600, 300, Decimal("14.4")), (21600, 1800, Decimal("6"))]
+        (3600, 300, Decimal("14.4")),
+        (21600, 1800, Decimal("6")),
+    ]
     assert [w.factor for w in ticket.windows] == [Decimal("3"), Decimal("1")]
     assert page.receiver == "pager" and page.severity == "critical" and page.for_seconds == 120
     assert ticket.receiver == "chat" and ticket.for_seconds == 900
@@ -56,7 +58,10 @@ def test_minimal_spec_gets_defaults():
 
 
 def test_tiers_can_be_disabled_and_factors_given_directly():
-    text = BASE + "        alerting:\n          ticket: false\n          page: {windows: [{long: 1h, short: 5m, factor: 10}]}\n"
+    text = (
+        BASE
+        + "        alerting:\n          ticket: false\n          page: {windows: [{long: 1h, short: 5m, factor: 10}]}\n"
+    )
     slo = load_spec_text("s.yml", text.encode()).services[0].slos[0]
     assert [t.name for t in slo.tiers] == ["page"]
     assert slo.tiers[0].windows[0].factor == Decimal("10")
@@ -65,25 +70,55 @@ def test_tiers_can_be_disabled_and_factors_given_directly():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (BASE.replace("objective: 99.9", "objective: 150"), "spec.yml:7: services[0].slos[0].objective: 150 is greater"),
-        (BASE.replace("objective: 99.9", "objective: 0"), "services[0].slos[0].objective: 0 is less than or equal"),
-        (BASE.replace("objective: 99.9", "objective: '99.9'"), "services[0].slos[0].objective: '99.9' is not of type"),
+        (
+            BASE.replace("objective: 99.9", "objective: 150"),
+            "spec.yml:7: services[0].slos[0].objective: 150 is greater",
+        ),
+        (
+            BASE.replace("objective: 99.9", "objective: 0"),
+            "services[0].slos[0].objective: 0 is less than or equal",
+        ),
+        (
+            BASE.replace("objective: 99.9", "objective: '99.9'"),
+            "services[0].slos[0].objective: '99.9' is not of type",
+        ),
         (BASE + "    colour: blue\n", "services[0]: unknown key(s) 'colour'"),
         (BASE.replace("version: 1", "version: 2"), "version: 1 was expected"),
         (BASE + "        window: 30x\n", "services[0].slos[0].window: '30x' is not a duration"),
         (BASE + "        window: 0d\n", "services[0].slos[0].window: invalid duration '0d'"),
         (BASE + "        window: 2h\n", "alert window 6h is longer than the SLO window 2h"),
-        (BASE.replace("selector: {job: checkout}", "selector: {}"), "services[0].selector: {} should be non-empty"),
+        (
+            BASE.replace("selector: {job: checkout}", "selector: {}"),
+            "services[0].selector: {} should be non-empty",
+        ),
         (BASE.replace("selector: {job: checkout}", "labels: {bad-name: x}"), "services[0].labels"),
-        (BASE.replace("selector: {job: checkout}", "labels: {slo: x}"), "label 'slo' is set by slodrift itself"),
+        (
+            BASE.replace("selector: {job: checkout}", "labels: {slo: x}"),
+            "label 'slo' is set by slodrift itself",
+        ),
         (BASE.replace("name: checkout", "name: 'check out'"), "services[0].name: 'check out' does not match"),
-        (BASE.replace("total: http_requests_total", "total: 'rate(x[5m])'"), "invalid selector 'rate(x[5m])'"),
+        (
+            BASE.replace("total: http_requests_total", "total: 'rate(x[5m])'"),
+            "invalid selector 'rate(x[5m])'",
+        ),
         (BASE.replace("total: http_requests_total", "total: '9x'"), "must start with a metric name"),
-        (BASE.replace("{errors: 'http_requests_total{code=~\"5..\"}', ", "{"), "errors and total go together"),
-        (BASE.replace("'http_requests_total{code=~\"5..\"}'", "'x{job=\"other\"}'"), "conflicts with the service selector"),
-        (BASE + "        alerting: {annotations: {summary: '{{ $value }}'}}\n", "unsupported template action"),
+        (
+            BASE.replace("{errors: 'http_requests_total{code=~\"5..\"}', ", "{"),
+            "errors and total go together",
+        ),
+        (
+            BASE.replace("'http_requests_total{code=~\"5..\"}'", "'x{job=\"other\"}'"),
+            "conflicts with the service selector",
+        ),
+        (
+            BASE + "        alerting: {annotations: {summary: '{{ $value }}'}}\n",
+            "unsupported template action",
+        ),
         (BASE.replace("objective: 99.9", "objective: 90"), "could never fire"),
-        (BASE.replace("version: 1\n", "version: 1\nversion: 1\n"), "spec.yml:2: version: duplicate key 'version'"),
+        (
+            BASE.replace("version: 1\n", "version: 1\nversion: 1\n"),
+            "spec.yml:2: version: duplicate key 'version'",
+        ),
         ("- a\n- b\n", "a spec is a YAML mapping, not a list"),
         ("", "the file is empty"),
         ("version: 1\nservices: [\n", "invalid YAML"),
@@ -98,7 +133,9 @@ def test_bad_specs_name_file_path_and_problem(text, expected):
 
 def test_duplicate_service_and_slo_names():
     svc = BASE.split("services:\n")[1]
-    text = BASE + svc + "      - name: availability\n        objective: 99\n        sli: {errors: a, total: b}\n"
+    text = (
+        BASE + svc + "      - name: availability\n        objective: 99\n        sli: {errors: a, total: b}\n"
+    )
     errors = errors_of(text)
     assert any("services[1].name: duplicate service name 'checkout'" in e for e in errors)
     assert any("services[1].slos[1].name: duplicate SLO name 'availability'" in e for e in errors)
@@ -106,8 +143,10 @@ def test_duplicate_service_and_slo_names():
 
 def test_yaml_alias_bomb_is_refused_quickly():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
-              for i in range(1, 9)]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        for i in range(1, 9)
+    ]
     assert any("alias bomb" in e for e in errors_of("\n".join(lines) + "\n"))
 
 

@@ -54,7 +54,8 @@ def backfilled(tmp_path_factory, promtool):
         d = tmp / f"backfill{next(counter)}"
         d.mkdir()
         return Prometheus(d, {"global": {"scrape_interval": "15s"}}, storage=data).running(
-            "--storage.tsdb.retention.time=100y")
+            "--storage.tsdb.retention.time=100y"
+        )
 
     rules = [p for p in sorted((tmp / "gen" / "rules").glob("*.yml")) if "stability" not in p.name]
     backfill_recorded(promtool, prometheus, rules, data, week.WATCH_START, END, "5m", tmp)
@@ -67,19 +68,29 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
     exporter_port = free_port()
     prom_dir = tmp / "final"
     prom_dir.mkdir()
-    prom = Prometheus(prom_dir, {
-        "global": {"scrape_interval": "1s"},
-        "scrape_configs": [{"job_name": "slodrift", "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}],
-    }, storage=data)
+    prom = Prometheus(
+        prom_dir,
+        {
+            "global": {"scrape_interval": "1s"},
+            "scrape_configs": [
+                {"job_name": "slodrift", "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}
+            ],
+        },
+        storage=data,
+    )
     out = tmp / "report"
     with prom.running("--storage.tsdb.retention.time=100y"):
         # Prometheus merges the overlapping backfilled blocks after start-up; until it has, a query can
         # miss an hour. Wait until every day of the recorded compliance is there.
         def complete() -> bool:
             for day in range(2, 8):
-                q = urllib.parse.urlencode({"query": 'count_over_time(slodrift:slo_compliant:bool5m'
-                                                     '{service="checkout",slo="availability"}[1d])',
-                                            "time": week.WATCH_START + day * week.DAY})
+                q = urllib.parse.urlencode(
+                    {
+                        "query": "count_over_time(slodrift:slo_compliant:bool5m"
+                        '{service="checkout",slo="availability"}[1d])',
+                        "time": week.WATCH_START + day * week.DAY,
+                    }
+                )
                 result = prom.api(f"/api/v1/query?{q}")["result"]
                 if not result or float(result[0]["value"][1]) < 288:
                     return False
@@ -93,7 +104,10 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
         # files: one per finished day, the week, valid against the shipped schemas
         names = sorted(p.name for p in out.iterdir())
         assert names == [f"day_{d:02d}_summary.json" for d in range(1, 8)] + [
-            "weekly_summary.html", "weekly_summary.json", "weekly_summary.md"]
+            "weekly_summary.html",
+            "weekly_summary.json",
+            "weekly_summary.md",
+        ]
         daily_schema = json.loads((ROOT / "exporter" / "schema" / "daily_summary.schema.json").read_text())
         weekly_schema = json.loads((ROOT / "exporter" / "schema" / "weekly_summary.schema.json").read_text())
         days = [json.loads((out / f"day_{d:02d}_summary.json").read_text()) for d in range(1, 8)]
@@ -126,8 +140,11 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
         # weekly scores: the seed's formula on the reference, to 0.1 %
         drift_penalty = min(co["avg_drift_percent"], 20.0)
         assert drift_penalty == 20.0  # the bad day's error ratio is 100x its baseline
-        ref_score = (0.4 * statistics.fmean(ref["checkout"]["availability"])
-                     + 0.4 * statistics.fmean(ref["checkout"]["latency"]) + 0.2 * (100 - drift_penalty))
+        ref_score = (
+            0.4 * statistics.fmean(ref["checkout"]["availability"])
+            + 0.4 * statistics.fmean(ref["checkout"]["latency"])
+            + 0.2 * (100 - drift_penalty)
+        )
         assert co["stability_score"] == pytest.approx(ref_score, rel=1e-3)
         assert ca["stability_score"] == pytest.approx(100.0, rel=1e-3)
         # rollback: availability below 99.9 % over the week and drift past 15 %; catalog is fine
@@ -137,18 +154,35 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
         assert ca["rollback_recommended"] is False
         assert co["resource_trend"] == "degrading"  # memory grows 2 % a day
         md = (out / "weekly_summary.md").read_text()
-        for section in ("## checkout", "### Executive Summary", "### Key Metrics", "### Trends",
-                        "### Daily Breakdown", "### Recommendations", "### Action Items", "## Method"):
+        for section in (
+            "## checkout",
+            "### Executive Summary",
+            "### Key Metrics",
+            "### Trends",
+            "### Daily Breakdown",
+            "### Recommendations",
+            "### Action Items",
+            "## Method",
+        ):
             assert section in md
         assert "UTC" in md and "data:image/png;base64," in (out / "weekly_summary.html").read_text()
 
         # the exporter scores the same week on its own schedule; Prometheus scrapes the result
         baseline = tmp / "baseline.json"
-        baseline.write_text(json.dumps({"version": 1, "release": {"name": "shop", "version": "v2.0.0"},
-                                        "services": {"checkout": {"indicators": {"cpu": {"value": 0.3}}}}}))
-        args = slodrift_serve(spec, baseline, exporter_port, f"--scoring.prometheus-url={prom.url}",
-                              "--scoring.interval=600")
+        baseline.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "release": {"name": "shop", "version": "v2.0.0"},
+                    "services": {"checkout": {"indicators": {"cpu": {"value": 0.3}}}},
+                }
+            )
+        )
+        args = slodrift_serve(
+            spec, baseline, exporter_port, f"--scoring.prometheus-url={prom.url}", "--scoring.interval=600"
+        )
         with process(args, tmp / "exporter.log", f"http://127.0.0.1:{exporter_port}/-/healthy"):
+
             def scraped() -> list:
                 q = urllib.parse.urlencode({"query": 'slodrift_stability_score_ratio{window="7d"}'})
                 return prom.api(f"/api/v1/query?{q}")["result"]

@@ -31,8 +31,8 @@ import yaml
 from tests.conftest import EXAMPLE, run_cli
 from tests.servers import free_port, http_get, process, wait_until
 
-RATE_OK, RATE_5XX = 9.9, 0.1          # checkout requests/s by code: error ratio 0.01
-RATE_FAST, RATE_ALL = 9.8, 10.0       # requests/s under 0.5 s and in all: latency error ratio 0.02
+RATE_OK, RATE_5XX = 9.9, 0.1  # checkout requests/s by code: error ratio 0.01
+RATE_FAST, RATE_ALL = 9.8, 10.0  # requests/s under 0.5 s and in all: latency error ratio 0.02
 STEP = 15
 
 
@@ -56,9 +56,13 @@ def victoria_metrics(tmp_path: Path) -> Iterator[str]:
     """Single-node VictoriaMetrics, loopback only, temporary storage; stopped whatever happens."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = [_binary("victoria-metrics"), f"-storageDataPath={tmp_path / 'vm-data'}",
-            f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=1",
-            "-search.latencyOffset=1s"]  # default 30s hides the newest samples from queries
+    args = [
+        _binary("victoria-metrics"),
+        f"-storageDataPath={tmp_path / 'vm-data'}",
+        f"-httpListenAddr=127.0.0.1:{port}",
+        "-retentionPeriod=1",
+        "-search.latencyOffset=1s",
+    ]  # default 30s hides the newest samples from queries
     with process(args, tmp_path / "victoria-metrics.log", f"{url}/health", timeout=30):
         yield url
 
@@ -101,7 +105,9 @@ def _import_samples(vm: str, now: int) -> None:
             f'http_request_duration_seconds_bucket{{job="checkout",le="+Inf"}} {RATE_ALL * el:.3f} {ms}',
             f'http_request_duration_seconds_count{{job="checkout"}} {RATE_ALL * el:.3f} {ms}',
         ]
-    req = urllib.request.Request(f"{vm}/api/v1/import/prometheus", data="\n".join(lines).encode(), method="POST")
+    req = urllib.request.Request(
+        f"{vm}/api/v1/import/prometheus", data="\n".join(lines).encode(), method="POST"
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 204
     http_get(f"{vm}/internal/force_flush")
@@ -123,34 +129,55 @@ def test_vmalert_dry_run_accepts_every_rule(rules_dir: Path, tmp_path: Path):
     assert files, "no rule files generated"
     vmalert = _binary("vmalert")
     # -dryRun parses every file, checks each expression with MetricsQL and each template.
-    r = subprocess.run([vmalert, "-dryRun", f"-rule={rules_dir}/*.yml"], capture_output=True, text=True,
-                       timeout=60, check=False)
+    r = subprocess.run(
+        [vmalert, "-dryRun", f"-rule={rules_dir}/*.yml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     # The check is not vacuous: a broken expression fails it.
     bad = tmp_path / "bad.yml"
     bad.write_text("groups:\n- name: bad\n  rules:\n  - record: x:y:z\n    expr: sum(rate(foo[5m])\n")
-    r = subprocess.run([vmalert, "-dryRun", f"-rule={bad}"], capture_output=True, text=True, timeout=60, check=False)
+    r = subprocess.run(
+        [vmalert, "-dryRun", f"-rule={bad}"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert r.returncode != 0
 
 
-def test_vmalert_evaluates_rules_into_victoriametrics(rules_dir: Path, victoria_metrics: str, notifier: str,
-                                                      tmp_path: Path):
+def test_vmalert_evaluates_rules_into_victoriametrics(
+    rules_dir: Path, victoria_metrics: str, notifier: str, tmp_path: Path
+):
     vm = victoria_metrics
     _import_samples(vm, int(time.time()))
     assert _query(vm, 'sum(rate(http_requests_total{job="checkout"}[5m]))'), "samples not visible"
     files = sorted(rules_dir.glob("*.yml"))
     port = free_port()
     api = f"http://127.0.0.1:{port}"
-    args = [_binary("vmalert"), f"-rule={rules_dir}/*.yml", f"-datasource.url={vm}", f"-remoteWrite.url={vm}",
-            "-remoteWrite.flushInterval=1s", "-evaluationInterval=5s", f"-notifier.url={notifier}",
-            f"-httpListenAddr=127.0.0.1:{port}"]
+    args = [
+        _binary("vmalert"),
+        f"-rule={rules_dir}/*.yml",
+        f"-datasource.url={vm}",
+        f"-remoteWrite.url={vm}",
+        "-remoteWrite.flushInterval=1s",
+        "-evaluationInterval=5s",
+        f"-notifier.url={notifier}",
+        f"-httpListenAddr=127.0.0.1:{port}",
+    ]
     with process(args, tmp_path / "vmalert.log", f"{api}/-/healthy", timeout=30):
-        rules = [r for g in json.loads(http_get(f"{api}/api/v1/rules")[1])["data"]["groups"] for r in g["rules"]]
+        rules = [
+            r for g in json.loads(http_get(f"{api}/api/v1/rules")[1])["data"]["groups"] for r in g["rules"]
+        ]
         assert len(rules) == _rule_count(files)
 
         sel = '{service="checkout",slo="availability",window="5m"}'
-        ratio = wait_until(lambda: _query(vm, f"slodrift:sli_error:ratio_rate5m{sel}"), 200,
-                           "vmalert to record slodrift:sli_error:ratio_rate5m", interval=2)
+        ratio = wait_until(
+            lambda: _query(vm, f"slodrift:sli_error:ratio_rate5m{sel}"),
+            200,
+            "vmalert to record slodrift:sli_error:ratio_rate5m",
+            interval=2,
+        )
         assert len(ratio) == 1 and ratio[0]["metric"]["team"] == "payments"
         assert float(ratio[0]["value"][1]) == pytest.approx(RATE_5XX / (RATE_OK + RATE_5XX), rel=1e-6)
         # the raw reads: events of the last (1m) evaluation interval
@@ -159,8 +186,12 @@ def test_vmalert_evaluates_rules_into_victoriametrics(rules_dir: Path, victoria_
         (total,) = _query(vm, f"slodrift:sli_requests:increase1m{per_interval}")
         assert float(errors["value"][1]) == pytest.approx(RATE_5XX * 60, rel=1e-6)
         assert float(total["value"][1]) == pytest.approx((RATE_OK + RATE_5XX) * 60, rel=1e-6)
-        latency = wait_until(lambda: _query(vm, 'slodrift:sli_error:ratio_rate5m{service="checkout",slo="latency"}'),
-                             90, "the latency SLI", interval=2)
+        latency = wait_until(
+            lambda: _query(vm, 'slodrift:sli_error:ratio_rate5m{service="checkout",slo="latency"}'),
+            90,
+            "the latency SLI",
+            interval=2,
+        )
         assert float(latency[0]["value"][1]) == pytest.approx(1 - RATE_FAST / RATE_ALL, rel=1e-6)
 
         # Every rule evaluated at least once by now, and none failed (a MetricsQL incompatibility would

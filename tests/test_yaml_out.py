@@ -16,21 +16,94 @@ from generator.spec import load_spec, load_spec_text
 from tests.conftest import EXAMPLE
 
 # Strings a resolver, an indicator or an escape could get wrong, mixed with anything printable or not.
-TRICKY = st.sampled_from([
-    "", " ", "yes", "No", "on", "OFF", "y", "N", "~", "null", "Null", "true", "FALSE", "0", "-1", "1e3", "1.5",
-    "0x1F", "0o17", "1_000", "1:30", ".inf", "-.Inf", ".NaN", "2025-11-22", "2025-11-22T00:00:00Z", "<<", "=",
-    "- a", "? b", ": c", "a: b", "a #b", "a:", "#x", "&a", "*a", "!tag", "|", ">", "%x", "@x", "`x", "'q'",
-    '"d"', "[a]", "{a: 1}", "a,b", "---", "...", "\ufeff", "\u2028", "\u0085", "\x7f", "\x00", "\t", "a\tb",
-    "line\nbreak", "trailing ", " leading", "ünï ✓", "\U0001f600", "\ufffe",
-])
-STRINGS = st.one_of(TRICKY, st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
-                    st.lists(TRICKY, max_size=4).map("".join))
-SCALARS = st.one_of(STRINGS, st.integers(-10**12, 10**12), st.booleans(), st.none(),
-                    st.floats(allow_nan=False), STRINGS.map(Expr),
-                    st.lists(st.sampled_from(["sum(x)", "  or", "", "y{a=\"b\"} > 0", " #c"]), min_size=2,
-                             max_size=4).map(lambda lines: Expr("\n".join(lines))))
-DATA = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                     st.dictionaries(STRINGS, inner, max_size=4)), max_leaves=20)
+TRICKY = st.sampled_from(
+    [
+        "",
+        " ",
+        "yes",
+        "No",
+        "on",
+        "OFF",
+        "y",
+        "N",
+        "~",
+        "null",
+        "Null",
+        "true",
+        "FALSE",
+        "0",
+        "-1",
+        "1e3",
+        "1.5",
+        "0x1F",
+        "0o17",
+        "1_000",
+        "1:30",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "2025-11-22",
+        "2025-11-22T00:00:00Z",
+        "<<",
+        "=",
+        "- a",
+        "? b",
+        ": c",
+        "a: b",
+        "a #b",
+        "a:",
+        "#x",
+        "&a",
+        "*a",
+        "!tag",
+        "|",
+        ">",
+        "%x",
+        "@x",
+        "`x",
+        "'q'",
+        '"d"',
+        "[a]",
+        "{a: 1}",
+        "a,b",
+        "---",
+        "...",
+        "\ufeff",
+        "\u2028",
+        "\u0085",
+        "\x7f",
+        "\x00",
+        "\t",
+        "a\tb",
+        "line\nbreak",
+        "trailing ",
+        " leading",
+        "ünï ✓",
+        "\U0001f600",
+        "\ufffe",
+    ]
+)
+STRINGS = st.one_of(
+    TRICKY,
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.lists(TRICKY, max_size=4).map("".join),
+)
+SCALARS = st.one_of(
+    STRINGS,
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    STRINGS.map(Expr),
+    st.lists(st.sampled_from(["sum(x)", "  or", "", 'y{a="b"} > 0', " #c"]), min_size=2, max_size=4).map(
+        lambda lines: Expr("\n".join(lines))
+    ),
+)
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(STRINGS, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -51,13 +124,21 @@ def test_a_document_end_marker_is_quoted():
 
 
 def test_readable_where_it_can_be():
-    text = yaml_out.dump({"record": "slodrift:sli_errors:increase1m", "for": "5m", "le": "+Inf", "n": 1,
-                          "expr": Expr('sum(\n  rate(x{code=~"5.."}[5m])\n)'),
-                          "series": 'http_requests_total{code="500"}', "on": "yes"})
+    text = yaml_out.dump(
+        {
+            "record": "slodrift:sli_errors:increase1m",
+            "for": "5m",
+            "le": "+Inf",
+            "n": 1,
+            "expr": Expr('sum(\n  rate(x{code=~"5.."}[5m])\n)'),
+            "series": 'http_requests_total{code="500"}',
+            "on": "yes",
+        }
+    )
     assert "record: slodrift:sli_errors:increase1m\n" in text
     assert "for: 5m\n" in text
     assert "le: +Inf\n" in text  # a string in YAML 1.1 and 1.2 alike (infinity needs the dot)
-    assert "series: http_requests_total{code=\"500\"}\n" in text
+    assert 'series: http_requests_total{code="500"}\n' in text
     assert 'expr: |-\n  sum(\n    rate(x{code=~"5.."}[5m])\n  )\n' in text
     assert "'on': 'yes'\n" in text  # a YAML 1.1 boolean, as key and value
 
@@ -74,7 +155,9 @@ def test_parallel_render_writes_the_same_files():
     services = "\n".join(
         f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
         f"      - {{name: availability, objective: {99 + i % 3 / 10}, sli: {{errors: 'x_total{{code=\"500\"}}',"
-        f" total: x_total}}}}" for i in range(20))
+        f" total: x_total}}}}"
+        for i in range(20)
+    )
     spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
     assert render([spec], workers=2) == render([spec], workers=1)
     assert list(render([spec], workers=3)) == list(render([spec], workers=1))  # same files, same order
@@ -83,9 +166,11 @@ def test_parallel_render_writes_the_same_files():
 def test_a_failing_service_fails_a_parallel_render(monkeypatch):
     import generator.render as render_module
 
-    services = "\n".join(f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
-                         f"      - {{name: a, objective: 99, sli: {{errors: 'x_total{{code=\"500\"}}', total: x_total}}}}"
-                         for i in range(20))
+    services = "\n".join(
+        f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
+        f"      - {{name: a, objective: 99, sli: {{errors: 'x_total{{code=\"500\"}}', total: x_total}}}}"
+        for i in range(20)
+    )
     spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
     real = render_module.service_files
 

@@ -98,22 +98,50 @@ def series() -> list:
     out = []
     for svc in ("checkout", "catalog"):
         job = {"job": svc, "instance": f"{svc}:8080"}
-        out.append(("http_requests_total", {**job, "code": "200"},
-                    counter(svc, lambda p: p.rps * (1 - p.error_share))))
-        out.append(("http_requests_total", {**job, "code": "500"}, counter(svc, lambda p: p.rps * p.error_share)))
+        out.append(
+            (
+                "http_requests_total",
+                {**job, "code": "200"},
+                counter(svc, lambda p: p.rps * (1 - p.error_share)),
+            )
+        )
+        out.append(
+            ("http_requests_total", {**job, "code": "500"}, counter(svc, lambda p: p.rps * p.error_share))
+        )
         for le in GOOD_BUCKETS:
-            out.append(("http_request_duration_seconds_bucket", {**job, "le": le},
-                        counter(svc, lambda p, le=le: p.rps * p.buckets[le])))
+            out.append(
+                (
+                    "http_request_duration_seconds_bucket",
+                    {**job, "le": le},
+                    counter(svc, lambda p, le=le: p.rps * p.buckets[le]),
+                )
+            )
         out.append(("http_request_duration_seconds_count", job, counter(svc, lambda p: p.rps)))
         out.append(("process_cpu_seconds_total", job, counter(svc, lambda p: p.cpu)))
         out.append(("process_resident_memory_bytes", job, lambda t, s=svc: phase(s, t).memory))
-    baseline = {("checkout", "error_ratio", "ratio"): 0.0002, ("checkout", "p95_latency", "seconds"): 0.4,
-                ("checkout", "p99_latency", "seconds"): 0.5, ("checkout", "cpu", "cores"): 0.3,
-                ("checkout", "memory", "bytes"): 300e6, ("catalog", "p99_latency", "seconds"): 0.5,
-                ("catalog", "cpu", "cores"): 0.1}
+    baseline = {
+        ("checkout", "error_ratio", "ratio"): 0.0002,
+        ("checkout", "p95_latency", "seconds"): 0.4,
+        ("checkout", "p99_latency", "seconds"): 0.5,
+        ("checkout", "cpu", "cores"): 0.3,
+        ("checkout", "memory", "bytes"): 300e6,
+        ("catalog", "p99_latency", "seconds"): 0.5,
+        ("catalog", "cpu", "cores"): 0.1,
+    }
     for (svc, ind, unit), v in baseline.items():
-        out.append(("slodrift_baseline", {"job": "slodrift", "instance": "exporter:9877", "service": svc,
-                                          "indicator": ind, "unit": unit}, lambda t, v=v: v))
+        out.append(
+            (
+                "slodrift_baseline",
+                {
+                    "job": "slodrift",
+                    "instance": "exporter:9877",
+                    "service": svc,
+                    "indicator": ind,
+                    "unit": unit,
+                },
+                lambda t, v=v: v,
+            )
+        )
     return out
 
 

@@ -20,11 +20,27 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 # The converters load on first use (PEP 562): every `slodrift` command registers `import`, few run it.
-_LAZY = {"ImportFailed": "common", "Imported": "common", "Source": "common", "dump_spec": "common",
-         "parse_source": "common", "openslo_to_spec": "openslo", "sloth_to_spec": "sloth"}
+_LAZY = {
+    "ImportFailed": "common",
+    "Imported": "common",
+    "Source": "common",
+    "dump_spec": "common",
+    "parse_source": "common",
+    "openslo_to_spec": "openslo",
+    "sloth_to_spec": "sloth",
+}
 
-__all__ = ["CONVERTERS", "ImportFailed", "Imported", "dump_spec", "import_file", "openslo_to_spec",
-           "parse_source", "register", "sloth_to_spec"]
+__all__ = [
+    "CONVERTERS",
+    "ImportFailed",
+    "Imported",
+    "dump_spec",
+    "import_file",
+    "openslo_to_spec",
+    "parse_source",
+    "register",
+    "sloth_to_spec",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -53,9 +69,11 @@ def import_file(fmt: str, path: str) -> tuple[str, Imported]:
         raise ImportFailed([SpecIssue(path, "", None, f"cannot read: {exc.strerror}")]) from None
     result = _converters()[fmt](parse_source(path, raw))
     n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
-    header = (f"Imported by `slodrift import {fmt}` from {Path(path).name}: "
-              f"{len(result.spec['services'])} service(s), {n_slo} SLO(s).\n"
-              "Review it (receivers, release, indicators), then: slodrift generate SPEC --out DIR")
+    header = (
+        f"Imported by `slodrift import {fmt}` from {Path(path).name}: "
+        f"{len(result.spec['services'])} service(s), {n_slo} SLO(s).\n"
+        "Review it (receivers, release, indicators), then: slodrift generate SPEC --out DIR"
+    )
     return dump_spec(result.spec, header), result
 
 
@@ -85,8 +103,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `import sloth|openslo` to the umbrella parser."""
     p = sub.add_parser("import", help="convert a Sloth or OpenSLO spec into a slodrift spec")
     formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    for fmt, help_text in (("sloth", "Sloth prometheus/v1 (or PrometheusServiceLevel) YAML"),
-                           ("openslo", "OpenSLO v1 (or v1alpha) YAML: SLO, SLI, Service, DataSource")):
+    for fmt, help_text in (
+        ("sloth", "Sloth prometheus/v1 (or PrometheusServiceLevel) YAML"),
+        ("openslo", "OpenSLO v1 (or v1alpha) YAML: SLO, SLI, Service, DataSource"),
+    ):
         f = formats.add_parser(fmt, help=help_text)
         f.add_argument("file", help="input YAML file")
         f.add_argument("--out", help="write the spec here (atomically) instead of stdout")

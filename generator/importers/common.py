@@ -126,14 +126,22 @@ class Context:
                 new = f"{self.label_prefix}_{new.lstrip('_')}"
             if new != name:
                 self.renamed[name] = new
-                self.warn(lpath, f"label {name!r} renamed to {new!r}"
-                          + (" (slodrift sets it itself)" if name in RESERVED_LABELS else
-                             " (Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*)"))
+                self.warn(
+                    lpath,
+                    f"label {name!r} renamed to {new!r}"
+                    + (
+                        " (slodrift sets it itself)"
+                        if name in RESERVED_LABELS
+                        else " (Prometheus label names are [a-zA-Z_][a-zA-Z0-9_]*)"
+                    ),
+                )
             if value == "":
                 self.warn(lpath, "empty label value dropped (Prometheus treats it as an absent label)")
                 continue
             if "{{" in value:
-                self.warn(lpath, "label value contains '{{': slodrift keeps it as literal text, not a template")
+                self.warn(
+                    lpath, "label value contains '{{': slodrift keeps it as literal text, not a template"
+                )
             out[new] = value
         return out
 
@@ -161,8 +169,11 @@ class Context:
                     if label in refs:
                         return refs[label]
                     return "{{ $labels." + self.renamed.get(label, label) + " }}"
-                self.warn(apath, f"template action {m.group(0)!r} dropped: slodrift annotations may only use "
-                          "{{ $labels.NAME }}")
+                self.warn(
+                    apath,
+                    f"template action {m.group(0)!r} dropped: slodrift annotations may only use "
+                    "{{ $labels.NAME }}",
+                )
                 return ""
 
             out[name] = TEMPLATE_RE.sub(convert, text).strip() if "{{" in text else text
@@ -190,8 +201,9 @@ def dump_spec(spec: dict[str, Any], header: str = "") -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if block else None)
 
     Dumper.add_representer(str, text)
-    body = yaml.dump(spec, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                     width=110)
+    body = yaml.dump(
+        spec, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=110
+    )
     head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return head + body
 
@@ -202,9 +214,17 @@ def finish(ctx: Context, spec: dict[str, Any]) -> Imported:
     try:
         load_spec_text(ctx.source.file, dump_spec(spec).encode("utf-8"))
     except SpecError as exc:
-        raise ImportFailed([SpecIssue(ctx.source.file, "", None,
-                                      f"the converted spec is not valid for slodrift: {i.path or '(document)'}: "
-                                      f"{i.message}") for i in exc.issues]) from None
+        raise ImportFailed(
+            [
+                SpecIssue(
+                    ctx.source.file,
+                    "",
+                    None,
+                    f"the converted spec is not valid for slodrift: {i.path or '(document)'}: {i.message}",
+                )
+                for i in exc.issues
+            ]
+        ) from None
     return Imported(spec, ctx.warnings)
 
 

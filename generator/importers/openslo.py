@@ -48,15 +48,44 @@ API_V1ALPHA = "openslo/v1alpha"
 PLACEHOLDER_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
 RANGE_RE = re.compile(r"\[\s*([0-9]+(?:ms|[smhdwy]))+\s*(:[^\]]*)?\]")
 FUNC_RE = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*\(")
-RANGE_FUNCS = frozenset({
-    "rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear", "resets", "changes",
-    "holt_winters", "double_exponential_smoothing", "avg_over_time", "min_over_time", "max_over_time",
-    "sum_over_time", "count_over_time", "quantile_over_time", "stddev_over_time", "stdvar_over_time",
-    "last_over_time", "present_over_time", "absent_over_time", "mad_over_time",
-})
+RANGE_FUNCS = frozenset(
+    {
+        "rate",
+        "irate",
+        "increase",
+        "delta",
+        "idelta",
+        "deriv",
+        "predict_linear",
+        "resets",
+        "changes",
+        "holt_winters",
+        "double_exponential_smoothing",
+        "avg_over_time",
+        "min_over_time",
+        "max_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "quantile_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "last_over_time",
+        "present_over_time",
+        "absent_over_time",
+        "mad_over_time",
+    }
+)
 DURATION_UNITS = {"m": "m", "h": "h", "d": "d", "w": "w"}
 V1ALPHA_UNITS = {"Second": "s", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w"}
-KNOWN_KINDS = ("SLO", "SLI", "Service", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+KNOWN_KINDS = (
+    "SLO",
+    "SLI",
+    "Service",
+    "DataSource",
+    "AlertPolicy",
+    "AlertCondition",
+    "AlertNotificationTarget",
+)
 
 
 def _code_and_strings(text: str) -> list[tuple[bool, str]]:
@@ -75,7 +104,9 @@ def _code_and_strings(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
-def windowed_query(ctx: Context, text: Any, path: Path_, counter: bool | None, ratio: bool = False) -> str | None:
+def windowed_query(
+    ctx: Context, text: Any, path: Path_, counter: bool | None, ratio: bool = False
+) -> str | None:
     """Map one OpenSLO Prometheus query to slodrift's `{{window}}` form, as the module docstring explains."""
     if not isinstance(text, str) or not text.strip():
         ctx.error(path, "query must be a non-empty PromQL string")
@@ -98,8 +129,11 @@ def windowed_query(ctx: Context, text: Any, path: Path_, counter: bool | None, r
         if ratio:
             return f"avg_over_time({selector.render()}[{{{{window}}}}])"
         if counter is False:
-            ctx.error(path, "a plain selector with counter: false (a gauge) has no rate slodrift can sum: "
-                      "use a counter, or a query with {{.window}} in place of its range")
+            ctx.error(
+                path,
+                "a plain selector with counter: false (a gauge) has no rate slodrift can sum: "
+                "use a counter, or a query with {{.window}} in place of its range",
+            )
             return None
         return f"sum(rate({selector.render()}[{{{{window}}}}]))"
     try:
@@ -111,16 +145,27 @@ def windowed_query(ctx: Context, text: Any, path: Path_, counter: bool | None, r
     funcs = {f for f in FUNC_RE.findall(code) if f in RANGE_FUNCS}
     ranges = RANGE_RE.findall(code)
     if not ranges or funcs - {"rate"} or any(sub for _, sub in RANGE_RE.findall(code)):
-        why = (f"it uses {', '.join(sorted(funcs - {'rate'}))}" if funcs - {"rate"} else
-               "it has a subquery" if ranges else "it has no rate window")
-        ctx.error(path, f"cannot map this query to a windowed rate ({why}): give a plain counter selector, "
-                  "an expression whose ranges are all rate(...[d]), or put {{.window}} where the range goes")
+        why = (
+            f"it uses {', '.join(sorted(funcs - {'rate'}))}"
+            if funcs - {"rate"}
+            else "it has a subquery"
+            if ranges
+            else "it has no rate window"
+        )
+        ctx.error(
+            path,
+            f"cannot map this query to a windowed rate ({why}): give a plain counter selector, "
+            "an expression whose ranges are all rate(...[d]), or put {{.window}} where the range goes",
+        )
         return None
     replaced = sorted({m.group(0) for is_str, p in pieces if not is_str for m in RANGE_RE.finditer(p)})
     query = "".join(p if is_str else RANGE_RE.sub("[{{window}}]", p) for is_str, p in pieces)
-    ctx.warn(path, f"range {', '.join(replaced)} replaced by slodrift's rate window ({{{{window}}}}, 5m): "
-             "slodrift reads such queries as 5m rates (times the evaluation interval, an approximation at the "
-             "edges of each window; plain selectors as errors/total are exact)")
+    ctx.warn(
+        path,
+        f"range {', '.join(replaced)} replaced by slodrift's rate window ({{{{window}}}}, 5m): "
+        "slodrift reads such queries as 5m rates (times the evaluation interval, an approximation at the "
+        "edges of each window; plain selectors as errors/total are exact)",
+    )
     return query
 
 
@@ -148,14 +193,19 @@ class _Converter:
             ctx.error((*path, "metricSource"), f"source type {kind!r} is not supported: only Prometheus")
             return None
         spec = ctx.mapping(ms.get("spec"), (*path, "metricSource", "spec"), "spec")
-        return windowed_query(ctx, spec.get("query"), (*path, "metricSource", "spec", "query"), counter, ratio)
+        return windowed_query(
+            ctx, spec.get("query"), (*path, "metricSource", "spec", "query"), counter, ratio
+        )
 
     def sli(self, indicator: dict[str, Any], path: Path_) -> dict[str, str] | None:
         """A slodrift SLI from an OpenSLO indicator spec (v1 `ratioMetric`, v1alpha `ratioMetrics`)."""
         ctx = self.ctx
         if "thresholdMetric" in indicator:
-            ctx.error((*path, "thresholdMetric"), "thresholdMetric is not supported: slodrift SLIs are ratios "
-                      "of events; express it as a ratioMetric")
+            ctx.error(
+                (*path, "thresholdMetric"),
+                "thresholdMetric is not supported: slodrift SLIs are ratios "
+                "of events; express it as a ratioMetric",
+            )
             return None
         key = "ratioMetric" if "ratioMetric" in indicator else "ratioMetrics"
         if key not in indicator:
@@ -199,20 +249,29 @@ class _Converter:
         wpath = (*path, key, 0)
         w = ctx.mapping(windows[0], wpath, "time window")
         if "calendar" in w or w.get("isRolling") is False:
-            ctx.error(wpath, "calendar windows are not supported: slodrift's SLO windows are rolling "
-                      "(use isRolling: true with a duration like 28d)")
+            ctx.error(
+                wpath,
+                "calendar windows are not supported: slodrift's SLO windows are rolling "
+                "(use isRolling: true with a duration like 28d)",
+            )
             return None
         if v1:
             m = re.fullmatch(r"([0-9]+)([a-zA-Z])", str(w.get("duration", "")))
             if not m or m.group(2) not in DURATION_UNITS:
-                ctx.error((*wpath, "duration"), f"duration {w.get('duration')!r} is not supported: use minutes, "
-                          "hours, days or weeks (m, h, d, w); months, quarters and years have no fixed length")
+                ctx.error(
+                    (*wpath, "duration"),
+                    f"duration {w.get('duration')!r} is not supported: use minutes, "
+                    "hours, days or weeks (m, h, d, w); months, quarters and years have no fixed length",
+                )
                 return None
             return m.group(1) + DURATION_UNITS[m.group(2)]
         unit, count = w.get("unit"), w.get("count")
         if unit not in V1ALPHA_UNITS or isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-            ctx.error(wpath, f"time window {count!r} {unit!r} is not supported: use a positive count of "
-                      f"{', '.join(V1ALPHA_UNITS)}")
+            ctx.error(
+                wpath,
+                f"time window {count!r} {unit!r} is not supported: use a positive count of "
+                f"{', '.join(V1ALPHA_UNITS)}",
+            )
             return None
         return f"{count}{V1ALPHA_UNITS[unit]}"
 
@@ -223,15 +282,20 @@ class _Converter:
             ctx.error((*path, "objectives"), "missing objectives")
             return None
         if len(objectives) > 1:
-            ctx.error((*path, "objectives"), f"{len(objectives)} objectives: slodrift has one objective per SLO; "
-                      "write one SLO per objective")
+            ctx.error(
+                (*path, "objectives"),
+                f"{len(objectives)} objectives: slodrift has one objective per SLO; "
+                "write one SLO per objective",
+            )
             return None
         opath = (*path, "objectives", 0)
         obj = ctx.mapping(objectives[0], opath, "objective")
         for key in ("indicator", "indicatorRef", "op", "value", "timeSliceTarget", "timeSliceWindow"):
             if key in obj:
-                ctx.error((*opath, key), f"{key} in an objective is not supported (composite, threshold or "
-                          "time-slice objectives)")
+                ctx.error(
+                    (*opath, key),
+                    f"{key} in an objective is not supported (composite, threshold or time-slice objectives)",
+                )
                 return None
         try:
             if "targetPercent" in obj:
@@ -258,8 +322,11 @@ class _Converter:
             return None
         method = spec.get("budgetingMethod", "Occurrences")
         if method != "Occurrences":
-            ctx.error((*path, "budgetingMethod"), f"{method} is not supported: slodrift counts events "
-                      "(Occurrences); time-slice budgets need per-slice booleans it does not record")
+            ctx.error(
+                (*path, "budgetingMethod"),
+                f"{method} is not supported: slodrift counts events "
+                "(Occurrences); time-slice budgets need per-slice booleans it does not record",
+            )
         window = self.window(spec, path)
         if self.apis[ctx.doc] == API_V1ALPHA:
             objective = self.objective(spec, path)
@@ -269,8 +336,10 @@ class _Converter:
             sli = None
             if "indicator" in spec:
                 ind = ctx.mapping(spec["indicator"], (*path, "indicator"), "indicator")
-                sli = self.sli(ctx.mapping(ind.get("spec"), (*path, "indicator", "spec"), "spec"),
-                               (*path, "indicator", "spec"))
+                sli = self.sli(
+                    ctx.mapping(ind.get("spec"), (*path, "indicator", "spec"), "spec"),
+                    (*path, "indicator", "spec"),
+                )
             elif "indicatorRef" in spec:
                 ref = str(spec["indicatorRef"])
                 if ref not in self.slis:
@@ -309,8 +378,10 @@ class _Converter:
             api = doc.get("apiVersion")
             if api not in (API_V1, API_V1ALPHA):
                 hint = " (a Sloth spec: use `slodrift import sloth`)" if "slos" in doc else ""
-                ctx.error(("apiVersion",), f"unknown apiVersion {api!r}: supported are {API_V1} and "
-                          f"{API_V1ALPHA}{hint}")
+                ctx.error(
+                    ("apiVersion",),
+                    f"unknown apiVersion {api!r}: supported are {API_V1} and {API_V1ALPHA}{hint}",
+                )
                 continue
             self.apis[n] = api
             kind = doc.get("kind")

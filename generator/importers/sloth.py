@@ -66,8 +66,11 @@ def _query(ctx: Context, text: Any, path: Path_) -> str | None:
 def _sli(ctx: Context, sli: dict[str, Any], path: Path_) -> dict[str, str] | None:
     if "plugin" in sli:
         plugin = sli["plugin"].get("id", "?") if isinstance(sli["plugin"], dict) else "?"
-        ctx.error((*path, "plugin"), f"Sloth SLI plugins are not supported (plugin {plugin!r}): write the "
-                  "plugin's queries as sli.events (error_query, total_query) or sli.raw (error_ratio_query)")
+        ctx.error(
+            (*path, "plugin"),
+            f"Sloth SLI plugins are not supported (plugin {plugin!r}): write the "
+            "plugin's queries as sli.events (error_query, total_query) or sli.raw (error_ratio_query)",
+        )
         return None
     kinds = [k for k in ("events", "raw") if k in sli]
     if len(kinds) != 1:
@@ -114,8 +117,11 @@ def _alerting(ctx: Context, raw: Any, path: Path_) -> dict[str, Any]:
             if SEVERITY_RE.match(sev):
                 tier["severity"] = sev
             else:
-                ctx.warn((*tpath, "labels", "severity"), f"severity {sev!r} is not [a-z][a-z0-9_-]*: kept as "
-                         "label sloth_severity; the tier keeps slodrift's default severity")
+                ctx.warn(
+                    (*tpath, "labels", "severity"),
+                    f"severity {sev!r} is not [a-z][a-z0-9_-]*: kept as "
+                    "label sloth_severity; the tier keeps slodrift's default severity",
+                )
                 labels["sloth_severity"] = sev
         if labels:
             tier["labels"] = labels
@@ -152,7 +158,9 @@ def _service(ctx: Context, doc: dict[str, Any], base: Path_) -> dict[str, Any]:
             slo["description"] = str(slo_raw["description"])[:1024]
         objective = slo_raw.get("objective")
         if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective < 100:
-            ctx.error((*path, "objective"), f"objective {objective!r} must be a percentage above 0 and below 100")
+            ctx.error(
+                (*path, "objective"), f"objective {objective!r} must be a percentage above 0 and below 100"
+            )
         else:
             slo["objective"] = percent(objective)
         slo["window"] = SLO_WINDOW
@@ -186,12 +194,16 @@ def sloth_to_spec(source: Source) -> Imported:
         elif doc.get("version") == VERSION:
             services.append(_service(ctx, doc, ()))
         elif str(doc.get("apiVersion", "")).startswith("openslo/"):
-            ctx.error(("apiVersion",), f"{doc['apiVersion']} is OpenSLO, not Sloth: use `slodrift import openslo`")
+            ctx.error(
+                ("apiVersion",), f"{doc['apiVersion']} is OpenSLO, not Sloth: use `slodrift import openslo`"
+            )
         else:
             found = doc.get("version", doc.get("apiVersion"))
-            ctx.error(("version",) if "version" in doc else ("apiVersion",) if "apiVersion" in doc else (),
-                      f"unknown Sloth spec version {found!r}: supported are version: {VERSION} and "
-                      f"apiVersion: {K8S_API} kind: {K8S_KIND}")
+            ctx.error(
+                ("version",) if "version" in doc else ("apiVersion",) if "apiVersion" in doc else (),
+                f"unknown Sloth spec version {found!r}: supported are version: {VERSION} and "
+                f"apiVersion: {K8S_API} kind: {K8S_KIND}",
+            )
     ctx.check()
     spec = {"version": 1, "defaults": {"slo_window": SLO_WINDOW}, "services": services}
     return finish(ctx, spec)
