@@ -7,6 +7,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY generator ./generator
 COPY exporter ./exporter
+COPY report ./report
 COPY slodrift ./slodrift
 RUN pip install --no-cache-dir --prefix=/install .
 

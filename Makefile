@@ -27,7 +27,7 @@ golden: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check generator exporter slodrift
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(BIN)/python bench/run_all.py

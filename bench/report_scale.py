@@ -1,6 +1,6 @@
 """Report scale: `slodrift report` over a 7-day watch for 1, 10 and 100 services, against a real Prometheus.
 
-Why: the report promises one `query_range` per signal for every service at once (exporter/signals.py), so
+Why: the report promises one `query_range` per signal for every service at once (report/signals.py), so
 its query count must not grow with the number of services, while its wall time and memory do (more series
 per answer, more summaries, bigger files, more lines per chart). This measures both on a backfilled week.
 
@@ -124,7 +124,7 @@ def _names(expr: str) -> set[str]:
 
 def report_reads() -> set[str]:
     """Metric names the report's queries read (from the exporter's own query text)."""
-    from exporter import signals
+    from slodrift.report import signals
 
     out = _names(signals.ALERTS_PER_DAY)
     for expr, _ in signals.SIGNALS.values():

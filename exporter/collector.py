@@ -11,8 +11,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-from exporter.state import StateHolder
+from slodrift.exporter.state import StateHolder
 
 
 class SlodriftCollector(Collector):

@@ -9,10 +9,9 @@ import time
 from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-
-from exporter import stability
-from exporter.prometheus_api import PrometheusClient
-from exporter.state import StateHolder
+from slodrift.exporter.state import StateHolder
+from slodrift.report import stability
+from slodrift.report.prometheus_api import PrometheusClient
 
 log = logging.getLogger("slodrift.exporter")
 TREND_VALUES = {"improving": 1, "stable": 0, "degrading": -1}

@@ -16,9 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-
-from exporter.cli import DEFAULT_PORT
-from exporter.state import StateHolder
+from slodrift.exporter import DEFAULT_PORT
+from slodrift.exporter.state import StateHolder
 
 log = logging.getLogger("slodrift.exporter")
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exporter.baseline import Baseline, BaselineError, load_baseline
-from generator.model import Spec
-from generator.spec import SpecError, load_spec
+from slodrift.generator.model import Spec
+from slodrift.generator.spec import SpecError, load_spec
+from slodrift.report.baseline import Baseline, BaselineError, load_baseline
 
 log = logging.getLogger("slodrift.exporter")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.drift_rules import DRIFT_ALERT
-from generator.model import Spec
-from generator.slo_rules import BURN_ALERT
+from slodrift.generator.model import Spec
+from slodrift.generator.rules.drift import DRIFT_ALERT
+from slodrift.generator.rules.slo import BURN_ALERT
 
 DEFAULT_RECEIVER = "slodrift-default"
 DEFAULT_WEBHOOK_BASE = "http://127.0.0.1:9095/"

@@ -11,11 +11,11 @@ import os
 import sys
 from pathlib import Path
 
-from generator import promtool
-from generator.kubernetes import label_problem, namespace_problem
-from generator.render import RULES_DIR, TESTS_DIR, render
-from generator.spec import SpecError, load_specs
-from generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
+from slodrift.generator import promtool
+from slodrift.generator.kubernetes import label_problem, namespace_problem
+from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
+from slodrift.generator.spec import SpecError, load_specs
+from slodrift.generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -170,6 +170,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check generated files against their MANIFEST.sha256")
     p.add_argument("dir", nargs="?", default=".", help="directory holding MANIFEST.sha256")
     p.set_defaults(func=cmd_verify)
-    from generator.importers import register as register_import  # `slodrift import sloth|openslo`
+    from slodrift.generator.importers import register as register_import  # `slodrift import sloth|openslo`
 
     register_import(sub)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from generator import promql
-from generator.promql import Matcher, Selector
+from slodrift.generator import promql
+from slodrift.generator.promql import Matcher, Selector
 
 RATE = "5m"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from generator.promql import Matcher, Selector
+from slodrift.generator.promql import Matcher, Selector
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
-
-from generator import yaml_out
-from generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
-from generator.dashboard import dashboard
-from generator.drift_rules import drift_groups
-from generator.drift_tests import drift_test_file
-from generator.kubernetes import prometheus_rule
-from generator.model import Service, Spec
-from generator.promtool_tests import (
+from slodrift.generator import yaml_out
+from slodrift.generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
+from slodrift.generator.dashboard import dashboard
+from slodrift.generator.kubernetes import prometheus_rule
+from slodrift.generator.model import Service, Spec
+from slodrift.generator.rules.drift import drift_groups
+from slodrift.generator.rules.slo import slo_groups
+from slodrift.generator.rules.stability import stability_groups, stability_test_file
+from slodrift.generator.testgen.drift import drift_test_file
+from slodrift.generator.testgen.slo import (
     pinned_keys,
     placement_keys,
     seed_profiles,
@@ -27,8 +28,6 @@ from generator.promtool_tests import (
     solve_pinned_one,
     solve_placement_one,
 )
-from generator.slo_rules import slo_groups
-from generator.stability_rules import stability_groups, stability_test_file
 
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"

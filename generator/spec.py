@@ -18,10 +18,9 @@ from typing import Any
 
 import jsonschema
 import yaml
-
-from generator import indicators as builtin
-from generator import promql
-from generator.model import (
+from slodrift.generator import indicators as builtin
+from slodrift.generator import promql
+from slodrift.generator.model import (
     SLI,
     SLO,
     AlertTier,
@@ -280,7 +279,9 @@ def _parse_yaml(file: str, raw: bytes) -> _Document:
 
 
 def _schema() -> dict[str, Any]:
-    text = resources.files("generator").joinpath("schema/spec.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("slodrift.generator").joinpath("schema/spec.schema.json").read_text(encoding="utf-8")
+    )
     return json.loads(text)
 
 

@@ -21,8 +21,7 @@ import re
 from typing import Any
 
 import yaml
-
-from generator.slo_rules import Expr
+from slodrift.generator.rules.slo import Expr
 
 # First characters that make a plain scalar mean something else (indicators and reserved ones).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` \t")

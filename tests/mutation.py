@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from generator.writer import write_tree
+from slodrift.generator.writer import write_tree
 
 
 def caught(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slodrift.generator.alertmanager import alertmanager_config, matcher
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec, load_spec_text
 
-from generator.alertmanager import alertmanager_config, matcher
-from generator.render import render
-from generator.spec import load_spec, load_spec_text
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -159,8 +159,8 @@ HOSTILE_TEAMS = [
 def test_hostile_values_survive_alertmanagers_own_parser(amtool, tmp_path: Path):
     """amtool parses both sides of `routes test` alike, so it cannot see a value changed in parsing; the
     routing tree it prints re-escapes what Alertmanager parsed, which must give back exactly our text."""
-    from generator import yaml_out
-    from generator.alertmanager import quote
+    from slodrift.generator import yaml_out
+    from slodrift.generator.alertmanager import quote
 
     services = [
         {

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from exporter import baseline as baseline_module
-from exporter.baseline import (
+from slodrift.report import baseline as baseline_module
+from slodrift.report.baseline import (
     Baseline,
     BaselineError,
     IndicatorBaseline,
@@ -27,6 +26,7 @@ from exporter.baseline import (
     load_baseline,
     write_baseline,
 )
+
 from tests.test_prometheus_api import (
     FakePrometheus,
     Reply,
@@ -41,7 +41,7 @@ from tests.test_prometheus_api import (
 __all__ = ["closed_port", "make_client", "prom"]  # fixtures shared with the client tests
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "exporter" / "schema" / "baseline.schema.json"
+SCHEMA = ROOT / "report" / "schema" / "baseline.schema.json"
 
 VALID = {
     "version": 1,

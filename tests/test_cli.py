@@ -77,7 +77,7 @@ def test_generate_writes_a_manifest_that_verify_and_sha256sum_check(tmp_path: Pa
 
 def test_a_failed_write_changes_no_file(tmp_path, monkeypatch):
     """Staging fails on the third file (a full disk, say): every file keeps its old text, no temporary is left."""
-    import generator.writer as writer
+    import slodrift.generator.writer as writer
 
     out = tmp_path / "out"
     old = {f"rules/f{i}.yml": f"old {i}\n" for i in range(5)}

@@ -8,8 +8,8 @@ import urllib.parse
 from collections.abc import Iterator
 
 import pytest
+from slodrift.generator.dashboard import SCHEMA_VERSION, dashboard
 
-from generator.dashboard import SCHEMA_VERSION, dashboard
 from tests.conftest import ROOT
 from tests.servers import Prometheus, http_get
 

@@ -35,7 +35,7 @@ def test_slim_pinned_bases_and_no_network_fetches():
 
 
 def test_port_healthcheck_and_entrypoint_match_the_exporter():
-    from exporter.cli import DEFAULT_PORT
+    from slodrift.exporter import DEFAULT_PORT
 
     assert instr("EXPOSE") == [str(DEFAULT_PORT)]
     health = instr("HEALTHCHECK")
@@ -47,5 +47,5 @@ def test_port_healthcheck_and_entrypoint_match_the_exporter():
 
 def test_everything_the_package_needs_is_copied():
     copied = " ".join(instr("COPY"))
-    for path in ("pyproject.toml", "generator", "exporter", "slodrift"):
+    for path in ("pyproject.toml", "generator", "report", "exporter", "slodrift"):
         assert path in copied

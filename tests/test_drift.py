@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slodrift.generator.render import render
+from slodrift.generator.rules.drift import drift_expr, drift_groups
+from slodrift.generator.spec import SpecError, load_spec, load_spec_text
+from slodrift.generator.writer import write_tree
 
-from generator.drift_rules import drift_expr, drift_groups
-from generator.render import render
-from generator.spec import SpecError, load_spec, load_spec_text
-from generator.writer import write_tree
 from tests.conftest import EXAMPLE
 from tests.mutation import assert_all_caught, caught
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec
+from slodrift.generator.writer import write_tree
 
-from generator.render import render
-from generator.spec import load_spec
-from generator.writer import write_tree
 from tests.servers import FakeApp, Prometheus, free_port, process, wait_until
 
 SPEC = """\

@@ -3,8 +3,9 @@
 Regenerate with `make golden` after an intended change; the diff is then visible in review.
 """
 
-from generator.render import render
-from generator.spec import load_spec
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec
+
 from tests.conftest import EXAMPLE, ROOT
 
 
@@ -17,7 +18,7 @@ def test_golden_files_match_the_generator():
         assert golden.read_text(encoding="utf-8") == text, (
             f"{rel} differs from the generator: run `make golden`"
         )
-    from generator.writer import MANIFEST, manifest_text
+    from slodrift.generator.writer import MANIFEST, manifest_text
 
     assert (ROOT / MANIFEST).read_text(encoding="utf-8") == manifest_text(files), "run `make golden`"
     for folder in ("rules", "promtool-tests"):

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec
+from slodrift.generator.writer import write_tree
 
-from generator.render import render
-from generator.spec import load_spec
-from generator.writer import write_tree
 from tests.servers import FakeApp, Prometheus, free_port, http_get, process, slodrift_serve, wait_until
 
 SPEC = """\

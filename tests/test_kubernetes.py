@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slodrift.generator.kubernetes import DNS_1123, object_name
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec
 
-from generator.kubernetes import DNS_1123, object_name
-from generator.render import render
-from generator.spec import load_spec
 from tests.conftest import EXAMPLE, run_cli
 
 

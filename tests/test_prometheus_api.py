@@ -22,8 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
-from exporter.prometheus_api import (
+from slodrift.report.prometheus_api import (
     PrometheusClient,
     PrometheusQueryError,
     PrometheusResponseError,

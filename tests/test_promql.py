@@ -1,8 +1,7 @@
 from decimal import Decimal
 
 import pytest
-
-from generator import promql
+from slodrift.generator import promql
 
 
 @pytest.mark.parametrize(

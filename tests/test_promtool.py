@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slodrift.generator import promtool as promtool_lib
+from slodrift.generator.render import render
+from slodrift.generator.rules.slo import BURN_ALERT, NO_DATA_ALERT
+from slodrift.generator.spec import load_spec, load_spec_text
+from slodrift.generator.writer import write_tree
 
-from generator import promtool as promtool_lib
-from generator.render import render
-from generator.slo_rules import BURN_ALERT, NO_DATA_ALERT
-from generator.spec import load_spec, load_spec_text
-from generator.writer import write_tree
 from tests.conftest import EXAMPLE, ROOT
 from tests.mutation import assert_all_caught, caught
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from generator import promql
-from generator.render import render
-from generator.spec import load_spec_text
-from generator.writer import write_tree
+from slodrift.generator import promql
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec_text
+from slodrift.generator.writer import write_tree
 
 HOSTILE = st.lists(
     st.sampled_from(
@@ -200,6 +199,6 @@ def test_any_label_value_round_trips_through_promql_quoting(value):
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=30))
 def test_template_literal_survives_prometheus_style_expansion(value):
-    from generator.promtool_tests import render_template
+    from slodrift.generator.testgen.slo import render_template
 
     assert render_template(promql.template_literal(value), {}) == value

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from slodrift.generator.spec import load_spec_text
+from slodrift.report import signals as sig
+from slodrift.report import stability
+from slodrift.report import writers as rpt
 
-from exporter import report as rpt
-from exporter import signals as sig
-from exporter import stability
-from generator.spec import load_spec_text
 from tests import week
 
 START = datetime(2025, 11, 22, tzinfo=UTC)

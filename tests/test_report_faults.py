@@ -9,11 +9,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from slodrift.generator.spec import load_spec_text
+from slodrift.report import stability
+from slodrift.report.prometheus_api import PrometheusClient
+from slodrift.report.writers import weekly_markdown, write_reports
 
-from exporter import stability
-from exporter.prometheus_api import PrometheusClient
-from exporter.report import weekly_markdown, write_reports
-from generator.spec import load_spec_text
 from tests import week
 from tests.conftest import run_cli
 from tests.servers import free_port

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from exporter.scoring import (
+from slodrift.report.scoring import (
     DayInput,
     Thresholds,
     aggregate_day,

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from exporter.scoring import DayInput, Thresholds, aggregate_day, weekly_summary
+from slodrift.report.scoring import DayInput, Thresholds, aggregate_day, weekly_summary
 
 START = datetime(2025, 11, 22, tzinfo=UTC).timestamp()
 DAY = 86400

@@ -2,8 +2,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from slodrift.generator.spec import SpecError, load_spec, load_spec_text, load_specs
 
-from generator.spec import SpecError, load_spec, load_spec_text, load_specs
 from tests.conftest import EXAMPLE
 
 BASE = """\

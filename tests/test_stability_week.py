@@ -11,10 +11,10 @@ import urllib.parse
 
 import jsonschema
 import pytest
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec_text
+from slodrift.generator.writer import write_tree
 
-from generator.render import render
-from generator.spec import load_spec_text
-from generator.writer import write_tree
 from tests import week
 from tests.conftest import ROOT, run_cli
 from tests.history import backfill, backfill_recorded, write_openmetrics
@@ -108,8 +108,8 @@ def test_weekly_report_matches_the_reference_and_the_exporter_publishes_it(backf
             "weekly_summary.json",
             "weekly_summary.md",
         ]
-        daily_schema = json.loads((ROOT / "exporter" / "schema" / "daily_summary.schema.json").read_text())
-        weekly_schema = json.loads((ROOT / "exporter" / "schema" / "weekly_summary.schema.json").read_text())
+        daily_schema = json.loads((ROOT / "report" / "schema" / "daily_summary.schema.json").read_text())
+        weekly_schema = json.loads((ROOT / "report" / "schema" / "weekly_summary.schema.json").read_text())
         days = [json.loads((out / f"day_{d:02d}_summary.json").read_text()) for d in range(1, 8)]
         for doc in days:
             jsonschema.validate(doc, daily_schema)

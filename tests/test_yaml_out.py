@@ -8,11 +8,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slodrift.generator import yaml_out
+from slodrift.generator.render import render
+from slodrift.generator.rules.slo import Expr
+from slodrift.generator.spec import load_spec, load_spec_text
 
-from generator import yaml_out
-from generator.render import render
-from generator.slo_rules import Expr
-from generator.spec import load_spec, load_spec_text
 from tests.conftest import EXAMPLE
 
 # Strings a resolver, an indicator or an escape could get wrong, mixed with anything printable or not.
@@ -164,7 +164,7 @@ def test_parallel_render_writes_the_same_files():
 
 
 def test_a_failing_service_fails_a_parallel_render(monkeypatch):
-    import generator.render as render_module
+    import slodrift.generator.render as render_module
 
     services = "\n".join(
         f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"

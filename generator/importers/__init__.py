@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from generator.importers.common import Imported, Source
+    from slodrift.generator.importers.common import Imported, Source
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -45,23 +45,23 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f"generator.importers.{_LAZY[name]}"), name)
+        return getattr(importlib.import_module(f"slodrift.generator.importers.{_LAZY[name]}"), name)
     if name == "CONVERTERS":
         return _converters()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _converters() -> dict[str, Callable[[Source], Imported]]:
-    from generator.importers.openslo import openslo_to_spec
-    from generator.importers.sloth import sloth_to_spec
+    from slodrift.generator.importers.openslo import openslo_to_spec
+    from slodrift.generator.importers.sloth import sloth_to_spec
 
     return {"sloth": sloth_to_spec, "openslo": openslo_to_spec}
 
 
 def import_file(fmt: str, path: str) -> tuple[str, Imported]:
     """Read, parse and convert one file; returns the spec as YAML text and the conversion result."""
-    from generator.importers.common import ImportFailed, dump_spec, parse_source
-    from generator.spec import SpecIssue
+    from slodrift.generator.importers.common import ImportFailed, dump_spec, parse_source
+    from slodrift.generator.spec import SpecIssue
 
     try:
         raw = Path(path).read_bytes()
@@ -79,8 +79,8 @@ def import_file(fmt: str, path: str) -> tuple[str, Imported]:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Convert, print warnings, then write to --out (atomically) or stdout."""
-    from generator.importers.common import ImportFailed
-    from generator.writer import write_atomic
+    from slodrift.generator.importers.common import ImportFailed
+    from slodrift.generator.writer import write_atomic
 
     try:
         text, result = import_file(args.format, args.file)

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from generator import promql
-from generator.spec import (
+from slodrift.generator import promql
+from slodrift.generator.spec import (
     LABEL_REF_RE,
     RESERVED_LABELS,
     Path_,

@@ -40,8 +40,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from generator import promql
-from generator.importers.common import Context, Imported, Path_, Source, finish, percent
+from slodrift.generator import promql
+from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, percent
 
 API_V1 = "openslo/v1"
 API_V1ALPHA = "openslo/v1alpha"

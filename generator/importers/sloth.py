@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator.importers.common import Context, Imported, Path_, Source, finish, percent
+from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, percent
 
 VERSION = "prometheus/v1"
 K8S_API = "sloth.slok.dev/v1"

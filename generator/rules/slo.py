@@ -15,9 +15,9 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from generator import promql
-from generator.model import SLO, AlertTier, Service
-from generator.promql import format_duration as fd
+from slodrift.generator import promql
+from slodrift.generator.model import SLO, AlertTier, Service
+from slodrift.generator.promql import format_duration as fd
 
 RATE_WINDOW = 300  # seconds; the shortest window, read by the page tier, compliance and no-data
 CURRENT_BURN_WINDOW = 3600

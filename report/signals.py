@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from exporter.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
 
 # signal name -> (PromQL returning one series per service, the label that splits it further or None)
 _AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availability"}'

@@ -4,7 +4,7 @@ A drift alert is only as trustworthy as its baseline, and a baseline is usually 
 `baseline capture` or by hand) and then read by the exporter for a week. So a file is checked hard at
 load time, and every problem is reported with the file, the JSON path and what is wrong, all at once.
 
-File format (JSON; `exporter/schema/baseline.schema.json` is the contract)::
+File format (JSON; `report/schema/baseline.schema.json` is the contract)::
 
     {"version": 1,
      "release": {"name": "checkout", "version": "v1.0.1"},
@@ -47,8 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jsonschema
-
-from exporter.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
 
 __all__ = [
     "FORMAT_VERSION",
@@ -292,7 +291,9 @@ class _Issues:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    text = resources.files("exporter").joinpath("schema/baseline.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("slodrift.report").joinpath("schema/baseline.schema.json").read_text(encoding="utf-8")
+    )
     schema = json.loads(text)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)

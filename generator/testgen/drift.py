@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from generator import promql
-from generator.drift_rules import (
+from slodrift.generator import promql
+from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.drift import (
     ANOMALY_ALERT,
     BASELINE,
     BASELINE_MISSING_ALERT,
@@ -27,9 +29,7 @@ from generator.drift_rules import (
     drift_alerts,
     indicator_labels,
 )
-from generator.model import DriftSettings, Indicator, Service
-from generator.promql import format_duration as fd
-from generator.promtool_tests import STEP, _labelset, _num, _series, render_template
+from slodrift.generator.testgen.slo import STEP, _labelset, _num, _series, render_template
 
 BASELINE_JOB = {"job": "slodrift"}
 

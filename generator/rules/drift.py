@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from generator import promql
-from generator.model import DriftSettings, Indicator, Service
-from generator.promql import format_duration as fd
-from generator.slo_rules import Expr
+from slodrift.generator import promql
+from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.slo import Expr
 
 BASELINE = "slodrift_baseline"
 VALUE = "slodrift:indicator:value"

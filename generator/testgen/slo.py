@@ -28,10 +28,10 @@ from re import _constants as sre_constants  # noqa: I001 (the public sre_* modul
 from re import _parser as sre_parse
 from typing import Any
 
-from generator import promql
-from generator.model import SLI, SLO, AlertTier, BurnWindow, Service
-from generator.promql import format_duration as fd
-from generator.slo_rules import (
+from slodrift.generator import promql
+from slodrift.generator.model import SLI, SLO, AlertTier, BurnWindow, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.slo import (
     BUDGET,
     BUDGET_REMAINING,
     BURN_ALERT,
@@ -706,7 +706,7 @@ def burn_alert(service: Service, slo: SLO, tier: AlertTier) -> dict[str, Any]:
 
 def no_data_alert(service: Service, slo: SLO, interval: int) -> dict[str, Any]:
     """The no-data alert: labels from the absent() matchers plus the rule's labels."""
-    from generator.slo_rules import no_data_rule
+    from slodrift.generator.rules.slo import no_data_rule
 
     rule = no_data_rule(service, slo)
     labels = {

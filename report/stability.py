@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from exporter import signals as sig
-from exporter.scoring import (
+from slodrift.generator.model import Service, Spec
+from slodrift.report import signals as sig
+from slodrift.report.scoring import (
     DAY,
     DailySummary,
     DayInput,
@@ -20,7 +21,6 @@ from exporter.scoring import (
     aggregate_day,
     weekly_summary,
 )
-from generator.model import Service, Spec
 
 
 def thresholds_for(service: Service) -> Thresholds:

@@ -155,7 +155,7 @@ class DailySummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (see exporter/schema/daily_summary.schema.json)."""
+        """JSON-ready form (see report/schema/daily_summary.schema.json)."""
         d = asdict(self)
         d["degraded"] = self.degraded
         d["stability_score"] = self.daily_score
@@ -333,7 +333,7 @@ class WeeklySummary:
     warnings: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (see exporter/schema/weekly_summary.schema.json)."""
+        """JSON-ready form (see report/schema/weekly_summary.schema.json)."""
         return asdict(self)
 
 

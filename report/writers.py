@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
-from exporter.scoring import DailySummary
-from exporter.stability import Report
+from slodrift.report.scoring import DailySummary
+from slodrift.report.stability import Report
 
 SCHEMA_VERSION = "1.0"
 
 
 def _schema(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("exporter").joinpath(f"schema/{name}").read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("slodrift.report").joinpath(f"schema/{name}").read_text(encoding="utf-8")
+    )
 
 
 def method(report: Report) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def weekly_markdown(report: Report) -> str:
         ]
         if wk.rollback_reasons:
             out += [f"- {r}" for r in wk.rollback_reasons] + [""]
-        from exporter.stability import thresholds_for
+        from slodrift.report.stability import thresholds_for
 
         th = thresholds_for(th_obj) if th_obj else None
         obj = th.availability_objective * 100 if th else 99.9
@@ -238,7 +239,7 @@ def error_budget_remaining(report: Report, service: str) -> list[tuple[int, floa
     (100 - its average availability %) / (100 - objective %) / watch days of it, so a watch that runs
     exactly at the objective ends at 0 %. Days are equally weighted (request counts are not fetched);
     a day without data spends nothing known and is left out of the line rather than drawn as free."""
-    from exporter.stability import thresholds_for
+    from slodrift.report.stability import thresholds_for
 
     svc = next((s for s in report.spec.services if s.name == service), None)
     budget = 100.0 * (1.0 - (thresholds_for(svc).availability_objective if svc else 0.999))
@@ -315,7 +316,7 @@ def weekly_html(report: Report) -> str:
 
 def write_reports(out_dir: Path, report: Report, with_html: bool = True) -> list[Path]:
     """Write day_NN_summary.json for each finished day, weekly_summary.{json,md} and the HTML page."""
-    from generator.writer import write_atomic
+    from slodrift.generator.writer import write_atomic
 
     written = []
     n_days = max((len(v) for v in report.days.values()), default=0)

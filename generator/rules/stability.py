@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator import promql
-from generator.model import Spec
-from generator.slo_rules import Expr
+from slodrift.generator import promql
+from slodrift.generator.model import Spec
+from slodrift.generator.rules.slo import Expr
 
 ROLLBACK = "slodrift_rollback_recommended"
 ROLLBACK_ALERT = "SlodriftRollbackRecommended"

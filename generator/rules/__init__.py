@@ -1,0 +1,1 @@
+"""Rule builders: one module per kind of rules (SLO, drift, stability)."""

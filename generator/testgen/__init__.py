@@ -1,0 +1,1 @@
+"""promtool test builders: label synthesis, input series, SLO and drift cases, the comparison solver."""
