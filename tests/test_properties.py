@@ -199,6 +199,6 @@ def test_any_label_value_round_trips_through_promql_quoting(value):
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=30))
 def test_template_literal_survives_prometheus_style_expansion(value):
-    from slodrift.generator.testgen.slo import render_template
+    from slodrift.generator.testgen.templates import render_template
 
     assert render_template(promql.template_literal(value), {}) == value

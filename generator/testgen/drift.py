@@ -29,7 +29,8 @@ from slodrift.generator.rules.drift import (
     drift_alerts,
     indicator_labels,
 )
-from slodrift.generator.testgen.slo import STEP, _labelset, _num, _series, render_template
+from slodrift.generator.testgen.series import STEP, labelset, num, series
+from slodrift.generator.testgen.templates import render_template
 
 BASELINE_JOB = {"job": "slodrift"}
 
@@ -104,11 +105,11 @@ def _inputs(
     for ind in service.indicators:
         if ind.name in values:
             labels = {**indicator_labels(service, ind), "unit": ind.unit}
-            out.append({"series": _series(VALUE, labels), "values": f"{_num(values[ind.name])}+0x{minutes}"})
+            out.append({"series": series(VALUE, labels), "values": f"{num(values[ind.name])}+0x{minutes}"})
         if with_baseline:
             labels = {**BASELINE_JOB, "service": service.name, "indicator": ind.name, "unit": ind.unit}
             out.append(
-                {"series": _series(BASELINE, labels), "values": f"{_num(baseline_value(ind))}+0x{minutes}"}
+                {"series": series(BASELINE, labels), "values": f"{num(baseline_value(ind))}+0x{minutes}"}
             )
     return out
 
@@ -159,9 +160,9 @@ def drift_test_groups(service: Service, drift: DriftSettings) -> list[dict[str, 
             group["promql_expr_test"] = [
                 {
                     "expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
-                    f"{_num(drift_of(ind, v))}) <= bool 1e-12",
+                    f"{num(drift_of(ind, v))}) <= bool 1e-12",
                     "eval_time": f"{at}m",
-                    "exp_samples": [{"labels": _labelset(indicator_labels(service, ind)), "value": 1}],
+                    "exp_samples": [{"labels": labelset(indicator_labels(service, ind)), "value": 1}],
                 }
                 for ind in service.indicators
                 if (v := values.get(ind.name)) is not None
@@ -238,11 +239,11 @@ def zero_baseline_groups(service: Service, drift: DriftSettings, at: int) -> lis
         d = value / floor
         labels = indicator_labels(service, ind)
         inputs.append(
-            {"series": _series(VALUE, {**labels, "unit": ind.unit}), "values": f"{_num(value)}+0x{at}"}
+            {"series": series(VALUE, {**labels, "unit": ind.unit}), "values": f"{num(value)}+0x{at}"}
         )
         inputs.append(
             {
-                "series": _series(
+                "series": series(
                     BASELINE,
                     {**BASELINE_JOB, "service": service.name, "indicator": ind.name, "unit": ind.unit},
                 ),
@@ -252,9 +253,9 @@ def zero_baseline_groups(service: Service, drift: DriftSettings, at: int) -> lis
         exprs.append(
             {
                 "expr": f"abs({promql.selector(DRIFT, {'service': service.name, 'indicator': ind.name})} - "
-                f"{_num(d)}) <= bool 1e-12",
+                f"{num(d)}) <= bool 1e-12",
                 "eval_time": f"{at}m",
-                "exp_samples": [{"labels": _labelset(labels), "value": 1}],
+                "exp_samples": [{"labels": labelset(labels), "value": 1}],
             }
         )
         th = drift.thresholds[ind.category]
@@ -299,7 +300,7 @@ def region_groups(service: Service, drift: DriftSettings, at: int) -> list[dict[
             d = float(limit) * factor if limit > 0 else (0.01 if factor > 1 else 0.0)
             v = b * (1 - d) if ind.direction == "lower_is_worse" else b * (1 + d)
             labels = {**base, ind.split_by: region}
-            inputs.append({"series": _series(REGION_VALUE, labels), "values": f"{_num(v)}+0x{at}"})
+            inputs.append({"series": series(REGION_VALUE, labels), "values": f"{num(v)}+0x{at}"})
             delta = (v - b) / max(b, floor)
             delta = (
                 -delta
@@ -359,8 +360,8 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
             labels = indicator_labels(service, ind)
             inputs.append(
                 {
-                    "series": _series(VALUE, {**labels, "unit": ind.unit}),
-                    "values": " ".join(_num(x) for x in samples),
+                    "series": series(VALUE, {**labels, "unit": ind.unit}),
+                    "values": " ".join(num(x) for x in samples),
                 }
             )
             if fires:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from itertools import product
-from re import _constants as sre_constants  # noqa: I001 (the public sre_* modules are deprecated)
-from re import _parser as sre_parse
 from typing import Any
 
 from slodrift.generator import promql
@@ -53,14 +51,11 @@ from slodrift.generator.rules.slo import (
     slo_labels,
     window_range,
 )
+from slodrift.generator.testgen.labels import labels_matching, satisfies, selects
+from slodrift.generator.testgen.series import STEP, labelset, num, series
+from slodrift.generator.testgen.templates import render_template
 
-STEP = 60  # seconds between input samples and rule evaluations in every generated test
 WINDOW_TEST_END = 360  # minutes; long enough to cut 30m..6h windows at a known sample
-NEGATIVE_CANDIDATES = ("200", "ok", "x", "0", "GET", "none", "slodrift_other")
-
-
-class SynthesisError(ValueError):
-    """The generator cannot build input series for a selector; the message says which and why."""
 
 
 _MEMO_LIMIT = 65536
@@ -82,135 +77,6 @@ def _by_identity(memo: dict[tuple[int, ...], Any], objs: tuple[Any, ...], comput
     return value
 
 
-# ---------------------------------------------------------------- label values that satisfy matchers
-
-
-@functools.lru_cache(maxsize=4096)
-def _regex_example(pattern: str) -> str | None:
-    """A short string fully matching `pattern`, or None when the regex is beyond this small walker."""
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
-        return None
-
-    def walk(items: Any) -> str:
-        out = []
-        for op, av in items:
-            if op is sre_constants.LITERAL:
-                out.append(chr(av))
-            elif op is sre_constants.ANY:
-                out.append("0")
-            elif op is sre_constants.IN:
-                ch = None
-                for iop, iav in av:
-                    if iop is sre_constants.LITERAL:
-                        ch = chr(iav)
-                    elif iop is sre_constants.RANGE:
-                        ch = chr(iav[0])
-                    elif iop is sre_constants.CATEGORY:
-                        ch = "0" if iav is sre_constants.CATEGORY_DIGIT else "a"
-                    if ch is not None:
-                        break
-                if ch is None:
-                    raise ValueError
-                out.append(ch)
-            elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-                lo, _hi, sub = av
-                out.append(walk(sub) * max(lo, 1 if lo == 0 else lo))
-            elif op is sre_constants.SUBPATTERN:
-                out.append(walk(av[-1]))
-            elif op is sre_constants.BRANCH:
-                out.append(walk(av[1][0]))
-            elif op in (sre_constants.AT,):
-                continue
-            else:
-                raise ValueError
-        return "".join(out)
-
-    try:
-        return walk(parsed)
-    except (ValueError, TypeError):
-        return None
-
-
-def _satisfies(value: str, m: promql.Matcher) -> bool:
-    if m.op == "=":
-        return value == m.value
-    if m.op == "!=":
-        return value != m.value
-    hit = re.fullmatch(m.value, value, re.S) is not None
-    return hit if m.op == "=~" else not hit
-
-
-def _value_for(label: str, matchers: list[promql.Matcher]) -> str | None:
-    """A value of `label` that satisfies all of `matchers` (all on that label)."""
-    candidates = [m.value for m in matchers if m.op == "="]
-    candidates += [x for m in matchers if m.op == "=~" for x in [_regex_example(m.value)] if x is not None]
-    candidates += list(NEGATIVE_CANDIDATES)
-    for c in candidates:
-        if all(_satisfies(c, m) for m in matchers):
-            return c
-    return None
-
-
-def labels_matching(sel: promql.Selector, avoid: promql.Selector | None = None) -> dict[str, str]:
-    """Concrete labels selected by `sel` and, when `avoid` is given, not selected by `avoid`."""
-    return dict(_labels_matching(sel, avoid))
-
-
-@functools.lru_cache(maxsize=4096)
-def _labels_matching(sel: promql.Selector, avoid: promql.Selector | None) -> tuple[tuple[str, str], ...]:
-    return tuple(_find_labels(sel, avoid).items())
-
-
-def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[str, str]:
-    by_label: dict[str, list[promql.Matcher]] = {}
-    for m in sel.matchers:
-        by_label.setdefault(m.label, []).append(m)
-    labels: dict[str, str] = {}
-    for label, ms in by_label.items():
-        v = _value_for(label, ms)
-        if v is None:
-            raise SynthesisError(f"cannot find a value of {label!r} matching {sel.render()}")
-        if v != "":
-            labels[label] = v
-    if avoid is None or avoid.metric != sel.metric or not _selects(avoid, labels):
-        return labels
-    for m in avoid.matchers:  # flip one label the avoided selector depends on
-        ms = by_label.get(m.label, []) + [
-            promql.Matcher(m.label, {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[m.op], m.value)
-        ]
-        v = _value_for(m.label, ms)
-        if v is not None:
-            flipped = {**labels, m.label: v}
-            if v == "":
-                flipped.pop(m.label)
-            if not _selects(avoid, flipped):
-                return flipped
-    raise SynthesisError(f"cannot build a series selected by {sel.render()} but not by {avoid.render()}")
-
-
-def _selects(sel: promql.Selector, labels: dict[str, str]) -> bool:
-    return all(_satisfies(labels.get(m.label, ""), m) for m in sel.matchers)
-
-
-# ---------------------------------------------------------------- input series
-
-
-def _series(metric: str, labels: dict[str, str]) -> str:
-    return promql.selector(metric, labels)
-
-
-def _labelset(labels: dict[str, str]) -> str:
-    """`{a="b",...}`: a label set without a metric name, escaped like a selector."""
-    return promql.labelset(tuple(labels.items()))
-
-
-def _num(x: float) -> str:
-    """Input values in promtool's expanding notation; repr keeps every bit."""
-    return repr(float(x)) if x != int(x) else str(int(x))
-
-
 RESTART_AT = 7  # minute at which `restart` counters are reset
 
 
@@ -221,10 +87,10 @@ def _counter(
     scrape and is reset at RESTART_AT to half a step's increments: the two edges of a raw read."""
     d = per_second * STEP
     if not restart:
-        return {"series": _series(metric, labels), "values": f"0+{_num(d)}x{minutes}"}
+        return {"series": series(metric, labels), "values": f"0+{num(d)}x{minutes}"}
     return {
-        "series": _series(metric, labels),
-        "values": f"{_num(d * 1000)}+{_num(d)}x{RESTART_AT - 1} {_num(d / 2)}+{_num(d)}x{minutes - RESTART_AT}",
+        "series": series(metric, labels),
+        "values": f"{num(d * 1000)}+{num(d)}x{RESTART_AT - 1} {num(d / 2)}+{num(d)}x{minutes - RESTART_AT}",
     }
 
 
@@ -257,7 +123,7 @@ def _event_labels(sli: SLI) -> tuple[dict[str, str], dict[str, str], bool]:
     """Labels of an error series, of a good one, and whether the total selector reads the error one."""
     assert sli.errors is not None and sli.total is not None
     bad = labels_matching(sli.errors)
-    bad_in_total = sli.errors.metric == sli.total.metric and _selects(sli.total, bad)
+    bad_in_total = sli.errors.metric == sli.total.metric and selects(sli.total, bad)
     return bad, labels_matching(sli.total, avoid=sli.errors), bad_in_total
 
 
@@ -278,14 +144,14 @@ def _reads_sli(sli: SLI, metric: str, labels: dict[str, str]) -> bool:
     """Whether an SLI could read the raw series `metric{labels}` (conservative for queries)."""
     if sli.kind == "events":
         return any(
-            sel is not None and sel.metric == metric and _selects(sel, labels)
+            sel is not None and sel.metric == metric and selects(sel, labels)
             for sel in (sli.errors, sli.total)
         )
     if sli.kind == "latency":
         assert sli.histogram is not None
         if metric not in (sli.histogram + "_count", sli.histogram + "_bucket"):
             return False
-        return all(_satisfies(labels.get(m.label, ""), m) for m in sli.latency_matchers)
+        return all(satisfies(labels.get(m.label, ""), m) for m in sli.latency_matchers)
     text = " ".join(q for q in (sli.error_query, sli.total_query, sli.error_ratio_query) if q)
     return re.search(rf"(?<![a-zA-Z0-9_:]){re.escape(metric)}(?![a-zA-Z0-9_:])", text) is not None
 
@@ -345,9 +211,9 @@ def series_values(xs: list[float | None]) -> str:
         if x is None:
             out.append("_" if k == 1 else f"_x{k}")
         elif k >= 3:
-            out.append(f"{_num(x)}+0x{k - 1}")
+            out.append(f"{num(x)}+0x{k - 1}")
         else:
-            out.extend([_num(x)] * k)
+            out.extend([num(x)] * k)
         i = j
     return " ".join(out)
 
@@ -369,11 +235,11 @@ def recorded_inputs(
     labels = {**slo_labels(service, slo), "window": fd(interval), **(extra or {})}
     return [
         {
-            "series": _series(errors_name(interval), labels),
+            "series": series(errors_name(interval), labels),
             "values": errors if isinstance(errors, str) else series_values(errors),
         },
         {
-            "series": _series(requests_name(interval), labels),
+            "series": series(requests_name(interval), labels),
             "values": totals if isinstance(totals, str) else series_values(totals),
         },
     ]
@@ -395,7 +261,7 @@ def constant_inputs(
 
 
 def _sample(metric: str, labels: dict[str, str], value: float) -> dict[str, Any]:
-    return {"labels": _series(metric, labels), "value": value}
+    return {"labels": series(metric, labels), "value": value}
 
 
 def _expr_test(
@@ -414,9 +280,9 @@ def _close_test(
     """Assert a value to 1e-9 relative: rate() rounds differently across Prometheus versions."""
     tol = promql.number(Decimal(repr(abs(value))) * Decimal("1e-9") + Decimal("1e-15"))
     return {
-        "expr": f"abs({promql.selector(metric, matchers)} - {_num(value)}) <= bool {tol}",
+        "expr": f"abs({promql.selector(metric, matchers)} - {num(value)}) <= bool {tol}",
         "eval_time": f"{at_min}m",
-        "exp_samples": [{"labels": _labelset(labels), "value": 1}],
+        "exp_samples": [{"labels": labelset(labels), "value": 1}],
     }
 
 
@@ -507,7 +373,7 @@ def no_error_series_group(service: Service, interval: int) -> dict[str, Any] | N
         inputs += [
             _counter(metric, labels, rate, at + 5)
             for metric, labels, rate in raw_series(slo, 0.0, 10.0)
-            if not (metric == slo.sli.errors.metric and _selects(slo.sli.errors, labels))
+            if not (metric == slo.sli.errors.metric and selects(slo.sli.errors, labels))
         ]
         sel = {"service": service.name, "slo": slo.name}
         labels = slo_labels(service, slo)
@@ -668,25 +534,6 @@ def windows_group(service: Service, interval: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- alerts
-
-
-_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
-_LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
-
-
-def render_template(text: str, labels: dict[str, str]) -> str:
-    """Expand the only template actions slodrift allows, the way Prometheus will."""
-
-    def action(m: re.Match[str]) -> str:
-        body = m.group(1).strip()
-        if body == '"{{"':
-            return "{{"
-        ref = _LABEL_REF.fullmatch(body)
-        if not ref:
-            raise ValueError(f"unsupported template action in {text!r}")
-        return labels.get(ref.group(1), "")
-
-    return _ACTION.sub(action, text) if "{{" in text else text
 
 
 def _alert(labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
