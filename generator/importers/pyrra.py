@@ -37,8 +37,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from generator import promql
-from generator.importers.common import Context, Imported, Path_, Source, finish, label_name_ok, percent
+from slodrift.generator import promql
+from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, label_name_ok, percent
 
 API_PREFIX = "pyrra.dev/"
 KIND = "ServiceLevelObjective"
