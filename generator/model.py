@@ -77,6 +77,8 @@ class SLO:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # Label names the objective holds for separately (one SLO per route, cluster...); empty: one SLO.
+    group_by: tuple[str, ...] = ()
 
     @property
     def error_budget(self) -> Decimal:

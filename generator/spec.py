@@ -806,7 +806,23 @@ class _Builder:
             labels=labels,
             annotations=common_annotations,
             description=slo.get("description", ""),
+            group_by=self.group_by(slo.get("group_by"), (*path, "group_by")),
         )
+
+    def group_by(self, names: list[str] | None, path: Path_) -> tuple[str, ...]:
+        """Group label names: legal Prometheus label names that slodrift does not set itself."""
+        out = []
+        for i, name in enumerate(names or ()):
+            try:
+                promql.check_label_name(name)
+            except promql.PromQLError as exc:
+                self.fail((*path, i), str(exc))
+                continue
+            if name in RESERVED_LABELS:
+                self.fail((*path, i), f"label {name!r} is set by slodrift itself; it cannot group an SLO")
+                continue
+            out.append(name)
+        return tuple(out)
 
 
 def load_spec_text(file: str, raw: bytes) -> Spec:

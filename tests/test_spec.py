@@ -160,3 +160,18 @@ def test_load_specs_rejects_a_service_defined_twice(tmp_path: Path):
     b.write_text(BASE)
     with pytest.raises(SpecError, match="also defined in"):
         load_specs([str(a), str(b)])
+
+
+def test_group_by_is_a_tuple_of_checked_label_names():
+    slo = (
+        load_spec_text("s.yml", (BASE + "        group_by: [route, cluster]\n").encode()).services[0].slos[0]
+    )
+    assert slo.group_by == ("route", "cluster")
+    assert load_spec_text("s.yml", BASE.encode()).services[0].slos[0].group_by == ()
+    errs = errors_of(BASE + "        group_by: ['bad-name', route, route]\n")
+    assert any("group_by[0]" in e and "bad-name" in e for e in errs)
+    assert any("group_by" in e and "non-unique" in e for e in errs)
+    errs = errors_of(BASE + "        group_by: [route, slo]\n")
+    assert errs == [
+        "spec.yml:9: services[0].slos[0].group_by[1]: label 'slo' is set by slodrift itself; it cannot group an SLO"
+    ]
