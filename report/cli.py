@@ -138,6 +138,9 @@ def _time(text: str) -> datetime:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the batch subcommands to the umbrella `slodrift` parser."""
+    from slodrift.report import commands
+
+    commands.register(sub)  # backfill, backtest
     b = sub.add_parser("baseline", help="baseline files")
     bsub = b.add_subparsers(dest="baseline_command", required=True, metavar="COMMAND")
     c = bsub.add_parser("capture", help="compute a baseline from Prometheus over the release day")

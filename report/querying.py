@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from exporter.prometheus_api import PrometheusClient
+from .prometheus_api import PrometheusClient
 
 __all__ = ["range_querier", "QUERY_TIMEOUT_S"]
 

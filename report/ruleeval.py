@@ -17,9 +17,9 @@ Known differences from a live Prometheus, both bounded by one evaluation interva
 - written blocks carry no staleness markers; instead the scratch server's lookback delta is one interval
   (less a millisecond) when every rule it evaluates and every recorded series it reads share one interval,
   so a recorded series that stopped is not seen at the next evaluation, as with a staleness marker;
-- every group is evaluated on the same phase (`phase_ms`, default 0); live Prometheus offsets each group
-  by a hash of its file and name, so a rule reading another group's output sees the value of that
-  group's evaluation up to one interval earlier.
+- groups are evaluated on the phase their task gives (default 0: multiples of the interval); live
+  Prometheus offsets each group by a hash of its file and name, so there a rule reading another group's
+  output sees the value of that group's evaluation up to one interval earlier.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Task:
     rule: Rule
     start_ms: int
     end_ms: int
+    phase_ms: int = 0  # evaluation times are phase_ms + k * the group's interval
 
 
 @dataclass
@@ -154,7 +155,6 @@ def evaluate(
     query_range_for: Callable[[str], QueryRange],
     work: Path,
     *,
-    phase_ms: int = 0,
     rename_to: Mapping[str, str] | None = None,
     keep: Iterable[str] = (),
     progress: Progress | None = None,
@@ -211,7 +211,7 @@ def evaluate(
                     "vector contains metrics with the same labelset after applying rule labels",
                 )
             # chunk-major: every rule of the level over one piece of time, then that piece becomes blocks
-            pieces = [_task_chunks(t, phase_ms) for t in rec]
+            pieces = [_task_chunks(t) for t in rec]
             for n, key in enumerate(sorted({k for piece in pieces for k in piece})):
                 batch: list[tuple[str, dict[str, str], list[tuple[int, float]]]] = []
                 for i, task in enumerate(rec):
@@ -236,7 +236,7 @@ def evaluate(
             for idx, task in alerts:
                 replay = AlertReplay(task.rule.for_ms, task.rule.keep_firing_for_ms)
                 expr = rename(task.rule.expr, rename_to) if rename_to else task.rule.expr
-                for first, last in sorted(_task_chunks(task, phase_ms).values()):
+                for first, last in sorted(_task_chunks(task).values()):
                     series = query(
                         expr, f"{task.group.name}/{task.rule.name}", first, last, task.group.interval_ms
                     )
@@ -267,8 +267,8 @@ def evaluate(
     return result
 
 
-def _task_chunks(task: Task, phase_ms: int) -> dict[int, tuple[int, int]]:
-    first, last = grid(task.start_ms, task.end_ms, task.group.interval_ms, phase_ms)
+def _task_chunks(task: Task) -> dict[int, tuple[int, int]]:
+    first, last = grid(task.start_ms, task.end_ms, task.group.interval_ms, task.phase_ms)
     return _chunks(first, last, task.group.interval_ms) if first <= last else {}
 
 

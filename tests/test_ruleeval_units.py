@@ -5,12 +5,11 @@ out by hand from the PromQL text and from Prometheus' documented behaviour."""
 from __future__ import annotations
 
 import pytest
-
-from report import levels
-from report.alertstate import AlertReplay, alert_labels
-from report.promql_names import Read, names_read, parse_duration_ms, reads, rename
-from report.ruleeval import _chunks, grid
-from report.rulefiles import RuleFileError, parse_groups
+from slodrift.report import levels
+from slodrift.report.alertstate import AlertReplay, alert_labels
+from slodrift.report.promql_names import Read, names_read, parse_duration_ms, reads, rename
+from slodrift.report.ruleeval import _chunks, grid
+from slodrift.report.rulefiles import RuleFileError, parse_groups
 
 M = 60_000
 
