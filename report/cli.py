@@ -13,7 +13,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def cmd_capture(args: argparse.Namespace) -> int:
     """Compute a baseline from Prometheus over the release day and write it atomically."""
     from slodrift.generator.spec import SpecError, load_spec
-    from slodrift.report.baseline import BaselineError, capture_baseline, write_baseline
+    from slodrift.report.baseline import BaselineError, write_baseline
+    from slodrift.report.capture import capture_baseline
     from slodrift.report.prometheus_api import PrometheusClient, PrometheusError
 
     try:

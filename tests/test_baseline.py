@@ -15,17 +15,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from slodrift.report import baseline as baseline_module
 from slodrift.report.baseline import (
     Baseline,
     BaselineError,
     IndicatorBaseline,
     Window,
-    capture_baseline,
     dump_baseline,
     load_baseline,
     write_baseline,
 )
+from slodrift.report.baseline import serialize as baseline_writer
+from slodrift.report.capture import capture_baseline
 
 from tests.test_prometheus_api import (
     FakePrometheus,
@@ -518,8 +518,8 @@ def test_write_fsyncs_data_before_rename_and_the_directory_after(tmp_path, monke
         events.append(f"replace {Path(dst).name}")
         real_replace(src, dst)
 
-    monkeypatch.setattr(baseline_module.os, "fsync", fsync)
-    monkeypatch.setattr(baseline_module.os, "replace", replace)
+    monkeypatch.setattr(baseline_writer.os, "fsync", fsync)
+    monkeypatch.setattr(baseline_writer.os, "replace", replace)
     write_baseline(tmp_path / "b.json", load_baseline(write(tmp_path, VALID, "input.json")))
     assert events == [
         "fsync-file",
@@ -545,7 +545,7 @@ def test_overwrite_keeps_mode_and_failed_write_keeps_old_file(tmp_path, monkeypa
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(baseline_module.os, "replace", broken_replace)
+    monkeypatch.setattr(baseline_writer.os, "replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         write_baseline(target, first)
     assert target.read_bytes() == before
