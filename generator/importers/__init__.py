@@ -1,6 +1,6 @@
-"""`slodrift import sloth|openslo FILE [--out SPEC]`: convert another tool's SLO spec into a slodrift spec.
+"""`slodrift import sloth|openslo|pyrra FILE [--out SPEC]`: convert another tool's SLO spec into a slodrift spec.
 
-The converters (`sloth.sloth_to_spec`, `openslo.openslo_to_spec`) are pure functions from parsed YAML
+The converters (`sloth.sloth_to_spec`, `openslo.openslo_to_spec`, `pyrra.pyrra_to_spec`) are pure functions from parsed YAML
 to spec data; this module only reads the file, prints warnings and errors the way `slodrift check`
 does (exit 2, nothing written, no traceback) and writes the result atomically.
 """
@@ -28,6 +28,7 @@ _LAZY = {
     "parse_source": "common",
     "openslo_to_spec": "openslo",
     "sloth_to_spec": "sloth",
+    "pyrra_to_spec": "pyrra",
 }
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "import_file",
     "openslo_to_spec",
     "parse_source",
+    "pyrra_to_spec",
     "register",
     "sloth_to_spec",
 ]
@@ -53,9 +55,10 @@ def __getattr__(name: str) -> Any:
 
 def _converters() -> dict[str, Callable[[Source], Imported]]:
     from slodrift.generator.importers.openslo import openslo_to_spec
+    from slodrift.generator.importers.pyrra import pyrra_to_spec
     from slodrift.generator.importers.sloth import sloth_to_spec
 
-    return {"sloth": sloth_to_spec, "openslo": openslo_to_spec}
+    return {"sloth": sloth_to_spec, "openslo": openslo_to_spec, "pyrra": pyrra_to_spec}
 
 
 def import_file(fmt: str, path: str) -> tuple[str, Imported]:
@@ -100,12 +103,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `import sloth|openslo` to the umbrella parser."""
-    p = sub.add_parser("import", help="convert a Sloth or OpenSLO spec into a slodrift spec")
+    """Add `import sloth|openslo|pyrra` to the umbrella parser."""
+    p = sub.add_parser("import", help="convert a Sloth, OpenSLO or Pyrra spec into a slodrift spec")
     formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
     for fmt, help_text in (
         ("sloth", "Sloth prometheus/v1 (or PrometheusServiceLevel) YAML"),
         ("openslo", "OpenSLO v1 (or v1alpha) YAML: SLO, SLI, Service, DataSource"),
+        ("pyrra", "Pyrra ServiceLevelObjective (pyrra.dev/v1alpha1) YAML"),
     ):
         f = formats.add_parser(fmt, help=help_text)
         f.add_argument("file", help="input YAML file")

@@ -188,6 +188,29 @@ def label_name_ok(name: str) -> bool:
     return True
 
 
+def regroup(
+    ctx: Context, sli: dict[str, Any], group_by: list[str], path: Path_, prefix: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Group labels slodrift sets itself (`service`, `slo`, ...) renamed `<prefix>_<name>`, by a
+    `label_replace` around each query of `sli` (which must then be queries, not selectors)."""
+    reserved = [g for g in group_by if g in RESERVED_LABELS]
+    if not reserved:
+        return sli, group_by
+    out = {}
+    for key, query in sli.items():
+        assert key.endswith("_query"), key
+        for label in reserved:
+            query = f'label_replace({query}, "{prefix}_{label}", "$1", "{label}", "(.*)")'
+        out[key] = query
+    new = [f"{prefix}_{g}" if g in reserved else g for g in group_by]
+    ctx.warn(
+        path,
+        f"group label(s) {', '.join(reserved)} renamed {', '.join(f'{prefix}_{g}' for g in reserved)} "
+        "(slodrift sets them itself; the queries copy them with label_replace)",
+    )
+    return out, new
+
+
 def dump_spec(spec: dict[str, Any], header: str = "") -> str:
     """The spec as YAML a person will review: keys in slodrift's order, multi-line PromQL as blocks."""
 

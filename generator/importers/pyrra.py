@@ -38,7 +38,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slodrift.generator import promql
-from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, label_name_ok, percent
+from slodrift.generator.importers.common import (
+    Context,
+    Imported,
+    Path_,
+    Source,
+    finish,
+    label_name_ok,
+    percent,
+    regroup,
+)
+from slodrift.generator.spec import RESERVED_LABELS
 
 API_PREFIX = "pyrra.dev/"
 KIND = "ServiceLevelObjective"
@@ -310,19 +320,36 @@ class _Converter:
         for key in sorted(set(body) - known):
             ctx.warn((*kpath, key), f"ignored: {key} is not a field of {kind}")
         group_by = self.grouping(body.get("grouping"), (*kpath, "grouping"))
+        sli = self.sli(kind, body, kpath, group_by)
+        if sli is None:
+            return None, group_by
+        return regroup(ctx, sli, group_by, (*kpath, "grouping"), "pyrra")
+
+    def sli(
+        self, kind: str, body: dict[str, Any], kpath: Path_, group_by: list[str]
+    ) -> dict[str, Any] | None:
+        """One indicator as a slodrift SLI. Exact selectors where slodrift can read them as they are; queries
+        where a group label must be renamed (slodrift sets `service` itself), since only a query can rename."""
+        ctx = self.ctx
         by = f" by ({', '.join(group_by)})" if group_by else ""
         rate = "[{{window}}]"
+        exact = not any(g in RESERVED_LABELS for g in group_by)
         if kind == "ratio":
             errors = self.selector(body.get("errors"), (*kpath, "errors"), "errors")
             total = self.selector(body.get("total"), (*kpath, "total"), "total")
             if errors is None or total is None:
-                return None, group_by
-            return {"errors": errors.render(), "total": total.render()}, group_by
+                return None
+            if not exact:
+                return {
+                    "error_query": f"sum{by} (rate({errors.render()}{rate}))",
+                    "total_query": f"sum{by} (rate({total.render()}{rate}))",
+                }
+            return {"errors": errors.render(), "total": total.render()}
         if kind == "latency":
             success = self.selector(body.get("success"), (*kpath, "success"), "success")
             total = self.selector(body.get("total"), (*kpath, "total"), "total")
             if success is None or total is None:
-                return None, group_by
+                return None
             le = [m for m in success.matchers if m.label == "le"]
             if len(le) != 1 or le[0].op != "=":
                 ctx.error(
@@ -330,36 +357,36 @@ class _Converter:
                     'the success selector needs one le="<bound>" matcher, '
                     "the bucket of requests fast enough (Pyrra requires it too)",
                 )
-                return None, group_by
-            histogram = self.histogram(success, total, le[0].value)
+                return None
+            histogram = self.histogram(success, total, le[0].value) if exact else None
             if histogram is not None:
-                return {"latency": histogram}, group_by
+                return {"latency": histogram}
             t, s = total.render(), success.render()
             return {
                 "error_query": f"sum{by} (rate({t}{rate})) - sum{by} (rate({s}{rate}))",
                 "total_query": f"sum{by} (rate({t}{rate}))",
-            }, group_by
+            }
         if kind == "latencyNative":
             total = self.selector(body.get("total"), (*kpath, "total"), "total")
             latency = body.get("latency")
             if not isinstance(latency, str) or not DURATION_RE.match(latency.strip()):
                 ctx.error((*kpath, "latency"), f"latency {latency!r} must be a duration such as 200ms or 1s")
-                return None, group_by
+                return None
             if total is None:
-                return None, group_by
+                return None
             bound = promql.number(duration_seconds(latency))
             h = f"sum{by} (rate({total.render()}{rate}))"
             return {
                 "error_query": f"histogram_count({h}) * (1 - histogram_fraction(0, {bound}, {h}))",
                 "total_query": f"histogram_count({h})",
-            }, group_by
+            }
         gauge = self.selector(body, kpath, "bool_gauge")
         if gauge is None:
-            return None, group_by
+            return None
         g = gauge.render()
         return {
             "error_ratio_query": f"1 - sum{by} (sum_over_time({g}{rate})) / sum{by} (count_over_time({g}{rate}))"
-        }, group_by
+        }
 
     @staticmethod
     def histogram(success: promql.Selector, total: promql.Selector, le: str) -> dict[str, Any] | None:
