@@ -1,10 +1,9 @@
 """Reports from a synthetic, fully known week (no Prometheus): JSON validated against the shipped
 schemas (and refused when invalid), the Markdown sections and numbers of the seed's sample report,
-the PARTIAL banner, and an HTML page with its charts embedded as PNG images."""
+and the PARTIAL banner (the HTML page: tests/test_report_html.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from datetime import UTC, datetime
@@ -193,59 +192,6 @@ def test_a_missing_day_makes_every_report_partial(tmp_path: Path):
     assert day6["degraded"] is None and day6["availability_degraded"] is None  # unknown, not healthy
     catalog = md[md.index("## catalog") : md.index("## Method")]
     assert "| 6 | n/a | n/a | n/a | n/a | n/a | n/a | 0 | n/a | no_data (0%) |" in catalog
-    assert "PARTIAL REPORT" in rpt.weekly_html(partial)
-
-
-def test_error_budget_burns_down_by_hand(report):
-    # checkout, 99.9 %: a 99.99 % day spends 0.01 / 0.1 / 7 = 1.43 % of the watch's budget,
-    # the bad day (99.495 %) spends 0.505 / 0.1 / 7 = 72.14 %
-    co = rpt.error_budget_remaining(report, "checkout")
-    normal, bad_day = 100 * 0.01 / 0.1 / 7, 100 * 0.505 / 0.1 / 7
-    assert [n for n, _ in co] == list(range(1, 8))
-    assert co[BAD_DAY - 2][1] == pytest.approx(100 - 3 * normal)
-    assert co[BAD_DAY - 1][1] == pytest.approx(100 - 3 * normal - bad_day)
-    assert co[-1][1] == pytest.approx(100 - 6 * normal - bad_day)  # 19.3 % left
-    # catalog, 99.5 %: 99.9 % every day spends 0.1 / 0.5 / 7 a day, 80 % left after the week
-    assert rpt.error_budget_remaining(report, "catalog")[-1][1] == pytest.approx(80.0)
-
-
-def test_a_day_without_data_spends_no_known_budget():
-    points = rpt.error_budget_remaining(build(drop_catalog_day=6), "catalog")
-    assert points[5] == (6, None)
-    assert points[6][1] == pytest.approx(100 - 6 * 100 * 0.1 / 0.5 / 7)
-
-
-def test_html_is_self_contained_with_four_png_charts(report):
-    page = rpt.weekly_html(report)
-    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
-    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 4  # availability, p99 latency, drift, budget burn-down
-    for b64 in images:
-        png = base64.b64decode(b64)
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
-    assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page
-    assert "<td>checkout</td>" in page and "<td>A</td>" in page
-
-
-def test_charts_show_the_lowest_scores_when_there_are_many_services(report):
-    import dataclasses
-
-    many = dataclasses.replace(
-        report,
-        days={f"svc{i:02d}": report.days["catalog"] for i in range(20)}
-        | {"checkout": report.days["checkout"]},
-        weeks={
-            f"svc{i:02d}": dataclasses.replace(report.weeks["catalog"], service=f"svc{i:02d}")
-            for i in range(20)
-        }
-        | {"checkout": report.weeks["checkout"]},
-    )
-    shown = rpt.chart_services(many)
-    assert len(shown) == rpt.CHART_SERVICES and shown[0] == "checkout"  # the one bad service first
-    page = rpt.weekly_html(many)
-    assert f"the {rpt.CHART_SERVICES} of 21 services with the lowest weekly score" in page
-    assert page.count("<td>svc") == 20  # the table still lists every service
-    assert rpt.chart_services(report) == list(report.days)  # few services: all of them, in order
 
 
 def test_write_reports_writes_every_file_and_nothing_else(report, tmp_path: Path):
