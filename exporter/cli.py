@@ -16,7 +16,8 @@ from types import FrameType
 
 from slodrift.exporter import DEFAULT_PORT
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_OK
+
 log = logging.getLogger("slodrift.exporter")
 
 

@@ -17,7 +17,8 @@ from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_specs
 from slodrift.generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from slodrift.issues import print_issues
 
 
 def _jobs(text: str) -> int:
@@ -34,9 +35,7 @@ def _load(paths: list[str]) -> list | None:
     try:
         return load_specs(paths)
     except SpecError as exc:
-        for issue in exc.issues:
-            print(f"error: {issue}", file=sys.stderr)
-        print(f"{len(exc.issues)} error(s); nothing written", file=sys.stderr)
+        print_issues(exc.issues)
         return None
 
 

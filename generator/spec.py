@@ -7,12 +7,9 @@ are collected before giving up, so a user fixes a spec in one pass instead of on
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ import jsonschema
 import yaml
 from slodrift.generator import indicators as builtin
 from slodrift.generator import promql
+from slodrift.generator.alert_templates import LABEL_REF_RE, TEMPLATE_ACTION_RE
 from slodrift.generator.model import (
     SLI,
     SLO,
@@ -34,6 +32,9 @@ from slodrift.generator.model import (
     Service,
     Spec,
 )
+
+from slodrift.issues import InputError, Issue, Path_, format_path
+from slodrift.schemas import validator
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -59,8 +60,6 @@ RESERVED_LABELS = frozenset(
         "slodrift_case",
     }
 )
-TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
-LABEL_REF_RE = re.compile(r"^\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
 
 DEFAULT_SLO_WINDOW = "30d"
 DEFAULT_EVALUATION_INTERVAL = "1m"
@@ -100,40 +99,11 @@ DEFAULT_BASELINE_MISSING_FOR = "10m"
 DEFAULT_ANOMALY = {"z_threshold": 3.0, "window": "1w", "seasonality": "none", "for": "10m"}
 
 
-@dataclass(frozen=True)
-class SpecIssue:
-    """One problem in a spec, precise enough to jump to in an editor."""
-
-    file: str
-    path: str
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '(document)'}: {self.message}"
+SpecIssue = Issue
 
 
-class SpecError(Exception):
+class SpecError(InputError):
     """A spec could not be loaded; `issues` lists every problem found."""
-
-    def __init__(self, issues: list[SpecIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
-
-
-Path_ = tuple[str | int, ...]
-
-
-def format_path(path: Path_) -> str:
-    """`services[0].slos[1].objective`: the form users see in messages."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 class _Document:
@@ -278,47 +248,6 @@ def _parse_yaml(file: str, raw: bytes) -> _Document:
     return _Document(file, data, lines)
 
 
-def _schema() -> dict[str, Any]:
-    text = (
-        resources.files("slodrift.generator").joinpath("schema/spec.schema.json").read_text(encoding="utf-8")
-    )
-    return json.loads(text)
-
-
-_ANNOTATIONS = frozenset({"description", "title", "examples", "default", "$comment"})
-
-
-def _inline_refs(node: Any, defs: dict[str, Any], stack: tuple[str, ...] = ()) -> Any:
-    """The schema with every local `$ref` replaced by its definition.
-
-    Validation is the same, but jsonschema no longer resolves a reference at every one of a large
-    spec's thousands of SLO fields (half its time). A `$ref`'s siblings may only be annotations here;
-    anything else, or a cycle, keeps the reference.
-    """
-    if isinstance(node, list):
-        return [_inline_refs(x, defs, stack) for x in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        name = ref.removeprefix("#/$defs/")
-        rest = {k: v for k, v in node.items() if k != "$ref"}
-        if name in defs and name not in stack and set(rest) <= _ANNOTATIONS:
-            return {**_inline_refs(defs[name], defs, (*stack, name)), **rest}
-    return {k: _inline_refs(v, defs, stack) for k, v in node.items()}
-
-
-_VALIDATOR: jsonschema.Draft202012Validator | None = None
-
-
-def _validator() -> jsonschema.Draft202012Validator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        schema = _schema()
-        _VALIDATOR = jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
-    return _VALIDATOR
-
-
 def _schema_message(err: jsonschema.ValidationError) -> str:
     """Turn jsonschema's wording into something a spec author can act on."""
     if err.validator == "additionalProperties":
@@ -339,7 +268,10 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
 
 def _schema_issues(doc: _Document) -> list[SpecIssue]:
     issues = []
-    for err in sorted(_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+    for err in sorted(
+        validator("slodrift.generator", "spec.schema.json").iter_errors(doc.data),
+        key=lambda e: list(map(str, e.absolute_path)),
+    ):
         path = tuple(err.absolute_path)
         if err.validator == "propertyNames":
             bad = err.instance if isinstance(err.instance, str) else None

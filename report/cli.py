@@ -7,7 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from slodrift.issues import print_issues
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
@@ -20,8 +21,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
     try:
         spec = load_spec(args.spec)
     except SpecError as exc:
-        for issue in exc.issues:
-            print(f"error: {issue}", file=sys.stderr)
+        print_issues(exc.issues)
         return EXIT_BAD_INPUT
     try:
         start, end = _time(args.start), _time(args.end)
@@ -67,8 +67,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec)
         at = _time(args.at) if args.at else datetime.now(UTC)
     except SpecError as exc:
-        for issue in exc.issues:
-            print(f"error: {issue}", file=sys.stderr)
+        print_issues(exc.issues)
         return EXIT_BAD_INPUT
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

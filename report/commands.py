@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 __all__ = ["register", "main", "cmd_backfill", "cmd_backtest"]
 
@@ -46,6 +46,8 @@ def _errors(exc: BaseException) -> int:
     """Print what went wrong; the exit code it deserves."""
     from slodrift.generator.spec import SpecError
 
+    from slodrift.issues import print_issues
+
     from .backfill import BackfillInputError
     from .blockwriter import BlockWriteError
     from .prometheus_api import PrometheusError
@@ -53,9 +55,7 @@ def _errors(exc: BaseException) -> int:
     from .scratch import ScratchError
 
     if isinstance(exc, SpecError):
-        for issue in exc.issues:
-            print(f"error: {issue}", file=sys.stderr)
-        print(f"{len(exc.issues)} error(s); nothing written", file=sys.stderr)
+        print_issues(exc.issues)
         return EXIT_BAD_INPUT
     if isinstance(exc, BackfillInputError | RuleFileError | ValueError):
         print(f"error: {exc}; nothing written", file=sys.stderr)

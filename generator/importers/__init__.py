@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from slodrift.generator.importers.common import Imported, Source
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_OK
 
 # The converters load on first use (PEP 562): every `slodrift` command registers `import`, few run it.
 _LAZY = {

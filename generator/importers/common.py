@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 from slodrift.generator import promql
+from slodrift.generator.alert_templates import LABEL_REF_RE
+from slodrift.generator.alert_templates import TEMPLATE_ACTION_RE as TEMPLATE_RE
 from slodrift.generator.spec import (
-    LABEL_REF_RE,
     RESERVED_LABELS,
     Path_,
     SpecError,
@@ -25,8 +26,6 @@ from slodrift.generator.spec import (
     load_spec_text,
     parse_yaml_documents,
 )
-
-TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 
 
 class ImportFailed(SpecError):
@@ -78,7 +77,7 @@ class Context:
         self.renamed: dict[str, str] = {}
 
     def _issue(self, path: Path_, message: str) -> SpecIssue:
-        full: Path_ = (f"documents[{self.doc}]", *path) if len(self.source.documents) > 1 else path
+        full: Path_ = ("documents", self.doc, *path) if len(self.source.documents) > 1 else path
         line = None
         lines = self.source.lines[self.doc] if self.doc < len(self.source.lines) else {}
         for n in range(len(path), -1, -1):

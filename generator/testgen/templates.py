@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
-_LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
+from slodrift.generator.alert_templates import LABEL_REF_RE, TEMPLATE_ACTION_RE
 
 
 def render_template(text: str, labels: dict[str, str]) -> str:
@@ -15,9 +14,9 @@ def render_template(text: str, labels: dict[str, str]) -> str:
         body = m.group(1).strip()
         if body == '"{{"':
             return "{{"
-        ref = _LABEL_REF.fullmatch(body)
+        ref = LABEL_REF_RE.match(body)
         if not ref:
             raise ValueError(f"unsupported template action in {text!r}")
         return labels.get(ref.group(1), "")
 
-    return _ACTION.sub(action, text) if "{{" in text else text
+    return TEMPLATE_ACTION_RE.sub(action, text) if "{{" in text else text

@@ -55,4 +55,4 @@ def load_baseline(
 
 
 def _fail(file: str, message: str) -> BaselineError:
-    return BaselineError([BaselineIssue(file, "", message)])
+    return BaselineError([BaselineIssue(file, "", None, message)])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+from slodrift.issues import InputError, Issue, Path_, format_path
 
 FORMAT_VERSION = 1
 MAX_BYTES = 16 * 1024 * 1024
@@ -25,7 +26,6 @@ _IMPLIED_UNITS = {
     "request_rate": "requests_per_second",
 }
 _QUANTILE_LATENCY_RE = re.compile(r"^p[0-9]+(?:\.[0-9]+)?_latency$")
-_PLAIN_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -76,40 +76,11 @@ class Baseline:
         return {ind: b for (svc, ind), b in sorted(self.values.items()) if svc == service}
 
 
-@dataclass(frozen=True)
-class BaselineIssue:
-    """One problem, precise enough to fix without reading the code."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path or '(document)'}: {self.message}"
+BaselineIssue = Issue
 
 
-class BaselineError(Exception):
+class BaselineError(InputError):
     """A baseline could not be loaded, captured or written; `issues` lists every problem found."""
-
-    def __init__(self, issues: list[BaselineIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(i) for i in issues))
-
-
-Path_ = tuple[str | int, ...]
-
-
-def format_path(path: Path_) -> str:
-    """`services.checkout.indicators.p99_latency.value`; keys with dots are quoted: `services["a.b"]`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _PLAIN_KEY_RE.match(part):
-            out += ("." if out else "") + part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
 
 
 def implied_unit(indicator: str) -> str | None:
@@ -133,7 +104,7 @@ class Issues:
         self.items: list[BaselineIssue] = []
 
     def __call__(self, path: Path_, message: str) -> None:
-        self.items.append(BaselineIssue(self.file, format_path(path), message))
+        self.items.append(Issue(self.file, format_path(path), None, message))
 
     def raise_if_any(self) -> None:
         if self.items:

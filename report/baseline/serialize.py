@@ -56,7 +56,7 @@ def dump_baseline(baseline: Baseline) -> str:
         doc = _to_document(baseline)
         text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     except ValueError as exc:
-        raise BaselineError([BaselineIssue(baseline.file or "(baseline)", "", str(exc))]) from None
+        raise BaselineError([BaselineIssue(baseline.file or "(baseline)", "", None, str(exc))]) from None
     # Same checks as loading, so a written file always loads.
     from_document(
         json.loads(text, object_pairs_hook=object_pairs),

@@ -1,0 +1,6 @@
+"""Exit codes of every slodrift command: 0 success; 1 a check or a job that ran and failed (promtool,
+an unreachable Prometheus); 2 bad input (a spec, baseline or argument error; nothing is written)."""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
