@@ -1,6 +1,6 @@
 # slodrift: the two commands of the README, plus helpers. Everything runs from .venv, set up by
 # scripts/install.sh (Debian's prometheus/alertmanager/victoria-metrics packages + the Python package).
-.PHONY: run test install golden lint bench clean
+.PHONY: run test install golden lint bench clean screenshots
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,10 @@ test: install
 ## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
 golden: install
 	$(BIN)/slodrift generate $(SPEC) --out .
+
+## screenshots: re-take the README's screenshots (docs/*.png) from the browser tests, in headless Chromium
+screenshots: install
+	SLODRIFT_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_report_browser.py
 
 lint: install
 	$(BIN)/ruff check .

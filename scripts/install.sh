@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything slodrift needs on a fresh Debian machine: the real Prometheus tools from Debian's
-# packages and the Python package (with its test tools) in a virtual environment at .venv.
+# packages, Chromium (the HTML report's browser test opens it headless) and the Python package (with its
+# test tools) in a virtual environment at .venv.
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for bin in promtool prometheus amtool prometheus-alertmanager vmalert victoria-metrics; do
+for bin in promtool prometheus amtool prometheus-alertmanager vmalert victoria-metrics chromium; do
   command -v "$bin" >/dev/null 2>&1 || need_apt+=("$bin")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -15,7 +16,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    prometheus prometheus-alertmanager victoria-metrics >/dev/null
+    prometheus prometheus-alertmanager victoria-metrics chromium >/dev/null
 fi
 # Debian starts the packaged services on install; slodrift's tests start their own on free ports.
 for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do

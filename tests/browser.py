@@ -160,7 +160,7 @@ class Chromium:
         """A new tab of `width` x `height` CSS pixels that has loaded `url` (its load event fired)."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             self.send(domain, session=session)
         self.send(
             "Emulation.setDeviceMetricsOverride",
@@ -213,6 +213,24 @@ class Page:
             elif e.get("method") == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
                 out.append(f"log {p['entry']['level']}: {p['entry']['text']} {p['entry'].get('url', '')}")
         return out
+
+    def requests(self) -> list[str]:
+        """URLs of every request the page made so far (documents, images, fonts, scripts...)."""
+        self.evaluate("0")
+        return [
+            e["params"]["request"]["url"]
+            for e in self.browser.events
+            if e.get("sessionId") == self.session and e.get("method") == "Network.requestWillBeSent"
+        ]
+
+    def dialogs(self) -> list[str]:
+        """Messages of JavaScript dialogs (alert, confirm, prompt) the page opened."""
+        self.evaluate("0")
+        return [
+            e["params"].get("message", "")
+            for e in self.browser.events
+            if e.get("sessionId") == self.session and e.get("method") == "Page.javascriptDialogOpening"
+        ]
 
     def screenshot(self, path: Path, full_page: bool = True, max_height: int | None = None) -> Path:
         """A PNG of the page (the whole length with `full_page`, at most `max_height` CSS pixels)."""
