@@ -32,6 +32,10 @@ _UNIT_MS = {
 MATCH_OPS = ("=~", "!~", "!=", "=")
 
 
+class Expr(str):
+    """A PromQL expression; the YAML writer prints multi-line ones as literal blocks for review."""
+
+
 class PromQLError(ValueError):
     """A value cannot be used safely in PromQL; the message says why."""
 

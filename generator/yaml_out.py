@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 import yaml
-from slodrift.generator.rules.slo import Expr
+from slodrift.generator.promql import Expr
 
 # First characters that make a plain scalar mean something else (indicators and reserved ones).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` \t")

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slodrift.generator import yaml_out
+from slodrift.generator.promql import Expr
 from slodrift.generator.render import render
-from slodrift.generator.rules.slo import Expr
 from slodrift.generator.spec import load_spec, load_spec_text
 
 from tests.conftest import EXAMPLE

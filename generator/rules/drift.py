@@ -13,8 +13,8 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.promql import Expr
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.slo import Expr
 
 BASELINE = "slodrift_baseline"
 VALUE = "slodrift:indicator:value"

@@ -17,6 +17,7 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import SLO, AlertTier, Service
+from slodrift.generator.promql import Expr  # re-exported until callers import it from promql
 from slodrift.generator.promql import format_duration as fd
 
 RATE_WINDOW = 300  # seconds; the shortest window, read by the page tier, compliance and no-data
@@ -30,10 +31,6 @@ INFO = "slodrift:slo:info"
 COMPLIANT = "slodrift:slo_compliant:bool5m"
 BURN_ALERT = "SlodriftErrorBudgetBurn"
 NO_DATA_ALERT = "SlodriftSLINoData"
-
-
-class Expr(str):
-    """A PromQL expression; the YAML writer prints multi-line ones as literal blocks for review."""
 
 
 def errors_name(interval: int) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import Spec
-from slodrift.generator.rules.slo import Expr
+from slodrift.generator.promql import Expr
 
 ROLLBACK = "slodrift_rollback_recommended"
 ROLLBACK_ALERT = "SlodriftRollbackRecommended"
