@@ -15,7 +15,15 @@ from slodrift.generator import promtool
 from slodrift.generator.kubernetes import label_problem, namespace_problem
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_specs
-from slodrift.generator.writer import MANIFEST, manifest_text, verify_tree, write_tree
+from slodrift.generator.writer import (
+    MANIFEST,
+    OutputError,
+    manifest_text,
+    prune,
+    read_manifest,
+    verify_tree,
+    write_tree,
+)
 
 from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from slodrift.issues import print_issues
@@ -79,8 +87,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
         k8s = {"namespace": args.namespace, "labels": labels}
     files = render(specs, args.alertmanager_webhook_base, k8s, workers=args.jobs)
     out = Path(args.out)
-    write_tree(out, files)
-    write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
+    previous, _ = read_manifest(out)
+    try:
+        write_tree(out, files)
+    except OutputError as exc:
+        print(f"error: {exc}; no file changed", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
+        removed, left = prune(out, previous, files)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for rel in removed:
+        print(f"removed {out / rel}: no longer generated from the spec", file=sys.stderr)
+    for why in left:
+        print(f"warning: {out}/{why}", file=sys.stderr)
     print(
         f"wrote {len(files)} file(s) under {out}/: "
         f"{sum(f.startswith(RULES_DIR + '/') for f in files)} rule file(s), "

@@ -33,6 +33,7 @@ from slodrift.generator.model import (
     Spec,
 )
 
+from slodrift.inputs import ReadError, read_bounded
 from slodrift.issues import InputError, Issue, Path_, format_path
 from slodrift.schemas import validator
 
@@ -774,11 +775,10 @@ def load_spec_text(file: str, raw: bytes) -> Spec:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate one spec file."""
-    p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SpecError([SpecIssue(str(path), "", None, f"cannot read: {exc.strerror}")]) from None
+        raw = read_bounded(path, MAX_BYTES)
+    except ReadError as exc:
+        raise SpecError([SpecIssue(str(path), "", None, str(exc))]) from None
     return load_spec_text(str(path), raw)
 
 

@@ -48,7 +48,11 @@ def cmd_capture(args: argparse.Namespace) -> int:
     except (PrometheusError, BaselineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    write_baseline(Path(args.out), baseline)
+    try:
+        write_baseline(Path(args.out), baseline)
+    except BaselineError as exc:
+        print(f"error: {exc}; nothing written", file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(
         f"wrote {args.out}: {len(baseline.values)} baseline value(s) from {start.isoformat()} to "
         f"{end.isoformat()} ({client.queries} queries)"
@@ -62,6 +66,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from slodrift.report import stability
     from slodrift.report import writers as rpt
     from slodrift.report.prometheus_api import PrometheusClient
+
+    from slodrift.atomic import OutputError
 
     try:
         spec = load_spec(args.spec)
@@ -102,7 +108,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if tty:
         show(1, 1, "done")
         print(file=sys.stderr)
-    written = rpt.write_reports(Path(args.out), result, with_html=not args.no_html)
+    try:
+        written = rpt.write_reports(Path(args.out), result, with_html=not args.no_html)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     for name, wk in result.weeks.items():

@@ -79,20 +79,22 @@ def test_a_failed_write_changes_no_file(tmp_path, monkeypatch):
     """Staging fails on the third file (a full disk, say): every file keeps its old text, no temporary is left."""
     import slodrift.generator.writer as writer
 
+    import slodrift.atomic as atomic
+
     out = tmp_path / "out"
     old = {f"rules/f{i}.yml": f"old {i}\n" for i in range(5)}
     writer.write_tree(out, old)
-    real = writer._stage
+    real = atomic._stage
     calls = []
 
-    def failing(path, text):
-        calls.append(path)
+    def failing(tree, rel, data, skip_unchanged):
+        calls.append(rel)
         if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        return real(path, text)
+            raise atomic.OutputError(f"cannot write {rel}: No space left on device")
+        return real(tree, rel, data, skip_unchanged)
 
-    monkeypatch.setattr(writer, "_stage", failing)
-    with pytest.raises(OSError, match="No space"):
+    monkeypatch.setattr(atomic, "_stage", failing)
+    with pytest.raises(atomic.OutputError, match="No space"):
         writer.write_tree(out, {rel: text.replace("old", "new") for rel, text in old.items()})
     assert {p.name: p.read_text() for p in (out / "rules").iterdir()} == {
         f"f{i}.yml": f"old {i}\n" for i in range(5)

@@ -64,12 +64,14 @@ def _converters() -> dict[str, Callable[[Source], Imported]]:
 def import_file(fmt: str, path: str) -> tuple[str, Imported]:
     """Read, parse and convert one file; returns the spec as YAML text and the conversion result."""
     from slodrift.generator.importers.common import ImportFailed, dump_spec, parse_source
-    from slodrift.generator.spec import SpecIssue
+    from slodrift.generator.spec import MAX_BYTES, SpecIssue
+
+    from slodrift.inputs import ReadError, read_bounded
 
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ImportFailed([SpecIssue(path, "", None, f"cannot read: {exc.strerror}")]) from None
+        raw = read_bounded(path, MAX_BYTES)
+    except ReadError as exc:
+        raise ImportFailed([SpecIssue(path, "", None, str(exc))]) from None
     result = _converters()[fmt](parse_source(path, raw))
     n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
     header = (
@@ -83,7 +85,7 @@ def import_file(fmt: str, path: str) -> tuple[str, Imported]:
 def cmd_import(args: argparse.Namespace) -> int:
     """Convert, print warnings, then write to --out (atomically) or stdout."""
     from slodrift.generator.importers.common import ImportFailed
-    from slodrift.generator.writer import write_atomic
+    from slodrift.generator.writer import OutputError, write_atomic
 
     try:
         text, result = import_file(args.format, args.file)
@@ -95,7 +97,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     for issue in result.warnings:
         print(f"warning: {issue}", file=sys.stderr)
     if args.out:
-        write_atomic(Path(args.out), text)
+        try:
+            write_atomic(Path(args.out), text)
+        except OutputError as exc:
+            print(f"error: {exc}; nothing written", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

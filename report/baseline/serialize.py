@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ from typing import Any
 from slodrift.report.baseline.model import FORMAT_VERSION, Baseline, BaselineError, BaselineIssue, Issues
 from slodrift.report.baseline.strict_json import object_pairs
 from slodrift.report.baseline.validate import from_document
+
+from slodrift.atomic import OutputError, write_files
 
 
 def format_time(value: datetime) -> str:
@@ -68,31 +69,6 @@ def dump_baseline(baseline: Baseline) -> str:
     return text
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename, fsync the directory: a reader (the exporter
-    reloading on SIGHUP) sees the old file or the new one, never half of one, even after a crash."""
-    mode = (path.stat().st_mode & 0o777) if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return  # platforms without directory fds; the rename itself is still atomic
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def write_baseline(path: str | os.PathLike[str], baseline: Baseline) -> str:
     """Write `baseline` atomically plus `PATH.sha256` (`sha256sum -c` format); return the digest.
 
@@ -102,7 +78,9 @@ def write_baseline(path: str | os.PathLike[str], baseline: Baseline) -> str:
     target = Path(path)
     data = dump_baseline(baseline).encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(target, data)
-    _write_atomic(target.with_name(target.name + ".sha256"), f"{digest}  {target.name}\n".encode())
+    try:
+        # One atomic set through the shared writer; the data is renamed into place before its digest.
+        write_files(target.parent, {target.name: data, target.name + ".sha256": f"{digest}  {target.name}\n"})
+    except OutputError as exc:
+        raise BaselineError([BaselineIssue(str(target), "", None, str(exc))]) from None
     return digest
