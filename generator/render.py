@@ -184,7 +184,7 @@ def render(
                 specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"
             ),
         )
-        files["dashboards/slodrift.json"] = json.dumps(dashboard(), indent=2) + "\n"
+        files["dashboards/slodrift.json"] = json.dumps(dashboard(specs), indent=2) + "\n"
     if k8s is not None and specs:
         for rel in [r for r in files if r.startswith(RULES_DIR + "/")]:
             stem = PurePosixPath(rel).name.removesuffix(".yml")
