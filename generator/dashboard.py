@@ -156,7 +156,21 @@ def runbook_links(service: Service, slo: SLO) -> list[dict[str, Any]]:
         filled = LABEL_TEMPLATE.sub(lambda m: values.get(m.group(1), m.group(0)), url)
         if "{{" not in filled and filled not in urls:
             urls.append(filled)
-    return [{"title": f"Runbook: {service.name} {slo.name}", "url": u, "targetBlank": True} for u in urls]
+    return [
+        {
+            "type": "link",
+            "title": f"Runbook: {service.name} {slo.name}",
+            "tooltip": "",
+            "url": u,
+            "icon": "doc",
+            "tags": [],
+            "asDropdown": False,
+            "includeVars": False,
+            "keepTime": False,
+            "targetBlank": True,
+        }
+        for u in urls
+    ]
 
 
 def _tier_windows(specs: Sequence[Spec]) -> list[tuple[str, int, list[tuple[int, Decimal, str]]]]:
@@ -499,9 +513,7 @@ def _query_variable(name: str, label: str, query: str, all_value: str | None = N
         "includeAll": True,
         "refresh": 2,
         "sort": 1,
-        "definition": query,
         "query": {"query": query, "refId": name},
-        "current": {},
         "hide": 0,
     }
     if all_value is not None:
@@ -518,7 +530,6 @@ def variables(labels: Iterable[str]) -> list[dict[str, Any]]:
             "type": "datasource",
             "query": "prometheus",
             "label": "Data source",
-            "current": {},
             "hide": 0,
         },
         _query_variable("service", "Service", f"label_values({slo_rules.INFO}, service)"),
