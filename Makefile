@@ -1,6 +1,6 @@
 # slodrift: the two commands of the README, plus helpers. Everything runs from .venv, set up by
 # scripts/install.sh (Debian's prometheus/alertmanager/victoria-metrics packages + the Python package).
-.PHONY: run test install golden lint bench clean screenshots
+.PHONY: run check test install golden lint typecheck bench clean screenshots
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,9 +16,19 @@ run: install
 	$(BIN)/slodrift generate $(SPEC) --out $(OUT)
 	$(BIN)/slodrift test $(OUT)
 
-## test: install, lint, and run the whole test suite
+## check: the fast inner loop (under a minute): lint, format, types, and the tests that start no server
+## and are not marked slow
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	bash scripts/typecheck.sh
+	$(BIN)/python -m pytest -q -m "not slow and not integration"
+
+## test: install, lint, format, types, and the whole test suite (integration and slow tests included)
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	bash scripts/typecheck.sh
 	$(BIN)/python -m pytest -q
 
 ## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
@@ -32,9 +42,13 @@ screenshots: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	bash scripts/typecheck.sh
+
+typecheck: install
+	bash scripts/typecheck.sh
 
 bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf out .pytest_cache .ruff_cache
+	rm -rf out build .pytest_cache .ruff_cache .mypy_cache

@@ -125,7 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the exporter's subcommands to the umbrella `slodrift` parser."""
     p = sub.add_parser("serve", help="run the exporter (baseline and stability gauges)")
     add_serve_arguments(p)

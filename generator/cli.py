@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slodrift.generator import promtool
 from slodrift.generator.kubernetes import label_problem, namespace_problem
+from slodrift.generator.model import Spec
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_specs
 from slodrift.generator.writer import (
@@ -39,7 +40,7 @@ def _jobs(text: str) -> int:
     return n
 
 
-def _load(paths: list[str]) -> list | None:
+def _load(paths: list[str]) -> list[Spec] | None:
     try:
         return load_specs(paths)
     except SpecError as exc:
@@ -150,7 +151,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the generator's subcommands to the umbrella `slodrift` parser."""
     p = sub.add_parser("check", help="validate spec files")
     p.add_argument("spec", nargs="+", help="spec YAML file(s)")

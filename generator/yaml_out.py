@@ -100,7 +100,8 @@ def _scalar(text: str) -> str:
         or _UNPRINTABLE.search(text)
         or text in _SHORT_BOOLS
         or _NUMBER_12.fullmatch(text)
-        or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG
+        # types-PyYAML leaves Resolver.resolve unannotated.
+        or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG  # type: ignore[no-untyped-call]
     ):
         return _quoted(text)
     return text

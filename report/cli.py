@@ -146,7 +146,7 @@ def _time(text: str) -> datetime:
     return ts.astimezone(UTC)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the batch subcommands to the umbrella `slodrift` parser."""
     from slodrift.report import commands
 

@@ -190,7 +190,7 @@ def _label_tier(labels: object) -> str:
     return label_tier(labels)  # type: ignore[arg-type]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `backfill` and `backtest` to the umbrella `slodrift` parser."""
     b = sub.add_parser(
         "backfill", help="write TSDB blocks of the recorded series the SLO windows are built from"

@@ -27,14 +27,14 @@ def thresholds_for(service: Service) -> Thresholds:
     """The seed's limits, with the objective, budget and latency threshold of this service's SLOs."""
     avail = [s for s in service.slos if s.sli.kind != "latency"]
     latency = [s for s in service.slos if s.sli.kind == "latency" and s.sli.threshold is not None]
-    kwargs: dict[str, float] = {}
+    seed = Thresholds()
+    objective, error_ratio, p99 = seed.availability_objective, seed.error_ratio, seed.p99_latency_seconds
     if avail:
         strictest = max(s.objective for s in avail)
-        kwargs["availability_objective"] = float(strictest)
-        kwargs["error_ratio"] = float(1 - strictest)
+        objective, error_ratio = float(strictest), float(1 - strictest)
     if latency:
-        kwargs["p99_latency_seconds"] = float(min(s.sli.threshold for s in latency if s.sli.threshold))
-    return Thresholds(**kwargs)
+        p99 = float(min(s.sli.threshold for s in latency if s.sli.threshold))
+    return Thresholds(availability_objective=objective, error_ratio=error_ratio, p99_latency_seconds=p99)
 
 
 def _slice(samples: sig.Samples, start: float, end: float) -> sig.Samples:

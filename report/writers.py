@@ -23,9 +23,10 @@ SCHEMA_VERSION = "1.0"
 
 
 def _schema(name: str) -> dict[str, Any]:
-    return json.loads(
+    schema: dict[str, Any] = json.loads(
         resources.files("slodrift.report").joinpath(f"schema/{name}").read_text(encoding="utf-8")
     )
+    return schema
 
 
 def method(report: Report) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `import sloth|openslo|pyrra` to the umbrella parser."""
     p = sub.add_parser("import", help="convert a Sloth, OpenSLO or Pyrra spec into a slodrift spec")
     formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")

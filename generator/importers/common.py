@@ -19,13 +19,13 @@ from slodrift.generator.alert_templates import LABEL_REF_RE
 from slodrift.generator.alert_templates import TEMPLATE_ACTION_RE as TEMPLATE_RE
 from slodrift.generator.spec import (
     RESERVED_LABELS,
-    Path_,
     SpecError,
     SpecIssue,
-    format_path,
     load_spec_text,
     parse_yaml_documents,
 )
+
+from slodrift.issues import Path_, format_path
 
 
 class ImportFailed(SpecError):

@@ -41,7 +41,6 @@ from slodrift.generator import promql
 from slodrift.generator.importers.common import (
     Context,
     Imported,
-    Path_,
     Source,
     finish,
     label_name_ok,
@@ -49,6 +48,8 @@ from slodrift.generator.importers.common import (
     regroup,
 )
 from slodrift.generator.spec import RESERVED_LABELS
+
+from slodrift.issues import Path_
 
 API_PREFIX = "pyrra.dev/"
 KIND = "ServiceLevelObjective"

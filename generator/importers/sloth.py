@@ -29,7 +29,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, percent
+from slodrift.generator.importers.common import Context, Imported, Source, finish, percent
+
+from slodrift.issues import Path_
 
 VERSION = "prometheus/v1"
 K8S_API = "sloth.slok.dev/v1"

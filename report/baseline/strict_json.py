@@ -8,7 +8,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from slodrift.report.baseline.model import IssueSink, Path_
+from slodrift.report.baseline.model import IssueSink
+
+from slodrift.issues import Path_
 
 
 class NonFinite:
@@ -18,7 +20,7 @@ class NonFinite:
         self.text = text
 
 
-class _Object(dict):
+class _Object(dict[str, Any]):
     """A JSON object that remembers keys given twice (json keeps the last one silently)."""
 
     duplicates: list[str]

@@ -19,11 +19,12 @@ from slodrift.report.baseline.model import (
     IndicatorBaseline,
     Issues,
     IssueSink,
-    Path_,
     Window,
     implied_unit,
 )
 from slodrift.report.baseline.strict_json import json_type, walk_literals
+
+from slodrift.issues import Path_
 
 
 @cache
