@@ -409,7 +409,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
     name = f"{service.name} {slo.name}"
     sli = _panel(
         "stat",
-        f"{slo.name}: SLI over {period}",
+        f"{slo.name} SLI ({period})",
         (x, y, 4, 5),
         [_target(0, f"1 - {sel.one_slo(slo_rules.ratio_name(slo.window), service, slo)}", "SLI")],
         "percentunit",
@@ -422,7 +422,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
     )
     budget = _panel(
         "gauge",
-        f"{slo.name}: budget left",
+        f"{slo.name} budget left",
         (x + 4, y, 4, 5),
         [_target(0, sel.one_slo(slo_rules.BUDGET_REMAINING, service, slo), "budget left")],
         "percentunit",
@@ -459,7 +459,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
         )
     burn = _panel(
         "stat",
-        f"{slo.name}: burn rate per tier",
+        f"{slo.name} burn",
         (x + 8, y, 4, 5),
         targets,
         "suffix:×",

@@ -241,12 +241,12 @@ def test_a_row_per_service_with_each_slo_at_a_glance():
     catalog = panels[start + 1 :]
     titles = [p["title"] for p in catalog]
     assert titles == [
-        "availability: SLI over 4w",
-        "availability: budget left",
-        "availability: burn rate per tier",
-        "latency: SLI over 4w",
-        "latency: budget left",
-        "latency: burn rate per tier",
+        "availability SLI (4w)",
+        "availability budget left",
+        "availability burn",
+        "latency SLI (4w)",
+        "latency budget left",
+        "latency burn",
     ]
     sli, budget, burn = catalog[:3]
     assert (

@@ -194,3 +194,30 @@ def test_a_hostile_service_name_runs_nothing_in_the_browser(browser, tmp_path):
         headings: Array.from(document.querySelectorAll('.service-head h2')).map(h => h.textContent)}))()"""
     )
     assert found == {"scripts": 0, "images": 9, "headings": [HOSTILE, "_" + HOSTILE]}
+
+
+def test_the_dashboard_layout_mock_draws_every_panel(browser, tmp_path):
+    """Grafana does not run here: a mock draws dashboards/slodrift.json's grid for the README, and the
+    browser confirms every panel is on it, inside the 24 columns, none on top of another."""
+    from tests.conftest import ROOT
+    from tests.dashboard_mock import COLUMN, mock_html
+
+    d = json.loads((ROOT / "dashboards" / "slodrift.json").read_text())
+    path = tmp_path / "dashboard.html"
+    path.write_text(mock_html(d))
+    page = browser.open(path.as_uri(), 1240, 900)
+    assert page.console_errors() == []
+    boxes = page.evaluate(
+        "Array.from(document.querySelectorAll('[data-panel]')).map(e => {"
+        "const r = e.getBoundingClientRect(); return [e.dataset.panel, r.left, r.top, r.right, r.bottom]; })"
+    )
+    expected = [
+        str(q["id"]) for p in d["panels"] for q in [p, *([] if p.get("collapsed") else p.get("panels", []))]
+    ]
+    assert sorted(b[0] for b in boxes) == sorted(expected)
+    left = min(b[1] for b in boxes)
+    for i, (pid, x0, y0, x1, y1) in enumerate(boxes):
+        assert x1 - left <= 24 * COLUMN + 1, pid
+        for other, a0, b0, a1, b1 in boxes[i + 1 :]:
+            assert x1 <= a0 or a1 <= x0 or y1 <= b0 or b1 <= y0, (pid, other)
+    keep(page, tmp_path, "dashboard-layout")
