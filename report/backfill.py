@@ -29,10 +29,10 @@ from .prometheus_api import PrometheusClient
 from .querying import range_querier
 from .ruleeval import Progress, Task, evaluate
 from .rulefiles import Group
-from .source_check import coverage, retention
+from .source_check import SLACK_MS, coverage, first_sample, retention
 from .timeargs import iso
 
-__all__ = ["BackfillInputError", "BackfillResult", "backfill", "first_recorded", "prepare_out"]
+__all__ = ["BackfillInputError", "BackfillResult", "backfill", "prepare_out"]
 
 HOUR_MS = 3_600_000
 
@@ -52,25 +52,6 @@ class BackfillResult:
     notes: list[str] = field(default_factory=list)
     queries: int = 0
     seconds_per_level: dict[int, float] = field(default_factory=dict)
-
-
-def first_recorded(client: PrometheusClient, name: str, start_ms: int, end_ms: int) -> int | None:
-    """The timestamp of the first sample of `name` in [start, end], or None: hourly presence first,
-    then `timestamp()` over the first hour found, at 15s steps."""
-    first_h = start_ms - start_ms % HOUR_MS + HOUR_MS
-    last_h = end_ms - end_ms % HOUR_MS + HOUR_MS
-    res = client.query_range(
-        f"count(last_over_time({name}[1h]))", f"{first_h / 1000:.3f}", f"{last_h / 1000:.3f}", "3600"
-    )
-    hours = sorted(round(t * 1000) for s in res.series for t, v in s.samples if v > 0)
-    if not hours:
-        return None
-    h = hours[0]
-    res = client.query_range(
-        f"min(timestamp({name}))", f"{(h - HOUR_MS) / 1000:.3f}", f"{h / 1000:.3f}", "15"
-    )
-    stamps = [round(v * 1000) for s in res.series for _, v in s.samples]
-    return min(stamps) if stamps else None
 
 
 def prepare_out(out: Path) -> None:
@@ -109,9 +90,9 @@ def backfill(
         kept = retention(source_url)
         for cov in coverage(client, raw, start_ms, end_ms):
             missing = cov.missing(start_ms, end_ms)
-            if missing and (cov.first_ms is None or cov.first_ms - HOUR_MS > start_ms):
+            if missing and (cov.first_ms is None or cov.first_ms > start_ms + SLACK_MS):
                 hint = f" (the source keeps {kept})" if kept else ""
-                since = f"; use --from {iso(cov.first_ms - HOUR_MS)} or later" if cov.first_ms else ""
+                since = f"; use --from {iso(cov.first_ms)} or later" if cov.first_ms else ""
                 raise BackfillInputError(f"range longer than the source's data{hint}: {missing[0]}{since}")
             notes += [f"warning: {m}" for m in missing]
         tasks: list[Task] = []
@@ -120,7 +101,7 @@ def backfill(
             live = [
                 t
                 for t in (
-                    first_recorded(client, r.name, start_ms - p.lead_ms.get(r.name, 0), end_ms + HOUR_MS)
+                    first_sample(client, r.name, start_ms - p.lead_ms.get(r.name, 0), end_ms + HOUR_MS)
                     for r in g.rules
                 )
                 if t is not None

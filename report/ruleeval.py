@@ -168,6 +168,7 @@ def evaluate(
     `keep` lists recorded names (original names) whose samples are also returned.
     """
     rename_to = dict(rename_to or {})
+    work.mkdir(parents=True, exist_ok=True)
     groups = _groups_of(tasks)
     p = plan(groups)
     keep = set(keep)
