@@ -25,9 +25,9 @@ import shutil
 import urllib.parse
 
 import pytest
-
 from slodrift.report.backtest import Deployment, replay
 from slodrift.report.rulefiles import parse_groups
+
 from tests.conftest import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus
