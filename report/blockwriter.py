@@ -1,7 +1,9 @@
 """Samples -> OpenMetrics text -> TSDB blocks, with `promtool tsdb create-blocks-from openmetrics`.
 
 Samples are grouped per metric family (OpenMetrics wants a family's samples together) and per series in
-time order. Each call writes one text file and imports it; promtool cuts it into 2h blocks.
+time order. Each call writes one text file and imports it. The engine writes one file per day (or less) of
+evaluations; `--max-block-duration=24h` (a flag promtool 2.42 takes without listing it) makes that one
+block per file instead of twelve 2h blocks, each a pass over the file.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def write_blocks(
     text_file: Path,
     out_dir: Path,
     promtool: str | None = None,
+    max_block: str = "24h",
 ) -> int:
     """Write `(name, labels, [(t_ms, value)])` series as TSDB blocks into `out_dir`; returns samples written.
 
@@ -71,7 +74,16 @@ def write_blocks(
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         p = subprocess.run(
-            [tool, "tsdb", "create-blocks-from", "openmetrics", "-q", str(text_file), str(out_dir)],
+            [
+                tool,
+                "tsdb",
+                "create-blocks-from",
+                "openmetrics",
+                "-q",
+                f"--max-block-duration={max_block}",
+                str(text_file),
+                str(out_dir),
+            ],
             capture_output=True,
             text=True,
             timeout=PROMTOOL_TIMEOUT_S,

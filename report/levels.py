@@ -108,11 +108,17 @@ def read_by_alerts(groups: list[Group]) -> set[str]:
 
 
 def range_read_closure(groups: list[Group]) -> set[str]:
-    """What a backfill must write: every recorded name some rule reads with a range (a window is built
-    from its past values), and every recorded name those are computed from."""
+    """What a backfill must write: every recorded name some recording rule reads with a range (a window
+    is built from its past values), and every recorded name those are computed from. Ranges that alerts
+    take (`absent_over_time(x[15m])`) are not windows anything is built from, and do not count."""
     recorded = _recorded(groups)
     ranged = {
-        rd.name for g in groups for r in g.rules for rd in reads(r.expr) if rd.ranged and rd.name in recorded
+        rd.name
+        for g in groups
+        for r in g.rules
+        if not r.is_alert
+        for rd in reads(r.expr)
+        if rd.ranged and rd.name in recorded
     }
     return needed(groups, ranged)
 

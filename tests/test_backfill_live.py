@@ -1,0 +1,321 @@
+"""`slodrift backfill` on a live Prometheus: once the blocks are in, the 1d, 3d and 30d windows are complete
+and equal the error ratio computed by hand from the raw counters.
+
+History: two pods serving 5 and 3 requests/s (code 200) since 30 days and 2 hours ago, with three error
+bursts (20 and 10 errors per minute for an hour) 20 days, 2 days and 12 hours ago; samples every minute as
+TSDB blocks, then live scrapes of the same counters (an exporter computing them from the clock). The
+generated rules run on that Prometheus; `slodrift backfill` reads the same Prometheus, finds when the rules
+started recording and their evaluation phase, and writes the slices up to one interval before the first live
+one; the blocks are moved into the data directory while Prometheus runs (it loads new blocks every minute).
+
+By hand: a window of W ending at an evaluation t counts, for every raw series, its value at the last sample
+at or before t minus its value at the last sample at or before t - W (the slices tile time), so the ratio is
+(sum of 500 counters then - W earlier) / (sum of all counters then - W earlier), both read from the raw
+series. Before the backfill the 30d window holds minutes of slices and reads 0 or NaN (no error for 12 hours).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec_text
+from slodrift.generator.writer import write_tree
+
+from tests.conftest import run_cli
+from tests.history import backfill as import_openmetrics
+from tests.history import write_openmetrics
+from tests.servers import Prometheus, wait_until
+
+pytestmark = pytest.mark.integration
+
+DAY = 86400
+RATES = {"a": 5, "b": 3}  # requests/s (code 200) per pod
+NOW = int(time.time()) // 60 * 60
+T0 = NOW - 30 * DAY - 2 * 3600
+BURSTS = [
+    (NOW - 20 * DAY, 20),
+    (NOW - 2 * DAY, 10),
+    (NOW - 12 * 3600, 20),
+]  # (start, errors per minute per pod)
+WINDOWS = {"1d": DAY, "3d": 3 * DAY, "30d": 30 * DAY}
+
+SPEC = """\
+version: 1
+release: {name: bf, version: v1, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}
+defaults: {slo_window: 30d, evaluation_interval: 1m}
+services:
+  - name: bf
+    selector: {job: bf}
+    slos:
+      - name: availability
+        objective: 99.9
+        sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+"""
+
+
+def errors(t: float) -> float:
+    """Errors one pod counted up to time t (every burst lasts an hour, counted at each minute's end)."""
+    return float(sum(per_min * max(0, min(60, int((t - s) // 60))) for s, per_min in BURSTS))
+
+
+def ok(pod: str, t: float) -> float:
+    return RATES[pod] * (t - T0)
+
+
+def series():
+    out = []
+    for pod in RATES:
+        base = {"job": "bf", "instance": f"{pod}:80", "pod": pod}
+        out.append(("http_requests_total", {**base, "code": "200"}, lambda t, p=pod: ok(p, t)))
+        out.append(("http_requests_total", {**base, "code": "500"}, errors))
+    return out
+
+
+class Live:
+    """The same counters, served live from the clock (no timestamps: Prometheus stamps each scrape)."""
+
+    def __init__(self) -> None:
+        class H(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                t = time.time()
+                lines = []
+                for pod in RATES:
+                    lab = f'job="bf",instance="{pod}:80",pod="{pod}"'
+                    lines.append(f'http_requests_total{{{lab},code="200"}} {ok(pod, t)!r}')
+                    lines.append(f'http_requests_total{{{lab},code="500"}} {errors(t)!r}')
+                body = ("\n".join(lines) + "\n").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Live:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _q(prom: Prometheus, expr: str, t: float | None = None) -> list:
+    params = {"query": expr}
+    if t is not None:
+        params["time"] = f"{t:.3f}"
+    return prom.api("/api/v1/query?" + urllib.parse.urlencode(params))["result"]
+
+
+def _raw_sum(prom: Prometheus, selector: str, t: float) -> float:
+    """The sum over raw series of each one's value at its last sample at or before t."""
+    return sum(float(s["value"][1]) for s in _q(prom, f"last_over_time({selector}[5m])", t))
+
+
+def _ratio(prom: Prometheus, w: str, t: float) -> float:
+    (s,) = _q(prom, f'slodrift:sli_error:ratio_rate{w}{{slo="availability"}}', t)
+    assert float(s["value"][0]) == pytest.approx(t, abs=0.001), "not the evaluation at t"
+    return float(s["value"][1])
+
+
+@pytest.mark.timeout(900)
+def test_backfilled_windows_are_complete_and_exact(tmp_path, promtool):
+    spec = tmp_path / "bf.yml"
+    spec.write_text(SPEC)
+    gen = tmp_path / "gen"
+    write_tree(gen, render([load_spec_text(str(spec), SPEC.encode())]))
+    data = tmp_path / "data"
+    t_hist = int(time.time()) // 60 * 60 - 60
+    om = tmp_path / "raw.om"
+    write_openmetrics(om, series(), T0, t_hist, 60)
+    # one pass, one block (promtool 2.42 takes --max-block-duration without listing it)
+    subprocess.run(
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "-q",
+            "--max-block-duration=768h",
+            str(om),
+            str(data),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    with Live() as live:
+        cfg = {
+            "global": {"scrape_interval": "15s", "evaluation_interval": "1m"},
+            "rule_files": [str(gen / "rules" / "bf.slo.yml")],
+            "scrape_configs": [
+                {
+                    "job_name": "live",
+                    "honor_labels": True,
+                    "static_configs": [{"targets": [f"127.0.0.1:{live.port}"]}],
+                }
+            ],
+        }
+        prom = Prometheus(tmp_path, cfg, storage=data)
+        with prom.running("--storage.tsdb.retention.time=100y"):
+            first = wait_until(
+                lambda: _q(prom, 'timestamp(slodrift:sli_error:ratio_rate30d{slo="availability"})'),
+                150,
+                "the first live evaluation",
+                interval=1,
+            )
+            t_first = float(first[0]["value"][1])
+            # minutes of slices, none with an error: 0 (or NaN while the first slices hold no request), where
+            # the 30 days hold three bursts
+            assert not _ratio(prom, "30d", t_first) > 0
+
+            out = tmp_path / "blocks"
+            r = run_cli(
+                "backfill",
+                str(spec),
+                "--prometheus-url",
+                prom.url,
+                "--from",
+                str(NOW - 30 * DAY - 600),
+                "--to",
+                str(int(time.time())),
+                "--out",
+                str(out),
+            )
+            assert r.returncode == 0, r.stderr
+            assert "record on this Prometheus since" in r.stderr and "same evaluation grid" in r.stderr
+            for block in out.iterdir():  # under a name Prometheus ignores, then renamed: never half-copied
+                shutil.copytree(block, data / f"{block.name}.tmp")
+                (data / f"{block.name}.tmp").rename(data / block.name)
+            full = 30 * 24 * 60
+            slices = 'count_over_time(slodrift:sli_requests:increase1m{slo="availability"}[29d23h59m30s])'
+            wait_until(
+                lambda: float(_q(prom, slices)[0]["value"][1]) >= full, 200, "the blocks to load", interval=2
+            )
+            loaded = time.time()
+            # the first evaluation that ran after the blocks were visible
+            t_eval = wait_until(
+                lambda: next(
+                    (
+                        float(s["value"][1])
+                        for s in _q(prom, 'timestamp(slodrift:sli_error:ratio_rate30d{slo="availability"})')
+                        if float(s["value"][1]) > loaded
+                    ),
+                    None,
+                ),
+                150,
+                "an evaluation after the blocks loaded",
+                interval=1,
+            )
+            for w, secs in WINDOWS.items():
+                n = float(_q(prom, slices.replace("29d23h59m30s", f"{secs - 30}s"), t_eval)[0]["value"][1])
+                assert n == secs // 60, f"{w}: {n} slices"
+                err = _raw_sum(prom, 'http_requests_total{code="500"}', t_eval) - _raw_sum(
+                    prom, 'http_requests_total{code="500"}', t_eval - secs
+                )
+                req = _raw_sum(prom, "http_requests_total", t_eval) - _raw_sum(
+                    prom, "http_requests_total", t_eval - secs
+                )
+                # the raw values W ago are the synthetic counters at the minute (blocks): check them too
+                ago = (t_eval - secs) // 60 * 60
+                assert _raw_sum(prom, 'http_requests_total{code="500"}', t_eval - secs) == 2 * errors(ago)
+                expected = err / req
+                assert expected > 0
+                assert math.isclose(_ratio(prom, w, t_eval), expected, rel_tol=1e-9), w
+
+
+@pytest.mark.timeout(300)
+def test_backfill_refuses_bad_ranges_and_writes_nothing(tmp_path, promtool):
+    spec = tmp_path / "bf.yml"
+    spec.write_text(SPEC)
+    data = tmp_path / "data"
+    om = tmp_path / "raw.om"
+    write_openmetrics(om, series(), NOW - 2 * DAY, NOW - DAY, 60)
+    import_openmetrics(promtool, om, data)
+    prom = Prometheus(tmp_path, {"global": {"scrape_interval": "1m"}}, storage=data)
+    out = tmp_path / "out"
+    with prom.running("--storage.tsdb.retention.time=100y"):
+        r = run_cli(
+            "backfill",
+            str(spec),
+            "--prometheus-url",
+            prom.url,
+            "--from",
+            str(NOW - 3 * DAY),
+            "--to",
+            str(NOW - DAY),
+            "--out",
+            str(out),
+        )
+        assert r.returncode == 2 and "range longer than the source's data" in r.stderr, r.stderr
+        assert "use --from" in r.stderr and "Traceback" not in r.stderr
+        r = run_cli(
+            "backfill",
+            str(spec),
+            "--prometheus-url",
+            prom.url,
+            "--from",
+            str(NOW - DAY),
+            "--to",
+            str(NOW - 2 * DAY),
+            "--out",
+            str(out),
+        )
+        assert r.returncode == 2 and "is not after" in r.stderr
+        (tmp_path / "full").mkdir()
+        (tmp_path / "full" / "x").write_text("x")
+        r = run_cli(
+            "backfill",
+            str(spec),
+            "--prometheus-url",
+            prom.url,
+            "--from",
+            str(NOW - 2 * DAY + 3600),
+            "--to",
+            str(NOW - DAY),
+            "--out",
+            str(tmp_path / "full"),
+        )
+        assert r.returncode == 2 and "not an empty directory" in r.stderr
+        r = run_cli(
+            "backfill",
+            str(spec),
+            "--prometheus-url",
+            prom.url,
+            "--from",
+            str(NOW - 2 * DAY + 3600),
+            "--to",
+            str(NOW - DAY - 3600),
+            "--out",
+            str(out),
+        )
+        assert r.returncode == 0, r.stderr
+        assert sorted(p.name for p in out.iterdir())  # blocks, and nothing else
+        assert all((b / "meta.json").exists() for b in out.iterdir())
+    r = run_cli(
+        "backfill",
+        str(spec),
+        "--prometheus-url",
+        "http://127.0.0.1:9",
+        "--from",
+        str(NOW - DAY),
+        "--to",
+        str(NOW),
+        "--out",
+        str(tmp_path / "o2"),
+    )
+    assert r.returncode == 1 and "unavailable" in r.stderr
+    assert not (tmp_path / "o2").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
