@@ -34,7 +34,7 @@ from tests.history import backfill as import_openmetrics
 from tests.history import write_openmetrics
 from tests.servers import Prometheus, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAY = 86400
 RATES = {"a": 5, "b": 3}  # requests/s (code 200) per pod

@@ -32,7 +32,7 @@ from tests.conftest import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DAY = 86400
 T0 = 1763769600  # 2025-11-22T00:00:00Z
