@@ -121,6 +121,7 @@ class _Selectors:
 
     def __init__(self, labels: list[str]) -> None:
         self.groups = [Matcher(label, "=~", f"${group_variable(label)}") for label in labels]
+        self.who = "{{service}} {{slo}}" + "".join(f" {{{{{label}}}}}" for label in labels)  # legend
 
     def slo_vars(self, metric: str) -> str:
         return promql.selector(
@@ -244,7 +245,7 @@ def overview(specs: Sequence[Spec], sel: _Selectors, y: int) -> tuple[list[dict[
             "bargauge",
             "Error budget remaining",
             (18, y, 6, 5),
-            [_target(0, sel.slo_vars(slo_rules.BUDGET_REMAINING), "{{service}} {{slo}} ({{window}})")],
+            [_target(0, sel.slo_vars(slo_rules.BUDGET_REMAINING), sel.who + " ({{window}})")],
             "percentunit",
             _steps((None, "red"), (0.25, "orange"), (0.5, "green")),
             "Share of each SLO's error budget left over its window; 0 % = exhausted (the number goes below 0).",
@@ -268,14 +269,14 @@ def overview(specs: Sequence[Spec], sel: _Selectors, y: int) -> tuple[list[dict[
                 _target(
                     0,
                     f"1 - {sel.slo_vars(slo_rules.ratio_name(slo_rules.RATE_WINDOW))}",
-                    "{{service}} {{slo}} SLI (5m)",
+                    sel.who + " SLI (5m)",
                 ),
                 _target(
                     1,
                     f"1 - {sel.slo_vars(slo_rules.ratio_name(slo_rules.CURRENT_BURN_WINDOW))}",
-                    "{{service}} {{slo}} SLI (1h)",
+                    sel.who + " SLI (1h)",
                 ),
-                _target(2, sel.slo_vars(slo_rules.OBJECTIVE), "{{service}} {{slo}} objective"),
+                _target(2, sel.slo_vars(slo_rules.OBJECTIVE), sel.who + " objective"),
             ],
             "percentunit",
             description="Good events over 5m and 1h against each SLO's objective (drawn as its own line: "
@@ -318,7 +319,7 @@ def overview(specs: Sequence[Spec], sel: _Selectors, y: int) -> tuple[list[dict[
             _target(
                 k,
                 burn_expr(sel.slo_vars(slo_rules.ratio_name(w)), sel.slo_vars(slo_rules.BUDGET)),
-                f"{{{{service}}}} {{{{slo}}}} {fd(w)}",
+                f"{sel.who} {fd(w)}",
             )
             for k, w in enumerate(windows)
         ]
@@ -404,6 +405,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
     """Three panels, 12 columns: the SLI over the SLO window against the objective, the budget left,
     and the burn of each tier's first (fastest) window against its factor."""
     links = runbook_links(service, slo)
+    group = "".join(f"{{{{{label}}}}} " for label in slo.group_by)  # legend prefix: one value per group
     objective = _num(slo.objective)
     period = fd(slo.window)
     name = f"{service.name} {slo.name}"
@@ -411,7 +413,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
         "stat",
         f"{slo.name} SLI ({period})",
         (x, y, 4, 5),
-        [_target(0, f"1 - {sel.one_slo(slo_rules.ratio_name(slo.window), service, slo)}", "SLI")],
+        [_target(0, f"1 - {sel.one_slo(slo_rules.ratio_name(slo.window), service, slo)}", group + "SLI")],
         "percentunit",
         _steps((None, "red"), (objective, "green")),
         f"{name}: good events over the {period} SLO window; green at or above the "
@@ -424,7 +426,7 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
         "gauge",
         f"{slo.name} budget left",
         (x + 4, y, 4, 5),
-        [_target(0, sel.one_slo(slo_rules.BUDGET_REMAINING, service, slo), "budget left")],
+        [_target(0, sel.one_slo(slo_rules.BUDGET_REMAINING, service, slo), group + "budget left")],
         "percentunit",
         _steps((None, "red"), (0.25, "orange"), (0.5, "green")),
         f"{name}: share of the {period} error budget left ({promql.number(slo.error_budget * 100)} % of events).",
@@ -445,7 +447,9 @@ def slo_panels(service: Service, slo: SLO, sel: _Selectors, x: int, y: int) -> l
         ratio = sel.one_slo(slo_rules.ratio_name(bw.long), service, slo)
         targets.append(
             _target(
-                k, burn_expr(ratio, sel.one_slo(slo_rules.BUDGET, service, slo)), f"{tier.name} {fd(bw.long)}"
+                k,
+                burn_expr(ratio, sel.one_slo(slo_rules.BUDGET, service, slo)),
+                f"{group}{tier.name} {fd(bw.long)}",
             )
         )
         colour = TIER_COLOURS[min(k, len(TIER_COLOURS) - 1)]

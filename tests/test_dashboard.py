@@ -302,6 +302,8 @@ def test_group_labels_get_variables_and_matchers():
     )
     exprs = [t["expr"] for t in targets(d) if "slodrift:sli_error" in t["expr"]]
     assert exprs and all('route=~"$route"' in e and 'cluster=~"$cluster"' in e for e in exprs)
+    legends = [t["legendFormat"] for t in targets(d) if "slodrift:sli_error" in t["expr"]]
+    assert legends and all("{{route}}" in lg and "{{cluster}}" in lg for lg in legends)  # one line per group
     assert dash.group_variable("service") == "group_service" and dash.group_variable("route") == "route"
 
 
