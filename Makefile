@@ -49,6 +49,7 @@ typecheck: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/scenarios/run.py
 
 clean:
 	rm -rf out build .pytest_cache .ruff_cache .mypy_cache

@@ -30,7 +30,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-ANCHORS = Path(os.environ.get("SLODRIFT_ANCHORS", ROOT.parent / "shared" / "anchors"))
+ANCHORS = Path(
+    os.environ.get(
+        "SLODRIFT_ANCHORS",
+        # next to the checkout (/work/main -> /work/shared) or to a worktree's parent (/work/wt/x)
+        next(
+            (p / "shared" / "anchors" for p in ROOT.parents if (p / "shared" / "anchors").is_dir()),
+            ROOT.parent / "shared" / "anchors",
+        ),
+    )
+)
 SLODRIFT = ROOT / ".venv" / "bin" / "slodrift"
 # slodrift's only reads of raw counters: the events of each evaluation interval (names end in the interval)
 SLODRIFT_RAW_PREFIXES = ("slodrift:sli_errors:increase", "slodrift:sli_requests:increase")

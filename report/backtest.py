@@ -85,7 +85,8 @@ def tasks_for(
     owners: list[int] = []
     keep = set(keep)
     for i, d in enumerate(deployments):
-        until = min(end_ms, d.until_ms if d.until_ms is not None else end_ms)
+        # the next deployment evaluates from until_ms on: this one up to just before it
+        until = min(end_ms, d.until_ms - 1 if d.until_ms is not None else end_ms)
         warm = _warmup_ms(d.groups)
         alert_reads = {rd.name for g in d.groups for r in g.rules if r.is_alert for rd in reads(r.expr)}
         chosen = restrict(d.groups, needed(d.groups, alert_reads | keep), alerts=True)

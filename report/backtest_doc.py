@@ -1,8 +1,8 @@
 """A backtest's result as one JSON document: firing intervals, pages and tickets per day, detection of the
 incidents the user marked. `report/schema/backtest.schema.json` is its contract.
 
-Counting: an alert instance that starts firing inside [from, to) is one page (or ticket) on the UTC day it
-started; one already firing at `from` is listed but not counted. An incident is detected by an SLO (or
+Counting: an alert instance firing at any time inside [from, to) is one page (or ticket), on the UTC day it
+started (or on the first day, when it was already firing at `from`: someone holds that page too). An incident is detected by an SLO (or
 indicator) when one of its alerts fires between the incident's start and its end plus `grace` (or was
 already firing at its start: latency 0); the latency is from the incident's start to that first firing.
 """
@@ -47,7 +47,7 @@ def _day(t_ms: int) -> str:
 
 
 def _counted(f: Firing, start_ms: int, end_ms: int) -> bool:
-    return start_ms <= f.start_ms < end_ms
+    return f.start_ms < end_ms and (f.end_ms is None or f.end_ms > start_ms)
 
 
 def _detection(firings: Sequence[tuple[Firing, str]], inc: Incident, grace_ms: int) -> dict[str, object]:
@@ -109,7 +109,7 @@ def document(
     }
     plural = {"page": "pages", "ticket": "tickets", "other": "other"}
     for f, t in counted:
-        per_day[_day(f.start_ms)][plural[t]] += 1
+        per_day[_day(max(f.start_ms, start_ms))][plural[t]] += 1
     for f, t in tiered:
         o = owners.setdefault(
             owner_of(f.labels),
