@@ -24,17 +24,17 @@ def object_name(stem: str) -> str:
     """
     base = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-") or "rules"
     name = _PREFIX + base
-    if not _PLAIN_STEM.match(stem) or len(name) > 253:
+    if not _PLAIN_STEM.fullmatch(stem) or len(name) > 253:
         digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
         name = f"{name[: 253 - 9].rstrip('-')}-{digest}"
-    if not DNS_1123.match(name):
+    if not DNS_1123.fullmatch(name):
         raise ValueError(f"cannot make a Kubernetes name from {stem!r}")
     return name
 
 
 def namespace_problem(namespace: str) -> str | None:
     """Why `namespace` cannot be a Kubernetes namespace (None: it can, or it is empty = unset)."""
-    if namespace and not NAMESPACE.match(namespace):
+    if namespace and not NAMESPACE.fullmatch(namespace):
         return f"namespace {namespace!r} is not a DNS-1123 label (lower case, digits, '-', at most 63)"
     return None
 
@@ -42,11 +42,11 @@ def namespace_problem(namespace: str) -> str | None:
 def label_problem(key: str, value: str) -> str | None:
     """Why `key=value` cannot be a Kubernetes label: the API server would refuse the whole object."""
     prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > 253 or not DNS_1123.match(prefix)):
+    if slash and (not prefix or len(prefix) > 253 or not DNS_1123.fullmatch(prefix)):
         return f"label key {key!r}: the prefix must be a DNS subdomain"
-    if not _LABEL_NAME.match(name):
+    if not _LABEL_NAME.fullmatch(name):
         return f"label key {key!r}: the name must be 1-63 of [A-Za-z0-9-_.], alphanumeric at both ends"
-    if value and not _LABEL_NAME.match(value):
+    if value and not _LABEL_NAME.fullmatch(value):
         return f"label value {value!r}: at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends"
     return None
 

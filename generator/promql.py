@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+import re2
+
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 DURATION_RE = re.compile(
@@ -43,7 +45,7 @@ class PromQLError(ValueError):
 @functools.lru_cache(maxsize=1 << 16)
 def check_metric_name(name: str) -> str:
     """Reject names that would need UTF-8 quoting, so output stays loadable by Prometheus 2.x."""
-    if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
+    if not isinstance(name, str) or not METRIC_NAME_RE.fullmatch(name):
         raise PromQLError(f"invalid metric name {name!r}: must match {METRIC_NAME_RE.pattern}")
     return name
 
@@ -51,7 +53,7 @@ def check_metric_name(name: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def check_label_name(name: str) -> str:
     """Reject label names Prometheus would refuse or reserve (`__` prefix is internal)."""
-    if not isinstance(name, str) or not LABEL_NAME_RE.match(name):
+    if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
         raise PromQLError(f"invalid label name {name!r}: must match {LABEL_NAME_RE.pattern}")
     if name.startswith("__"):
         raise PromQLError(f"invalid label name {name!r}: names starting with '__' are reserved")
@@ -196,6 +198,77 @@ def _read_string(text: str, pos: int) -> tuple[str, int]:
     raise PromQLError(f"unterminated string in {text!r}")
 
 
+def _re2_options() -> re2.Options:
+    opts = re2.Options()
+    opts.log_errors = False  # the library would print every refused pattern to stderr
+    return opts
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> re2._Regexp:
+    """`pattern` compiled by RE2, the engine (and syntax) of Go's regexp that Prometheus matches with:
+    linear-time matching, no lookaround or backreferences, bounded program size. Raises re2.error.
+    `.fullmatch` is Prometheus' anchored match (`^(?:pattern)$`); `.` does not match a newline, as
+    in Prometheus 2 (Prometheus 3 lets it: values slodrift synthesises never contain one)."""
+    return re2.compile(pattern, _re2_options())
+
+
+def _go_only_problem(pattern: str) -> str | None:
+    """What RE2 accepts but Go's regexp (promtool, Prometheus) refuses; the rest of the syntax is shared."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if nxt == "C":
+                return "\\C (any single byte) is not supported by Prometheus (Go's regexp)"
+            if nxt == "Q":
+                end = pattern.find("\\E", i + 2)
+                i = len(pattern) if end < 0 else end + 2
+                continue
+            i += 2
+            continue
+        if in_class:
+            if pattern.startswith("[:", i):
+                end = pattern.find(":]", i + 2)
+                i = len(pattern) if end < 0 else end + 2
+                continue
+            in_class = c != "]"
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            i += 1
+            if pattern.startswith("^", i):
+                i += 1
+            if pattern.startswith("]", i):
+                i += 1
+            continue
+        if pattern.startswith("(?<", i):
+            return "named groups (?<name>...) are not supported by Prometheus 2 (Go's regexp); write (?P<name>...)"
+        i += 1
+    return None
+
+
+def check_regex(value: str, label: str) -> str:
+    """Refuse a regular expression Prometheus would refuse: it is checked as RE2 syntax (with Go's few
+    differences), not Python's, so `(?=5)5..` or `(5)\\1` fail here instead of in promtool."""
+    problem = _go_only_problem(value)
+    if problem is None:
+        try:
+            compile_regex(value)
+        except re2.error as exc:
+            reason = (
+                exc.args[0].decode("utf-8", "replace")
+                if exc.args and isinstance(exc.args[0], bytes)
+                else str(exc)
+            )
+            problem = f"{reason} (Prometheus uses RE2 syntax: no lookaround, backreferences or possessive repeats, and repeats of at most 1000)"
+    if problem is not None:
+        raise PromQLError(f"invalid regular expression {value!r} for {label!r}: {problem}")
+    return value
+
+
 def parse_selector(text: str) -> Selector:
     """Parse `metric{label="value",...}` as written in a spec.
 
@@ -241,10 +314,7 @@ def parse_selector(text: str) -> Selector:
                 raise PromQLError(f"invalid selector {text!r}: missing value for {label!r}")
             value, pos = _read_string(s, pos)
             if op in ("=~", "!~"):
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    raise PromQLError(f"invalid regular expression {value!r} for {label!r}: {exc}") from exc
+                check_regex(value, label)
             matchers.append(Matcher(label, op, value))
         if pos != len(s):
             raise PromQLError(f"invalid selector {text!r}: unexpected {s[pos:]!r} after the matchers")
@@ -295,7 +365,7 @@ def parse_duration(text: str) -> int:
 @functools.lru_cache(maxsize=1 << 12)
 def _parse_duration(text: str) -> int:
     """Memoised: a large spec repeats the same few durations in every SLO's alert tiers."""
-    m = DURATION_RE.match(text)
+    m = DURATION_RE.fullmatch(text)
     if not text or not m:
         raise PromQLError(f"invalid duration {text!r}: use units ms, s, m, h, d, w, y (e.g. '5m', '1h30m')")
     ms = sum(int(v) * _UNIT_MS[k] for k, v in m.groupdict().items() if v)

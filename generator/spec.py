@@ -7,17 +7,17 @@ are collected before giving up, so a user fixes a spec in one pass instead of on
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jsonschema
 import yaml
 from slodrift.generator import indicators as builtin
 from slodrift.generator import promql
-from slodrift.generator.alert_templates import LABEL_REF_RE, TEMPLATE_ACTION_RE
 from slodrift.generator.model import (
     SLI,
     SLO,
@@ -32,6 +32,8 @@ from slodrift.generator.model import (
     Service,
     Spec,
 )
+from slodrift.generator.template_check import template_problem
+from slodrift.generator.testgen.labels import SynthesisError, labels_matching
 
 from slodrift.inputs import ReadError, read_bounded
 from slodrift.issues import InputError, Issue, Path_, format_path
@@ -159,64 +161,61 @@ def parse_yaml_documents(file: str, raw: bytes, multi: bool = False) -> list[tup
     budget = [MAX_NODES]  # shared by all documents: many small alias bombs are one big one
     constructor = yaml.SafeLoader("")
 
+    def fail(path: Path_, node: yaml.Node, message: str) -> NoReturn:
+        raise SpecError([SpecIssue(file, format_path(path), node.start_mark.line + 1, message)])
+
+    def pairs(n: yaml.MappingNode, path: Path_, depth: int) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """(key, key node, value node) of a mapping with YAML merge keys (`<<: *defaults`) applied:
+        keys written in the mapping win over merged ones, and earlier merged mappings over later ones."""
+        own: list[tuple[str, yaml.Node, yaml.Node]] = []
+        merged: list[tuple[str, yaml.Node, yaml.Node]] = []
+        for k, v in n.value:
+            if not isinstance(k, yaml.ScalarNode):
+                fail(path, k, "mapping keys must be plain strings")
+            if k.tag == "tag:yaml.org,2002:merge":
+                sources = v.value if isinstance(v, yaml.SequenceNode) else [v]
+                for src in sources:
+                    if not isinstance(src, yaml.MappingNode):
+                        fail(
+                            path,
+                            src,
+                            "a merge key (<<) takes a mapping or a list of mappings, e.g. <<: *defaults",
+                        )
+                    if depth > MAX_DEPTH:
+                        fail(path, src, f"nested deeper than {MAX_DEPTH} levels")
+                    merged += pairs(src, path, depth + 1)
+                continue
+            key = constructor.construct_object(k)
+            own.append((key if isinstance(key, str) else str(key), k, v))
+        out, seen = [], set()
+        for key, k, v in own:
+            if key in seen:
+                fail((*path, key), k, f"duplicate key {key!r}")
+            seen.add(key)
+            out.append((key, k, v))
+        for key, k, v in merged:
+            if key not in seen:
+                seen.add(key)
+                out.append((key, k, v))
+        return out
+
     def build(n: yaml.Node, path: Path_, lines: dict[Path_, int], depth: int) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
-            raise SpecError(
-                [
-                    SpecIssue(
-                        file,
-                        format_path(path),
-                        n.start_mark.line + 1,
-                        f"document expands to more than {MAX_NODES} nodes (alias bomb?)",
-                    )
-                ]
-            )
+            fail(path, n, f"document expands to more than {MAX_NODES} nodes (alias bomb?)")
         if depth > MAX_DEPTH:
-            raise SpecError(
-                [
-                    SpecIssue(
-                        file,
-                        format_path(path),
-                        n.start_mark.line + 1,
-                        f"nested deeper than {MAX_DEPTH} levels",
-                    )
-                ]
-            )
+            fail(path, n, f"nested deeper than {MAX_DEPTH} levels")
         lines.setdefault(path, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for k, v in n.value:
-                if not isinstance(k, yaml.ScalarNode):
-                    raise SpecError(
-                        [
-                            SpecIssue(
-                                file,
-                                format_path(path),
-                                k.start_mark.line + 1,
-                                "mapping keys must be plain strings",
-                            )
-                        ]
-                    )
-                key = constructor.construct_object(k)
-                if not isinstance(key, str):
-                    key = str(key)
-                if key in out:
-                    raise SpecError(
-                        [
-                            SpecIssue(
-                                file,
-                                format_path((*path, key)),
-                                k.start_mark.line + 1,
-                                f"duplicate key {key!r}",
-                            )
-                        ]
-                    )
-                out[key] = build(v, (*path, key), lines, depth + 1)
-            return out
+            return {key: build(v, (*path, key), lines, depth + 1) for key, _, v in pairs(n, path, depth)}
         if isinstance(n, yaml.SequenceNode):
             return [build(v, (*path, i), lines, depth + 1) for i, v in enumerate(n.value)]
-        value = constructor.construct_object(n)
+        try:
+            value = constructor.construct_object(n)
+        except ValueError as exc:  # an integer with more digits than Python converts
+            fail(path, n, f"{n.value[:40]!r}...: not a usable number ({exc})")
+        if isinstance(value, float) and not math.isfinite(value):
+            fail(path, n, f"{n.value[:40]!r} is not a finite number (NaN and infinities are not allowed)")
         if hasattr(value, "isoformat"):
             value = n.value  # keep dates and times as text; the schema and model parse them
         return value
@@ -264,6 +263,10 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
         return f"{err.instance!r} is not a duration like '5m', '1h30m' or '30d'"
     if err.validator == "propertyNames":
         return f"invalid name: {err.message}"
+    if err.validator in ("maxItems", "maxProperties") and isinstance(err.instance, list | dict):
+        return f"has {len(err.instance)} entries; the limit is {err.validator_value}"
+    if err.validator == "maxLength" and isinstance(err.instance, str):
+        return f"is {len(err.instance)} characters long; the limit is {err.validator_value}"
     return err.message
 
 
@@ -273,6 +276,13 @@ def _schema_issues(doc: _Document) -> list[SpecIssue]:
         validator("slodrift.generator", "spec.schema.json").iter_errors(doc.data),
         key=lambda e: list(map(str, e.absolute_path)),
     ):
+        if err.validator == "oneOf" and err.context:
+            # `page: false` or a tier: a problem inside the tier beats "False was expected".
+            deepest = max(
+                err.context, key=lambda e: (len(e.absolute_path), e.validator not in ("type", "const"))
+            )
+            if len(deepest.absolute_path) > len(err.absolute_path):
+                err = deepest
         path = tuple(err.absolute_path)
         if err.validator == "propertyNames":
             bad = err.instance if isinstance(err.instance, str) else None
@@ -314,6 +324,7 @@ class _Builder:
     def __init__(self, doc: _Document) -> None:
         self.doc = doc
         self.issues: list[SpecIssue] = []
+        self.bad_templates: set[str] = set()
         self.interval = 60
 
     def fail(self, path: Path_, message: str) -> None:
@@ -357,13 +368,12 @@ class _Builder:
 
     def annotations(self, annotations: dict[str, str] | None, path: Path_) -> dict[str, str]:
         for k, v in (annotations or {}).items():
-            for action in TEMPLATE_ACTION_RE.findall(v):
-                if not LABEL_REF_RE.match(action):
-                    self.fail(
-                        (*path, k),
-                        f"unsupported template action {{{{{action}}}}}: only "
-                        "{{ $labels.NAME }} is allowed, so the generated tests can render it",
-                    )
+            if v in self.bad_templates:
+                continue  # inherited from the defaults, and reported there once
+            problem = template_problem(v)
+            if problem:
+                self.bad_templates.add(v)
+                self.fail((*path, k), problem)
         return dict(annotations or {})
 
     def build(self) -> Spec:
@@ -391,6 +401,13 @@ class _Builder:
             )
         self.interval = interval
         self.check_window(default_window, ("defaults", "slo_window"))
+        given = defaults.get("alerting") or {}
+        self.annotations(given.get("annotations"), ("defaults", "alerting", "annotations"))
+        for tier in ("page", "ticket"):
+            if isinstance(given.get(tier), dict):
+                self.annotations(
+                    given[tier].get("annotations"), ("defaults", "alerting", tier, "annotations")
+                )
         default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA}, defaults.get("alerting"))
         services = []
         seen: dict[str, int] = {}
@@ -598,6 +615,12 @@ class _Builder:
                     except promql.PromQLError as exc:
                         self.fail((*path, key), str(exc))
                 if len(parsed) < 2:
+                    return SLI(kind="invalid")
+                try:  # the generated tests feed raw series these selectors read: they must exist
+                    labels_matching(parsed["errors"])
+                    labels_matching(parsed["total"], avoid=parsed["errors"])
+                except SynthesisError as exc:
+                    self.fail(path, f"cannot build test series: {exc}")
                     return SLI(kind="invalid")
                 return SLI(kind="events", errors=parsed["errors"], total=parsed["total"])
             if kind == ("error_query", "total_query"):

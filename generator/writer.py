@@ -178,6 +178,6 @@ def prune(
         if rel not in removed and os.path.lexists(out_dir / rel)
     ]
     for rel in _walk(out_dir)[0]:
-        if rel not in current and rel not in previous and OWN_NAME_RE.match(rel):
+        if rel not in current and rel not in previous and OWN_NAME_RE.fullmatch(rel):
             left.append(f"{rel}: left in place: named like slodrift's output, but no {MANIFEST} lists it")
     return removed, left

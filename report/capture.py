@@ -62,7 +62,7 @@ def capture_baseline(
     warnings: list[str] = []
     for (service, indicator), expr in sorted(queries.items()):
         path = ("services", service, "indicators", indicator)
-        if not NAME_RE.match(service) or not NAME_RE.match(indicator):
+        if not NAME_RE.fullmatch(service) or not NAME_RE.fullmatch(indicator):
             issues(path, "invalid service or indicator name: use letters, digits, `_`, `.` or `-`")
             continue
         where = f"query {expr!r} between {format_time(start)} and {format_time(end)}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -44,6 +46,21 @@ def inline_refs(node: Any, defs: dict[str, Any], stack: tuple[str, ...] = ()) ->
 
 
 @cache
+def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema `pattern` with ECMA-262's meaning of `$` (JSON Schema's regex dialect): the very end of
+    the text. Python's `$` also matches before a final newline, which let `"svc\n"` pass `^[a-z]+$`."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
+@cache
 def validator(package: str, name: str) -> jsonschema.Draft202012Validator:
     """A Draft 2020-12 validator for a shipped schema, its local `$ref`s inlined.
 
@@ -51,4 +68,4 @@ def validator(package: str, name: str) -> jsonschema.Draft202012Validator:
     while it runs. Whether each schema is itself valid is checked by the tests, not at every start.
     """
     schema = load_schema(package, name)
-    return jsonschema.Draft202012Validator(inline_refs(schema, schema.get("$defs", {})))
+    return _Validator(inline_refs(schema, schema.get("$defs", {})))

@@ -4,6 +4,9 @@ it, no traceback, and no file written or changed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_corpus_is_large_enough():
-    assert len(SPEC_CASES) >= 60
+    assert len(SPEC_CASES) >= 120
 
 
 @pytest.mark.parametrize("name", sorted(SPEC_CASES))
@@ -95,3 +98,69 @@ def test_bad_baseline_refused_at_start_up(name: str, capsys):
     assert str(baseline) in stderr and "Traceback" not in stderr
     assert BASELINE_CASES[name] in stderr, stderr
     assert baseline.read_bytes() == before
+
+
+def test_corpus_has_at_least_100_cases():
+    assert len(SPEC_CASES) + len(BASELINE_CASES) >= 100
+
+
+def _slodrift(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slodrift", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_special_files_are_refused_without_reading_them(tmp_path: Path):
+    """/dev/zero used to be read until a MemoryError at 3.8 GB; a FIFO blocked forever."""
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+    for argv, expected in (
+        (["check", "/dev/zero"], "/dev/zero: (document): cannot read: it is a character device"),
+        (["check", str(fifo)], "cannot read: it is a FIFO"),
+        (["generate", str(fifo), "--out", str(tmp_path / "out")], "cannot read: it is a FIFO"),
+        (["import", "sloth", "/dev/zero"], "cannot read: it is a character device"),
+        (["import", "openslo", str(fifo)], "cannot read: it is a FIFO"),
+    ):
+        r = _slodrift(*argv, timeout=30)  # a regression would block: the timeout fails the test
+        assert r.returncode == 2, (argv, r.stderr)
+        assert expected in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_spec_is_refused_before_it_is_read(tmp_path: Path):
+    """A sparse 1 GiB file: refused from its size, so memory stays flat (it cost 1 GB of RSS)."""
+    big = tmp_path / "big.yml"
+    with big.open("wb") as fh:
+        fh.truncate(1 << 30)
+    code = (
+        "import resource, sys\n"
+        "from slodrift.cli import main\n"
+        f"rc = main(['check', {str(big)!r}])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "sys.exit(rc)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+    )
+    assert r.returncode == 2, r.stderr
+    assert "file is 1073741824 bytes; the limit is 2097152" in r.stderr
+    assert int(r.stdout.split()[-1]) < 200 * 1024, f"max RSS {int(r.stdout.split()[-1]) // 1024} MiB"
+
+
+def test_special_baseline_files_are_refused_at_start_up(tmp_path: Path):
+    fifo = tmp_path / "baseline.fifo"
+    os.mkfifo(fifo)
+    for baseline, expected in ((fifo, "it is a FIFO"), ("/dev/zero", "it is a character device")):
+        r = _slodrift(
+            "serve",
+            f"--config.file={EXAMPLE}",
+            f"--baseline.file={baseline}",
+            "--web.listen-address=127.0.0.1:1",
+            timeout=30,
+        )
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from slodrift.generator import promql
 from slodrift.generator.render import render
-from slodrift.generator.spec import load_spec_text
+from slodrift.generator.spec import SpecError, load_spec_text
 from slodrift.generator.writer import write_tree
 
 HOSTILE = st.lists(
@@ -202,3 +202,155 @@ def test_template_literal_survives_prometheus_style_expansion(value):
     from slodrift.generator.testgen.templates import render_template
 
     assert render_template(promql.template_literal(value), {}) == value
+
+
+# -- issue 17, item 6: whatever `check` accepts, promtool accepts ------------------------------------------
+TEMPLATE = st.lists(
+    st.sampled_from(
+        [
+            "{{",
+            "}}",
+            "{",
+            "}",
+            " ",
+            "\n",
+            "$labels.",
+            "service",
+            "x",
+            "-",
+            '"',
+            "\u00a0",
+            "/*",
+            "*/",
+            "|",
+            "$value",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+REGEX = st.lists(
+    st.sampled_from(
+        list("5.*+?|()[]^$\\{}0-9a")
+        + ["(?=", "(?P<n>", "(?<n>", "\\1", "\\C", "\\pL", "[[:digit:]]", "{1000}", "{2,1}", "\\z", "\\Z"]
+        + ["*+", "(?i)", "[^2]", "\\d", "\\Q.\\E", "x{1001}", "(a+)+"]
+    ),
+    min_size=1,
+    max_size=8,
+).map("".join)
+NUMBER = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**30), 10**30),
+    st.sampled_from([0, 1e-300, 1e308, -0.0, 99.999999999, "5%", "200%", "-1%", "nan%"]),
+)
+NAMEISH = st.one_of(NAME, st.text(alphabet="ab-_.\n \t:/{}\"'é0", max_size=6))
+DURATION = st.one_of(
+    st.sampled_from(
+        ["5m", "1h", "30d", "0s", "90s", "1h30m", "5m\n", "1.5h", "-1m", "1y", "100000d", "", "1ms"]
+    ),
+    st.text(alphabet="0159smhdwy.", max_size=5),
+)
+
+
+@st.composite
+def mutated_spec(draw: st.DrawFn, prefix: str) -> dict:
+    """A random valid spec with one to three fields replaced by hostile values (maybe valid, maybe not)."""
+    data = draw(spec(prefix))
+    for _ in range(draw(st.integers(1, 3))):
+        svc = draw(st.sampled_from(data["services"]))
+        target = draw(st.sampled_from(svc["slos"])) if svc["slos"] else None
+        what = draw(st.sampled_from(["template", "regex", "number", "name", "duration", "label"]))
+        if target is None or what == "name":
+            key = draw(st.sampled_from(["service", "receiver", "severity"] if target else ["service"]))
+            if key == "service":
+                svc["name"] = draw(NAMEISH)
+            else:
+                target.setdefault("alerting", {})["page"] = {key: draw(NAMEISH)}
+        elif what == "template":
+            where = draw(st.sampled_from(["slo", "tier", "defaults"]))
+            annotations = {draw(st.sampled_from(["summary", "description", "runbook_url"])): draw(TEMPLATE)}
+            if where == "slo":
+                target.setdefault("alerting", {})["annotations"] = annotations
+            elif where == "tier":
+                target.setdefault("alerting", {})["ticket"] = {"annotations": annotations}
+            else:
+                data.setdefault("defaults", {"alerting": {}}).setdefault("alerting", {})["annotations"] = (
+                    annotations
+                )
+        elif what == "regex":
+            op = draw(st.sampled_from(["=~", "!~"]))
+            target["sli"] = {
+                "errors": f"http_requests_total{{code{op}{promql.quote(draw(REGEX))}}}",
+                "total": draw(
+                    st.sampled_from(
+                        ["http_requests_total", f"http_requests_total{{code=~{promql.quote(draw(REGEX))}}}"]
+                    )
+                ),
+            }
+        elif what == "number":
+            value = draw(NUMBER)
+            field = draw(st.sampled_from(["objective", "min_request_rate", "threshold", "factor", "budget"]))
+            if field == "objective":
+                target["objective"] = value
+            elif field == "min_request_rate":
+                target.setdefault("alerting", {})["min_request_rate"] = value
+            elif field == "threshold":
+                target["sli"] = {
+                    "latency": {"histogram": "http_request_duration_seconds", "threshold": value}
+                }
+            else:
+                key = "factor" if field == "factor" else "budget_consumed"
+                target.setdefault("alerting", {})["page"] = {
+                    "windows": [{"long": "1h", "short": "5m", key: value}]
+                }
+        elif what == "duration":
+            key = draw(st.sampled_from(["window", "for"]))
+            if key == "window":
+                target["window"] = draw(DURATION)
+            else:
+                target.setdefault("alerting", {})["page"] = {"for": draw(DURATION)}
+        else:
+            target["labels"] = {draw(NAMEISH): draw(LABEL_VALUE)}
+    return data
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
+@given(
+    st.lists(st.integers(0, 10**6), min_size=12, max_size=12, unique=True).flatmap(
+        lambda ids: st.tuples(*[mutated_spec(f"m{i}") for i in ids])
+    )
+)
+def test_what_check_accepts_promtool_accepts(tmp_path_factory, specs):
+    """Hostile templates, regexes, numbers, names and durations: a spec is either refused by `check`
+    (a SpecError, never another exception) or every rule file it renders passes `promtool check rules`
+    and every generated test passes `promtool test rules`."""
+    out: Path = tmp_path_factory.mktemp("accepted")
+    accepted = 0
+    for i, data in enumerate(specs):
+        text = yaml.safe_dump(data, allow_unicode=True)
+        folder = out / f"spec{i}"
+        folder.mkdir()
+        (folder / "spec.yml").write_text(text)  # kept, to reproduce a failure
+        try:
+            model = load_spec_text(f"spec{i}.yml", text.encode())
+        except SpecError:
+            continue
+        accepted += 1
+        write_tree(folder, render([model]))
+    rules = sorted(str(p) for p in out.glob("spec*/rules/*.yml"))
+    tests = sorted(str(p) for p in out.glob("spec*/promtool-tests/*.yml"))
+    if not rules:
+        return
+    checked = subprocess.run(
+        ["promtool", "check", "rules", *rules], capture_output=True, text=True, timeout=300
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    tested = subprocess.run(
+        ["promtool", "test", "rules", *tests], capture_output=True, text=True, timeout=600, cwd=out
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert accepted <= len(specs)

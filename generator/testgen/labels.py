@@ -1,9 +1,19 @@
-"""Label values that satisfy a selector's matchers: what the generated tests feed as raw series."""
+"""Label values that satisfy a selector's matchers: what the generated tests feed as raw series.
+
+Matching is Prometheus' own: RE2, anchored (`promql.compile_regex(...).fullmatch`), so it is linear in
+the value and a pattern like `(a+)+` cannot make it backtrack. Finding a value is bounded too: candidate
+examples are built by a small walker over the pattern (at most `MAX_VALUE` characters), then by a search
+over short strings, within `MAX_CANDIDATES` checks. When nothing is found, `SynthesisError` says which
+label and selector; the spec loader reports it as a spec error.
+"""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+import time
+import warnings
 from re import _constants as sre_constants  # noqa: I001 (the public sre_* modules are deprecated)
 from re import _parser as sre_parse
 from typing import Any
@@ -11,76 +21,140 @@ from typing import Any
 from slodrift.generator import promql
 
 NEGATIVE_CANDIDATES = ("200", "ok", "x", "0", "GET", "none", "slodrift_other")
+MAX_VALUE = 4096  # characters of a synthesised value (selectors are at most 4096 characters too)
+MAX_CANDIDATES = 4000  # values tried for one label before giving up
+MAX_SECONDS = 2.0  # wall-clock budget of one label's search, a backstop behind the counts
+_ALPHABET = "0a1A_b5.-9zZ:/ "
 
 
 class SynthesisError(ValueError):
     """The generator cannot build input series for a selector; the message says which and why."""
 
 
+class _TooLong(Exception):
+    pass
+
+
 @functools.lru_cache(maxsize=4096)
 def _regex_example(pattern: str) -> str | None:
-    """A short string fully matching `pattern`, or None when the regex is beyond this small walker."""
+    """A short string that probably fully matches `pattern` (checked by the caller), or None.
+
+    The walker reads the pattern with Python's parser, whose syntax is close to RE2's; what it gets
+    wrong is caught by the RE2 check of every candidate."""
     try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # RE2's [[:alpha:]] reads as a "possible nested set" to Python
+            parsed = sre_parse.parse(pattern)
+    except (re.error, OverflowError, RecursionError):
         return None
 
-    def walk(items: Any) -> str:
-        out = []
+    def one_of(items: Any) -> str:
+        """A character of a class [...], or outside a negated class [^...]."""
+        negate = bool(items) and items[0][0] is sre_constants.NEGATE
+        if negate:
+            for ch in _ALPHABET + "0123456789abcdefghijklmnopqrstuvwxyz":
+                if not any(_in_item(ch, iop, iav) for iop, iav in items[1:]):
+                    return ch
+            raise ValueError
+        for iop, iav in items:
+            if iop is sre_constants.LITERAL:
+                return chr(iav)
+            if iop is sre_constants.RANGE:
+                return chr(iav[0])
+            if iop is sre_constants.CATEGORY:
+                return "0" if iav is sre_constants.CATEGORY_DIGIT else "a"
+        raise ValueError
+
+    def walk(items: Any, out: list[str]) -> None:
         for op, av in items:
+            if len(out) > MAX_VALUE:  # one character per entry
+                raise _TooLong
             if op is sre_constants.LITERAL:
                 out.append(chr(av))
+            elif op is sre_constants.NOT_LITERAL:
+                out.append("a" if chr(av) != "a" else "b")
             elif op is sre_constants.ANY:
                 out.append("0")
             elif op is sre_constants.IN:
-                ch = None
-                for iop, iav in av:
-                    if iop is sre_constants.LITERAL:
-                        ch = chr(iav)
-                    elif iop is sre_constants.RANGE:
-                        ch = chr(iav[0])
-                    elif iop is sre_constants.CATEGORY:
-                        ch = "0" if iav is sre_constants.CATEGORY_DIGIT else "a"
-                    if ch is not None:
-                        break
-                if ch is None:
-                    raise ValueError
-                out.append(ch)
+                out.append(one_of(av))
             elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
                 lo, _hi, sub = av
-                out.append(walk(sub) * max(lo, 1 if lo == 0 else lo))
+                for _ in range(max(lo, 1)):
+                    walk(sub, out)
             elif op is sre_constants.SUBPATTERN:
-                out.append(walk(av[-1]))
+                walk(av[-1], out)
             elif op is sre_constants.BRANCH:
-                out.append(walk(av[1][0]))
-            elif op in (sre_constants.AT,):
+                walk(av[1][0], out)
+            elif op is sre_constants.AT:
                 continue
             else:
                 raise ValueError
-        return "".join(out)
 
+    out: list[str] = []
     try:
-        return walk(parsed)
-    except (ValueError, TypeError):
+        walk(parsed, out)
+    except (ValueError, TypeError, _TooLong, RecursionError):
         return None
+    text = "".join(out)
+    return text if len(text) <= MAX_VALUE else None
+
+
+def _in_item(ch: str, op: Any, av: Any) -> bool:
+    if op is sre_constants.LITERAL:
+        return ch == chr(av)
+    if op is sre_constants.RANGE:
+        return av[0] <= ord(ch) <= av[1]
+    if op is sre_constants.CATEGORY:
+        return _category(ch, av)
+    return True  # anything else: assume it may contain ch (the RE2 check decides)
+
+
+def _category(ch: str, cat: Any) -> bool:
+    table = {
+        sre_constants.CATEGORY_DIGIT: ch.isdigit(),
+        sre_constants.CATEGORY_NOT_DIGIT: not ch.isdigit(),
+        sre_constants.CATEGORY_SPACE: ch.isspace(),
+        sre_constants.CATEGORY_NOT_SPACE: not ch.isspace(),
+        sre_constants.CATEGORY_WORD: ch.isalnum() or ch == "_",
+        sre_constants.CATEGORY_NOT_WORD: not (ch.isalnum() or ch == "_"),
+    }
+    return table.get(cat, True)
 
 
 def satisfies(value: str, m: promql.Matcher) -> bool:
+    """Whether Prometheus' matcher `m` selects a series whose label has `value` ("" when absent)."""
     if m.op == "=":
         return value == m.value
     if m.op == "!=":
         return value != m.value
-    hit = re.fullmatch(m.value, value, re.S) is not None
+    hit = promql.compile_regex(m.value).fullmatch(value) is not None
     return hit if m.op == "=~" else not hit
 
 
+def _short_strings() -> Any:
+    """ "", then every string of 1 to 3 characters over a small alphabet, shortest first."""
+    yield ""
+    for n in range(1, 4):
+        for chars in itertools.product(_ALPHABET, repeat=n):
+            yield "".join(chars)
+
+
 def _value_for(label: str, matchers: list[promql.Matcher]) -> str | None:
-    """A value of `label` that satisfies all of `matchers` (all on that label)."""
-    candidates = [m.value for m in matchers if m.op == "="]
-    candidates += [x for m in matchers if m.op == "=~" for x in [_regex_example(m.value)] if x is not None]
-    candidates += list(NEGATIVE_CANDIDATES)
-    for c in candidates:
-        if all(satisfies(c, m) for m in matchers):
+    """A value of `label` that satisfies all of `matchers` (all on that label), or None; bounded."""
+    deadline = time.monotonic() + MAX_SECONDS
+    for m in matchers:  # an equality decides; a value is never too long or odd when the spec wrote it
+        if m.op == "=":
+            return m.value if all(satisfies(m.value, o) for o in matchers) else None
+    candidates = itertools.chain(
+        (x for m in matchers if m.op == "=~" for x in [_regex_example(m.value)] if x is not None),
+        NEGATIVE_CANDIDATES,
+        _short_strings(),
+    )
+    for n, c in enumerate(candidates):
+        if n >= MAX_CANDIDATES or (n % 256 == 255 and time.monotonic() > deadline):
+            return None
+        # no newline in a synthesised value: `.` matches one in Prometheus 3, not in Prometheus 2
+        if len(c) <= MAX_VALUE and "\n" not in c and all(satisfies(c, m) for m in matchers):
             return c
     return None
 
@@ -103,7 +177,10 @@ def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[st
     for label, ms in by_label.items():
         v = _value_for(label, ms)
         if v is None:
-            raise SynthesisError(f"cannot find a value of {label!r} matching {sel.render()}")
+            raise SynthesisError(
+                f"no value of label {label!r} found that {sel.render()} selects "
+                f"(tried {MAX_CANDIDATES} candidates); the matchers may contradict each other"
+            )
         if v != "":
             labels[label] = v
     if avoid is None or avoid.metric != sel.metric or not selects(avoid, labels):
@@ -119,8 +196,12 @@ def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[st
                 flipped.pop(m.label)
             if not selects(avoid, flipped):
                 return flipped
-    raise SynthesisError(f"cannot build a series selected by {sel.render()} but not by {avoid.render()}")
+    raise SynthesisError(
+        f"no series found that {sel.render()} selects but {avoid.render()} does not: every request "
+        "would count as an error"
+    )
 
 
 def selects(sel: promql.Selector, labels: dict[str, str]) -> bool:
+    """Whether `sel`'s matchers all select a series with `labels`."""
     return all(satisfies(labels.get(m.label, ""), m) for m in sel.matchers)

@@ -77,7 +77,7 @@ def from_ga_summary(
         )
         issues.raise_if_any()
     assert service is not None
-    if not NAME_RE.match(service):
+    if not NAME_RE.fullmatch(service):
         issues((), f"service name {service!r} is invalid: use letters, digits, `_`, `.` or `-`")
     if known is not None and service not in known:
         issues((), f"service {service!r} is not in the spec (known: {', '.join(sorted(known)) or 'none'})")

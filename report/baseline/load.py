@@ -12,6 +12,8 @@ from slodrift.report.baseline.model import MAX_BYTES, Baseline, BaselineError, B
 from slodrift.report.baseline.strict_json import loads
 from slodrift.report.baseline.validate import from_document
 
+from slodrift.inputs import ReadError, TooLarge, read_bounded
+
 
 def load_baseline(
     path: str | os.PathLike[str],
@@ -31,12 +33,11 @@ def load_baseline(
     """
     file = os.fspath(path)
     try:
-        with open(file, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise _fail(file, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise _fail(file, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; not a baseline")
+        data = read_bounded(file, MAX_BYTES)  # a regular file only: /dev/zero or a FIFO is refused at once
+    except TooLarge:
+        raise _fail(file, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; not a baseline") from None
+    except ReadError as exc:
+        raise _fail(file, str(exc)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -45,8 +46,11 @@ def load_baseline(
         doc = loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(file, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise _fail(file, "not valid JSON: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise _fail(file, f"not valid JSON: {exc}") from None
+        reason = "a number has too many digits" if "digits" in str(exc) else str(exc)
+        raise _fail(file, f"not valid JSON: {reason}") from None
     sha256 = hashlib.sha256(data).hexdigest()
     issues = Issues(file)
     if is_ga_summary(doc):

@@ -87,7 +87,7 @@ def implied_unit(indicator: str) -> str | None:
     """The unit a well-known indicator name implies, so hand-written files need not repeat it."""
     if indicator in _IMPLIED_UNITS:
         return _IMPLIED_UNITS[indicator]
-    if _QUANTILE_LATENCY_RE.match(indicator):
+    if _QUANTILE_LATENCY_RE.fullmatch(indicator):
         return "seconds"
     return None
 

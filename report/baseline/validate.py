@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import jsonschema
@@ -25,16 +23,13 @@ from slodrift.report.baseline.model import (
 from slodrift.report.baseline.strict_json import json_type, walk_literals
 
 from slodrift.issues import Path_
+from slodrift.schemas import validator
 
 
-@cache
 def _validator() -> jsonschema.Draft202012Validator:
-    text = (
-        resources.files("slodrift.report").joinpath("schema/baseline.schema.json").read_text(encoding="utf-8")
-    )
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    # The shared set-up: patterns read as JSON Schema means them (`$` is the end of the text, so a name
+    # ending in a newline does not pass).
+    return validator("slodrift.report", "baseline.schema.json")
 
 
 def _schema_issues(doc: object, issue: IssueSink) -> None:

@@ -1,0 +1,45 @@
+"""Annotation templates checked the way Prometheus will read them (Go's text/template), before any rule
+is written: promtool must never refuse a rule file that `slodrift check` accepted.
+
+slodrift allows one action, `{{ $labels.NAME }}` (and `{{ "{{" }}`, a literal `{{`), so the generated
+tests can render the expected text. Go's lexer starts an action at every `{{` and ends it at the first
+`}}` (outside strings, which no allowed action contains); so the text is split the same way here and
+every action must be one of the allowed ones. Whitespace inside an action is Go's (space, tab, CR, LF),
+not Python's `\\s`, which also accepts Unicode spaces that Go refuses; trim markers (`{{-`, `-}}`) and
+comments change the rendered text and are refused too.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["template_problem"]
+
+_GO_SPACE = "[ \t\r\n]*"
+_ALLOWED = re.compile(rf'{_GO_SPACE}(?:\$labels\.[A-Za-z_][A-Za-z0-9_]*|"\{{\{{"){_GO_SPACE}')
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def template_problem(text: str) -> str | None:
+    """Why Prometheus (or slodrift's test renderer) would not accept `text` as an annotation, or None."""
+    pos = 0
+    while True:
+        start = text.find("{{", pos)
+        if start < 0:
+            return None
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return (
+                f"unclosed template action at character {start} ({_shown(text[start:])!r}): Prometheus reads "
+                '"{{" as the start of an action; write {{ "{{" }} for a literal "{{"'
+            )
+        body = text[start + 2 : end]
+        if not _ALLOWED.fullmatch(body):
+            return (
+                f"unsupported template action {{{{{_shown(body)}}}}}: only {{{{ $labels.NAME }}}} is "
+                "allowed, so the generated tests can render it"
+            )
+        pos = end + 2
