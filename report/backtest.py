@@ -174,9 +174,13 @@ def _coverage_warnings(tasks: list[Task], source_url: str, recorded: set[str]) -
         for name in sorted(need):
             for cov in coverage(client, [name], need[name], end):
                 for m in cov.missing(need[name], end):
+                    what = (
+                        "rules reading it see nothing (is it scraped?)"
+                        if cov.first_ms is None
+                        else "windows reaching over the gap are incomplete"
+                    )
                     out.append(
-                        f"{m}: windows reaching back before the data are incomplete"
-                        + (f" (the source keeps {kept})" if kept else "")
+                        f"{m}: {what}" + (f" (the source keeps {kept})" if kept and cov.first_ms else "")
                     )
     finally:
         client.close()

@@ -42,6 +42,7 @@ class Truth:
     why: str
     grace: int = HOUR
     ticket_grace: int = 3 * DAY
+    match: tuple[tuple[str, str], ...] = ()  # labels an alert must carry to belong to it (one indicator)
 
 
 @dataclass
@@ -370,7 +371,8 @@ def _drift(regressed: bool) -> Scenario:
                 "ticket",
                 "p99 +30 % is a regression past the 10 % critical "
                 "threshold: a warning within 15m, a ticket-routed critical within 30m; a regression is "
-                "not an outage: no page",
+                "not an outage: no page. Only p99 drift alerts belong to it",
+                match=(("indicator", "p99_latency"),),
             )
         ]
         if regressed

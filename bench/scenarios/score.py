@@ -2,7 +2,8 @@
 
 - An alert (page or ticket, firing inside the range, already at its start included) belongs to an incident when it started between the
   incident's start and its end plus grace (1h for pages, 3d for tickets: see `catalog.Truth`); otherwise
-  it is false.
+  it is false. An incident may name labels its alerts carry (a drift of one indicator): other alerts
+  are false even inside its time.
 - An incident expecting a page is missed without a page; one expecting a ticket is missed without a ticket
   or a page (a page there is detected, but counts as over-alerting).
 - Detection latency: from the incident's start to the first alert of the tier it expects (a page also
@@ -35,7 +36,8 @@ def score(doc: Mapping[str, Any], sc: Scenario) -> dict[str, Any]:
         t = ms(a["start"])
         for i, inc in enumerate(sc.incidents):
             grace = inc.grace if a["tier"] == "page" else inc.ticket_grace
-            if inc.start * 1000 <= t <= (inc.end + grace) * 1000:
+            mine = all(a["labels"].get(k) == v for k, v in inc.match)
+            if mine and inc.start * 1000 <= t <= (inc.end + grace) * 1000:
                 owner[k] = i
                 break
     incidents = []
