@@ -1,8 +1,8 @@
 """Write a backtest document: `backtest.json` (validated against the shipped schema), `backtest.md`, and
 `backtest.html` with one timeline chart per SLO (images embedded, nothing fetched when it is opened).
 
-The HTML is deliberately plain and self-contained. When the Jinja2 report style of issue #20 lands, this
-module's `_html` is the one place to replace with that template (the charts and the document stay).
+The HTML page uses the shared report style (`templates/base.html.j2`, `macros.html.j2`, `slodrift.css`,
+through `html.render`): autoescaped, self-contained, its charts embedded as data: URIs.
 
 Files are written into a hidden directory next to OUT and moved in when all are complete: OUT never holds a
 half-written file.
@@ -11,7 +11,6 @@ half-written file.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import os
@@ -206,64 +205,48 @@ def _chart(
         "(red: paging, orange: ticket, grey bar: incident)",
         fontsize=10,
     )
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
-    fig.autofmt_xdate()
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _html(doc: Mapping[str, Any], charts: Sequence[tuple[str, str]]) -> str:
-    e = html.escape
-    t = doc["totals"]
-    rows = "".join(
-        f"<tr><td>{e(a['alertname'])}</td><td class='{e(a['tier'])}'>{e(a['tier'])}</td>"
-        f"<td>{e(a['owner'])}</td><td>{e(a['start'])}</td><td>{e(a['end'] or 'still firing')}</td>"
-        f"<td>{_fmt_s(a['duration_seconds'])}</td></tr>"
-        for a in doc["alerts"][:MAX_ROWS]
+def html_page(doc: Mapping[str, Any], charts: Sequence[tuple[str, str]]) -> str:
+    """The page, from `templates/backtest.html.j2` in the shared report style (autoescaped)."""
+    from .html import render
+
+    warnings = [
+        *doc["warnings"],
+        *(
+            f"rule {e['rule']} failed {e['count']} time(s) from {e['first']} to {e['last']}: {e['message']}"
+            for e in doc["rule_errors"]
+        ),
+    ]
+    return render(
+        "backtest.html.j2",
+        {
+            "doc": doc,
+            "warnings": warnings[:MAX_ROWS],
+            "more_warnings": max(0, len(warnings) - MAX_ROWS),
+            "charts": [
+                {
+                    "title": owner,
+                    "uri": f"data:image/png;base64,{b64}",
+                    "alt": f"{owner}: error ratio over each alert window, thresholds, paging (red) and ticket (orange) "
+                    "intervals, incidents (grey bar)",
+                }
+                for owner, b64 in charts
+            ],
+            "alerts": doc["alerts"][:MAX_ROWS],
+            "more_alerts": max(0, len(doc["alerts"]) - MAX_ROWS),
+            "duration": _fmt_s,
+        },
     )
-    days = "".join(
-        f"<tr><td>{d['date']}</td><td>{d['pages']}</td><td>{d['tickets']}</td><td>{d['other']}</td></tr>"
-        for d in doc["per_day"]
-    )
-    incs = "".join(
-        f"<tr><td>{e(i['start'])} .. {e(i['end'])}</td><td>{e(d['owner'])}</td>"
-        f"<td>{e(d['first_page'] or 'none')}</td><td>{_fmt_s(d['page_latency_seconds'])}</td>"
-        f"<td>{e(d['first_ticket'] or 'none')}</td><td>{_fmt_s(d['ticket_latency_seconds'])}</td></tr>"
-        for i in doc["incidents"]
-        for d in i["detections"]
-    )
-    warn = "".join(f"<p class='warn'>warning: {e(w)}</p>" for w in doc["warnings"])
-    warn += "".join(
-        f"<p class='warn'>rule error: {e(x['rule'])} failed {x['count']} time(s) from {e(x['first'])} to "
-        f"{e(x['last'])}: {e(x['message'])}</p>"
-        for x in doc["rule_errors"]
-    )
-    imgs = "".join(
-        f"<h3>{e(owner)}</h3><img alt='timeline of {e(owner)}' src='data:image/png;base64,{b64}'>"
-        for owner, b64 in charts
-    )
-    r = doc["range"]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>slodrift backtest {e(r["from"])} .. {e(r["to"])}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}}
-table{{border-collapse:collapse;margin:.5em 0}}td,th{{border:1px solid #ccc;padding:2px 8px;font-size:13px}}
-.page{{color:#b00;font-weight:bold}}.ticket{{color:#c60}}.warn{{color:#a40}}img{{max-width:100%}}</style>
-</head><body>
-<h1>Backtest {e(r["from"])} .. {e(r["to"])}</h1>
-<p>Source {e(doc["source"])}{(" · spec " + e(doc["spec"])) if doc["spec"] else ""} · {r["days"]:.2f} days</p>
-<p><b>{t["pages"]}</b> pages ({t["pages_per_day"]:.2f}/day) · <b>{t["tickets"]}</b> tickets
-({t["tickets_per_day"]:.2f}/day) · {t["other"]} other</p>{warn}
-<h2>Timelines</h2>{imgs or "<p>No SLO to chart.</p>"}
-<h2>Incidents</h2>{"<table><tr><th>incident</th><th>owner</th><th>first page</th><th>after</th><th>first ticket</th><th>after</th></tr>" + incs + "</table>" if incs else "<p>None marked (--incident).</p>"}
-<h2>Per day</h2><table><tr><th>day</th><th>pages</th><th>tickets</th><th>other</th></tr>{days}</table>
-<h2>Firing intervals</h2><table><tr><th>alert</th><th>tier</th><th>owner</th><th>from</th><th>to</th><th>for</th></tr>{rows}</table>
-{f"<p>{len(doc['alerts']) - MAX_ROWS} more in backtest.json.</p>" if len(doc["alerts"]) > MAX_ROWS else ""}
-</body></html>
-"""
 
 
 def write_outputs(
@@ -278,7 +261,7 @@ def write_outputs(
     files = {"backtest.json": json.dumps(doc, indent=1) + "\n", "backtest.md": markdown(doc)}
     if with_html:
         charts = [(s.owner, _chart(doc, s, kept)) for s in slos if s.thresholds]
-        files["backtest.html"] = _html(doc, charts)
+        files["backtest.html"] = html_page(doc, charts)
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

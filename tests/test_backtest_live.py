@@ -149,7 +149,9 @@ def test_backtest_reports_the_hand_computed_firing_intervals(source):
     )
     assert doc["rule_errors"] == []
     html = (out / "backtest.html").read_text()
-    assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1].split("Source")[0]
+    assert "data:image/png;base64," in html and "<script" not in html and "<link" not in html
+    assert 'src="http' not in html and "url(" not in html  # self-contained: nothing fetched when opened
+    assert 'class="tier-page">page<' in html and "shop/availability" in html
     md = (out / "backtest.md").read_text()
     assert "| shop/availability | 1 | 1 | 0 |" in md
 
