@@ -324,10 +324,10 @@ def parse_selector(text: str) -> Selector:
 
 
 def check_query(text: str, placeholder: str | None = None) -> str:
-    """Light checks on a user-written PromQL expression that slodrift cannot parse fully.
-
-    promtool is the real parser; these checks catch what would otherwise turn into a confusing error
-    far from the spec: unbalanced brackets or quotes, and a missing `{{window}}` placeholder.
+    """Check a user-written PromQL expression: the `{{window}}` placeholder where one is needed, quick
+    checks with plain messages (unbalanced brackets or quotes, a comment), then a real PromQL parser
+    (`promql-parser`), so a query that Prometheus would refuse is an error of `slodrift check` naming
+    the spec's line, not a promtool failure after `generate`. promtool stays the final check in tests.
     """
     if not isinstance(text, str) or not text.strip():
         raise PromQLError("query must be a non-empty string")
@@ -352,7 +352,22 @@ def check_query(text: str, placeholder: str | None = None) -> str:
         i += 1
     if stack:
         raise PromQLError(f"query {text!r} has an unclosed {stack[-1]!r}")
+    problem = parse_problem(probe.replace("{{window}}", "5m"))
+    if problem:
+        raise PromQLError(f"query {text!r} is not valid PromQL: {problem}")
     return text.strip()
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_problem(query: str) -> str | None:
+    """What a PromQL parser finds wrong with `query`, or None (memoised: specs repeat their queries)."""
+    import promql_parser  # a native extension: loaded only when a spec has a query to check
+
+    try:
+        promql_parser.parse(query)
+    except ValueError as exc:
+        return str(exc) or "unparseable"
+    return None
 
 
 def parse_duration(text: str) -> int:

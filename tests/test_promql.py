@@ -116,3 +116,31 @@ def test_check_query_accepts_balanced(query):
 def test_check_query_rejects(query):
     with pytest.raises(promql.PromQLError):
         promql.check_query(query, "{{window}}")
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("sum(rate(x[{{window}}])) by", "not valid PromQL"),  # balanced, but the grouping is missing
+        ("rate(x[{{window}}]) +", "not valid PromQL"),
+        ("sum(rate(x[{{window}}])) bye (a)", "not valid PromQL"),
+        ("histogram_share(0.5, x[{{window}}])", "histogram_share"),  # MetricsQL, not PromQL
+        ("rate(sum(x)[{{window}}])", "not valid PromQL"),  # a range of an expression needs a subquery
+    ],
+)
+def test_check_query_parses_promql(query, problem):
+    with pytest.raises(promql.PromQLError, match=problem):
+        promql.check_query(query, "{{window}}")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sum by (route) (rate(x[{{window}}])) / on (route) group_left sum by (route) (rate(y[{{window}}]))",
+        "sum_over_time((count(x < 0.5))[{{window}}:]) or on () vector(0)",
+        "histogram_count(sum(rate(x[{{window}}]))) * (1 - histogram_fraction(0, 0.2, sum(rate(x[{{window}}]))))",
+        'label_replace(sum by (service) (rate(x[{{window}}])), "s", "$1", "service", "(.*)")',
+    ],
+)
+def test_check_query_accepts_real_queries(query):
+    assert promql.check_query(query, "{{window}}") == query

@@ -175,3 +175,13 @@ def test_group_by_is_a_tuple_of_checked_label_names():
     assert errs == [
         "spec.yml:9: services[0].slos[0].group_by[1]: label 'slo' is set by slodrift itself; it cannot group an SLO"
     ]
+
+
+def test_invalid_promql_in_a_query_is_a_check_error_naming_the_line():
+    spec = BASE.replace(
+        "sli: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}",
+        "sli:\n          error_query: 'sum(rate(e[{{window}}])) by'\n"
+        "          total_query: 'sum(rate(t[{{window}}]))'",
+    )
+    (err,) = errors_of(spec)
+    assert err.startswith("spec.yml:9: services[0].slos[0].sli.error_query: ") and "not valid PromQL" in err
