@@ -239,14 +239,6 @@ slos:
     ),
     (
         "openslo",
-        "two.yml",
-        OPENSLO_V1.replace(
-            "objectives: [{targetPercent: 99}]", "objectives: [{target: 0.99}, {target: 0.999}]"
-        ),
-        ["documents[3].spec.objectives", "2 objectives"],
-    ),
-    (
-        "openslo",
         "threshold.yml",
         OPENSLO_V1.replace(
             "  ratioMetric:\n    counter: true\n    bad:", "  thresholdMetric: {}\n  ratioMetric:\n    bad:"

@@ -61,7 +61,7 @@ def _converters() -> dict[str, Callable[[Source], Imported]]:
     return {"sloth": sloth_to_spec, "openslo": openslo_to_spec, "pyrra": pyrra_to_spec}
 
 
-def import_file(fmt: str, path: str) -> tuple[str, Imported]:
+def import_file(fmt: str, path: str, **options: str) -> tuple[str, Imported]:
     """Read, parse and convert one file; returns the spec as YAML text and the conversion result."""
     from slodrift.generator.importers.common import ImportFailed, dump_spec, parse_source
     from slodrift.generator.spec import MAX_BYTES, SpecIssue
@@ -72,7 +72,7 @@ def import_file(fmt: str, path: str) -> tuple[str, Imported]:
         raw = read_bounded(path, MAX_BYTES)
     except ReadError as exc:
         raise ImportFailed([SpecIssue(path, "", None, str(exc))]) from None
-    result = _converters()[fmt](parse_source(path, raw))
+    result = _converters()[fmt](parse_source(path, raw), **options)  # type: ignore[call-arg]
     n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
     header = (
         f"Imported by `slodrift import {fmt}` from {Path(path).name}: "
@@ -87,8 +87,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from slodrift.generator.importers.common import ImportFailed
     from slodrift.generator.writer import OutputError, write_atomic
 
+    options = {"period": args.default_slo_period} if getattr(args, "default_slo_period", None) else {}
     try:
-        text, result = import_file(args.format, args.file)
+        text, result = import_file(args.format, args.file, **options)
     except ImportFailed as exc:
         for issue in exc.issues:
             print(f"error: {issue}", file=sys.stderr)
@@ -119,5 +120,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ):
         f = formats.add_parser(fmt, help=help_text)
         f.add_argument("file", help="input YAML file")
-        f.add_argument("--out", help="write the spec here (atomically) instead of stdout")
+        f.add_argument(
+            "--out", help="write the spec here (atomically; a regular file only) instead of stdout"
+        )
+        if fmt == "sloth":
+            f.add_argument(
+                "--default-slo-period",
+                default="30d",
+                choices=["28d", "30d"],
+                help="SLO window, as Sloth's --default-slo-period (default 30d)",
+            )
         f.set_defaults(func=cmd_import)

@@ -27,6 +27,9 @@ from slodrift.generator.spec import (
 
 from slodrift.issues import Path_, format_path
 
+# `{{ .Labels.x }}`: Prometheus' other spelling of `{{ $labels.x }}` in alert templates.
+DOT_LABELS_RE = re.compile(r"^\s*\.Labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
+
 
 class ImportFailed(SpecError):
     """The input cannot be converted; `issues` lists every problem found (file, path, line, message)."""
@@ -75,11 +78,25 @@ class Context:
         self.warnings: list[SpecIssue] = []
         # Labels renamed because slodrift reserves their names; annotation references follow them.
         self.renamed: dict[str, str] = {}
+        # Where each converted service and SLO came from (by object identity): (document, YAML path),
+        # so that slodrift's own complaints about the converted spec point at the input.
+        self.origins: dict[int, tuple[int, Path_]] = {}
+        # Where the object being converted sits in its document: () for a document that is one object,
+        # (3,) for the fourth item of a YAML list of objects. Paths given to error() and warn() are
+        # relative to it.
+        self.base: Path_ = ()
 
-    def _issue(self, path: Path_, message: str) -> SpecIssue:
-        full: Path_ = ("documents", self.doc, *path) if len(self.source.documents) > 1 else path
+    def origin(self, obj: dict[str, Any], path: Path_) -> None:
+        """Remember that the converted `obj` comes from `path` of the current object."""
+        self.origins[id(obj)] = (self.doc, (*self.base, *path))
+
+    def _issue(self, path: Path_, message: str, doc: int | None = None) -> SpecIssue:
+        """An issue at `path` of the current object, or at the full `path` of document `doc`."""
+        if doc is None:
+            doc, path = self.doc, (*self.base, *path)
+        full: Path_ = ("documents", doc, *path) if len(self.source.documents) > 1 else path
         line = None
-        lines = self.source.lines[self.doc] if self.doc < len(self.source.lines) else {}
+        lines = self.source.lines[doc] if doc < len(self.source.lines) else {}
         for n in range(len(path), -1, -1):
             line = lines.get(tuple(path[:n]))
             if line:
@@ -161,7 +178,7 @@ class Context:
                 text = "" if text is None else str(text)
 
             def convert(m: re.Match[str], apath: Path_ = apath) -> str:
-                ref = LABEL_REF_RE.match(m.group(1))
+                ref = LABEL_REF_RE.match(m.group(1)) or DOT_LABELS_RE.match(m.group(1))
                 if ref:
                     label = ref.group(1)
                     if label in refs:
@@ -202,6 +219,7 @@ def regroup(
             query = f'label_replace({query}, "{prefix}_{label}", "$1", "{label}", "(.*)")'
         out[key] = query
     new = [f"{prefix}_{g}" if g in reserved else g for g in group_by]
+    ctx.renamed.update({g: f"{prefix}_{g}" for g in reserved})
     ctx.warn(
         path,
         f"group label(s) {', '.join(reserved)} renamed {', '.join(f'{prefix}_{g}' for g in reserved)} "
@@ -230,22 +248,36 @@ def dump_spec(spec: dict[str, Any], header: str = "") -> str:
 
 
 def finish(ctx: Context, spec: dict[str, Any]) -> Imported:
-    """Validate the converted spec with slodrift's own loader; its complaints become import errors."""
+    """Validate the converted spec with slodrift's own loader; its complaints become import errors that
+    point at the input: the service or SLO they concern, its line, and where in the converted spec."""
     ctx.check()
     try:
         load_spec_text(ctx.source.file, dump_spec(spec).encode("utf-8"))
     except SpecError as exc:
-        raise ImportFailed(
-            [
-                SpecIssue(
-                    ctx.source.file,
-                    "",
-                    None,
-                    f"the converted spec is not valid for slodrift: {i.path or '(document)'}: {i.message}",
-                )
-                for i in exc.issues
-            ]
-        ) from None
+        places: list[tuple[str, tuple[int, Path_]]] = []
+        for i, svc in enumerate(spec.get("services", [])):
+            if id(svc) in ctx.origins:
+                places.append((f"services[{i}]", ctx.origins[id(svc)]))
+            for j, slo in enumerate(svc.get("slos", [])):
+                if id(slo) in ctx.origins:
+                    places.append((f"services[{i}].slos[{j}]", ctx.origins[id(slo)]))
+        issues = []
+        for issue in exc.issues:
+            where = max(
+                (p for p in places if issue.path == p[0] or issue.path.startswith((p[0] + ".", p[0] + "["))),
+                key=lambda p: len(p[0]),
+                default=None,
+            )
+            message = (
+                f"cannot convert: {issue.message} (slodrift's check of the converted spec, at "
+                f"{issue.path or 'its top level'})"
+            )
+            if where is None:
+                issues.append(SpecIssue(ctx.source.file, "", None, message))
+            else:
+                doc, path = where[1]
+                issues.append(ctx._issue(path, message, doc))
+        raise ImportFailed(issues) from None
     return Imported(spec, ctx.warnings)
 
 

@@ -41,9 +41,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slodrift.generator import promql
-from slodrift.generator.importers.common import Context, Imported, Path_, Source, finish, percent
+from slodrift.generator.importers.common import Context, Imported, Source, finish, percent, regroup
+from slodrift.generator.importers.grouping import ALL, SCALAR, GroupingUnknown, result_labels
+
+from slodrift.issues import Path_
 
 API_V1 = "openslo/v1"
+DEFAULT_WINDOW = "30d"
 API_V1ALPHA = "openslo/v1alpha"
 PLACEHOLDER_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
 RANGE_RE = re.compile(r"\[\s*([0-9]+(?:ms|[smhdwy]))+\s*(:[^\]]*)?\]")
@@ -172,16 +176,17 @@ def windowed_query(
 class _Converter:
     def __init__(self, source: Source) -> None:
         self.ctx = Context(source, "openslo")
-        self.slis: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.slis: dict[str, tuple[int, Path_, dict[str, Any], str]] = {}
         self.sources: dict[str, str] = {}
         self.service_desc: dict[str, str] = {}
-        self.apis: dict[int, str] = {}
+        self.api = API_V1  # of the object being converted
+        self.group_by: list[str] = []  # of the SLO being converted
 
     def metric(self, raw: Any, path: Path_, counter: bool | None, ratio: bool = False) -> str | None:
         """One metric of a ratio: check the source is Prometheus, then map its query."""
         ctx = self.ctx
         m = ctx.mapping(raw, path, "metric")
-        if self.apis[ctx.doc] == API_V1ALPHA:
+        if self.api == API_V1ALPHA:
             source = str(m.get("source", "prometheus"))
             if source.lower() != "prometheus" or str(m.get("queryType", "promql")).lower() != "promql":
                 ctx.error(path, f"source {source!r} is not supported: only Prometheus (PromQL) queries")
@@ -193,6 +198,11 @@ class _Converter:
             ctx.error((*path, "metricSource"), f"source type {kind!r} is not supported: only Prometheus")
             return None
         spec = ctx.mapping(ms.get("spec"), (*path, "metricSource", "spec"), "spec")
+        for key in sorted(set(spec) - {"query"}):
+            ctx.warn(
+                (*path, "metricSource", "spec", key),
+                f"ignored: a Prometheus source reads only query, not {key}",
+            )
         return windowed_query(
             ctx, spec.get("query"), (*path, "metricSource", "spec", "query"), counter, ratio
         )
@@ -222,27 +232,79 @@ class _Converter:
             if raw_type not in ("failure", "success"):
                 ctx.error((*rpath, "rawType"), f"rawType {raw_type!r} must be success or failure")
                 return None
+            by = self.grouping({"raw": q}, rpath)
+            if by is None:
+                return None
+            self.group_by = by
             return {"error_ratio_query": q if raw_type == "failure" else f"1 - ({q})"}
-        if counter is None and self.apis[ctx.doc] == API_V1:
+        if counter is None and self.api == API_V1:
             ctx.warn(rpath, "counter not given: the metrics are read as counters")
-        q = {k: self.metric(ratio[k], (*rpath, k), counter) for k in ("good", "bad", "total") if k in ratio}
-        if any(v is None for v in q.values()):
+        found = {
+            k: self.metric(ratio[k], (*rpath, k), counter) for k in ("good", "bad", "total") if k in ratio
+        }
+        if any(v is None for v in found.values()):
             return None
+        q: dict[str, str] = {k: v for k, v in found.items() if v is not None}
+        by = self.grouping(q, rpath)
+        if by is None:
+            return None
+        sum_by = f"sum by ({', '.join(by)}) " if by else "sum"
         if "total" in q and "bad" in q:
-            return {"error_query": q["bad"], "total_query": q["total"]}
-        if "total" in q and "good" in q:
-            return {"error_query": f"sum({q['total']})\n-\nsum({q['good']})", "total_query": q["total"]}
-        if "good" in q and "bad" in q:
-            return {"error_query": q["bad"], "total_query": f"sum({q['good']})\n+\nsum({q['bad']})"}
-        ctx.error(rpath, "a ratio needs total with good or bad (or good and bad)")
-        return None
+            out = {"error_query": q["bad"], "total_query": q["total"]}
+        elif "total" in q and "good" in q:
+            out = {
+                "error_query": f"{sum_by}({q['total']})\n-\n{sum_by}({q['good']})",
+                "total_query": q["total"],
+            }
+        elif "good" in q and "bad" in q:
+            out = {"error_query": q["bad"], "total_query": f"{sum_by}({q['good']})\n+\n{sum_by}({q['bad']})"}
+        else:
+            ctx.error(rpath, "a ratio needs total with good or bad (or good and bad)")
+            return None
+        if by:
+            self.group_by = by
+        return out
+
+    def grouping(self, queries: dict[str, str], path: Path_) -> list[str] | None:
+        """The labels the metrics' queries keep (`sum by (route)`): they must agree, and become group_by."""
+        ctx = self.ctx
+        labels: dict[str, tuple[str, ...]] = {}
+        for key, query in queries.items():
+            try:
+                found = result_labels(query)
+            except GroupingUnknown as exc:
+                ctx.error((*path, key), str(exc))
+                return None
+            if found is ALL:
+                ctx.warn(
+                    (*path, key),
+                    "the query is not aggregated: slodrift sums it over all its series (one SLO, not one per "
+                    "series); aggregate it with sum by (...) for one SLO per group",
+                )
+                found = ()
+            labels[key] = () if found is SCALAR else found  # type: ignore[assignment]
+        first = next(iter(labels.values()))
+        if any(set(v) != set(first) for v in labels.values()):
+            shown = ", ".join(
+                f"{k} by ({', '.join(v)})" if v else f"{k} ungrouped" for k, v in labels.items()
+            )
+            ctx.error(path, f"the metrics are grouped differently ({shown}): they must keep the same labels")
+            return None
+        return list(first)
 
     def window(self, spec: dict[str, Any], path: Path_) -> str | None:
         """A rolling window of fixed length as a Prometheus duration; calendar windows are refused."""
         ctx = self.ctx
-        v1 = self.apis[ctx.doc] == API_V1
+        v1 = self.api == API_V1
         key = "timeWindow" if v1 else "timeWindows"
         windows = spec.get(key)
+        if windows is None:
+            ctx.warn(
+                path,
+                f"no {key}: {DEFAULT_WINDOW}, slodrift's default SLO window (OpenSLO leaves it to the tool; "
+                "Sloth also reads 30d)",
+            )
+            return DEFAULT_WINDOW
         if not isinstance(windows, list) or len(windows) != 1:
             ctx.error((*path, key), "give exactly one time window")
             return None
@@ -275,22 +337,30 @@ class _Converter:
             return None
         return f"{count}{V1ALPHA_UNITS[unit]}"
 
-    def objective(self, spec: dict[str, Any], path: Path_) -> tuple[float | int, dict[str, Any]] | None:
-        ctx = self.ctx
+    def objectives(self, spec: dict[str, Any], path: Path_) -> int:
+        """How many objectives the SLO has (0 after an error)."""
         objectives = spec.get("objectives")
         if not isinstance(objectives, list) or not objectives:
-            ctx.error((*path, "objectives"), "missing objectives")
-            return None
-        if len(objectives) > 1:
-            ctx.error(
-                (*path, "objectives"),
-                f"{len(objectives)} objectives: slodrift has one objective per SLO; "
-                "write one SLO per objective",
-            )
-            return None
-        opath = (*path, "objectives", 0)
-        obj = ctx.mapping(objectives[0], opath, "objective")
-        for key in ("indicator", "indicatorRef", "op", "value", "timeSliceTarget", "timeSliceWindow"):
+            self.ctx.error((*path, "objectives"), "missing objectives")
+            return 0
+        return len(objectives)
+
+    def objective(
+        self, spec: dict[str, Any], path: Path_, index: int = 0
+    ) -> tuple[float | int, dict[str, Any]] | None:
+        ctx = self.ctx
+        objectives = spec["objectives"]
+        opath = (*path, "objectives", index)
+        obj = ctx.mapping(objectives[index], opath, "objective")
+        op = obj.get("op")
+        if op is not None and "value" not in obj:
+            # A ratio objective: the good ratio must reach the target; `op` belongs to threshold objectives.
+            if str(op) not in ("gt", "gte"):
+                ctx.warn(
+                    (*opath, "op"),
+                    f"op {op!r} ignored: a ratio objective means good events / all events >= target",
+                )
+        for key in ("indicator", "indicatorRef", "value", "timeSliceTarget", "timeSliceWindow"):
             if key in obj:
                 ctx.error(
                     (*opath, key),
@@ -310,7 +380,8 @@ class _Converter:
             return None
         return percent(value), obj
 
-    def slo(self, doc: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    def slo(self, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The slodrift SLOs of one OpenSLO SLO: one per objective (Sloth's reading of several objectives)."""
         ctx = self.ctx
         meta = ctx.mapping(doc.get("metadata"), ("metadata",), "metadata")
         spec = ctx.mapping(doc.get("spec"), ("spec",), "spec")
@@ -319,7 +390,7 @@ class _Converter:
         service = spec.get("service")
         if not isinstance(name, str) or not isinstance(service, str):
             ctx.error(("metadata", "name") if not isinstance(name, str) else (*path, "service"), "missing")
-            return None
+            return []
         method = spec.get("budgetingMethod", "Occurrences")
         if method != "Occurrences":
             ctx.error(
@@ -328,31 +399,54 @@ class _Converter:
                 "(Occurrences); time-slice budgets need per-slice booleans it does not record",
             )
         window = self.window(spec, path)
-        if self.apis[ctx.doc] == API_V1ALPHA:
-            objective = self.objective(spec, path)
-            sli = self.sli(objective[1], (*path, "objectives", 0)) if objective else None
-        else:
-            objective = self.objective(spec, path)
-            sli = None
-            if "indicator" in spec:
-                ind = ctx.mapping(spec["indicator"], (*path, "indicator"), "indicator")
-                sli = self.sli(
-                    ctx.mapping(ind.get("spec"), (*path, "indicator", "spec"), "spec"),
-                    (*path, "indicator", "spec"),
-                )
-            elif "indicatorRef" in spec:
-                ref = str(spec["indicatorRef"])
-                if ref not in self.slis:
-                    ctx.error((*path, "indicatorRef"), f"no SLI named {ref!r} in this file")
-                else:
-                    here = ctx.doc
-                    ctx.doc, sli_doc = self.slis[ref]
-                    sli = self.sli(ctx.mapping(sli_doc.get("spec"), ("spec",), "spec"), ("spec",))
-                    ctx.doc = here
-            else:
-                ctx.error(path, "give indicator or indicatorRef")
         if "alertPolicies" in spec:
             ctx.warn((*path, "alertPolicies"), "ignored: slodrift's multi-window burn-rate alerts apply")
+        count = self.objectives(spec, path)
+        if count > 1:
+            ctx.warn(
+                (*path, "objectives"),
+                f"{count} objectives: one slodrift SLO each, named {name}-0 to {name}-{count - 1} (as Sloth names them)",
+            )
+        out = []
+        for i in range(count):
+            slo = self.one(doc, meta, spec, path, name if count == 1 else f"{name}-{i}", i, window)
+            if slo is not None:
+                out.append((service, slo))
+        return out
+
+    def one(
+        self,
+        doc: dict[str, Any],
+        meta: dict[str, Any],
+        spec: dict[str, Any],
+        path: Path_,
+        name: str,
+        index: int,
+        window: str | None,
+    ) -> dict[str, Any] | None:
+        ctx = self.ctx
+        self.group_by = []
+        objective = self.objective(spec, path, index)
+        sli = None
+        if self.api == API_V1ALPHA:
+            sli = self.sli(objective[1], (*path, "objectives", index)) if objective else None
+        elif "indicator" in spec:
+            ind = ctx.mapping(spec["indicator"], (*path, "indicator"), "indicator")
+            sli = self.sli(
+                ctx.mapping(ind.get("spec"), (*path, "indicator", "spec"), "spec"),
+                (*path, "indicator", "spec"),
+            )
+        elif "indicatorRef" in spec:
+            ref = str(spec["indicatorRef"])
+            if ref not in self.slis:
+                ctx.error((*path, "indicatorRef"), f"no SLI named {ref!r} in this file")
+            else:
+                here = (ctx.doc, ctx.base, self.api)
+                ctx.doc, ctx.base, sli_doc, self.api = self.slis[ref]
+                sli = self.sli(ctx.mapping(sli_doc.get("spec"), ("spec",), "spec"), ("spec",))
+                ctx.doc, ctx.base, self.api = here
+        else:
+            ctx.error(path, "give indicator or indicatorRef")
         if window is None or objective is None or sli is None:
             return None
         out: dict[str, Any] = {"name": name}
@@ -364,31 +458,53 @@ class _Converter:
         labels = ctx.labels(meta.get("labels"), ("metadata", "labels"))
         if labels:
             out["labels"] = labels
+        sli, group_by = regroup(ctx, sli, self.group_by, path, "openslo") if self.group_by else (sli, [])
+        if group_by:
+            out["group_by"] = group_by
         out["sli"] = sli
-        return service, out
+        ctx.origin(out, ("metadata", "name") if index == 0 else (*path, "objectives", index))
+        return out
+
+    def objects(self) -> list[tuple[int, Path_, Any]]:
+        """(document, path in it, object) of every object: a document may be one object or a YAML list
+        of them (the OpenSLO Go SDK, oslo and Nobl9 write lists)."""
+        out: list[tuple[int, Path_, Any]] = []
+        for n, doc in enumerate(self.ctx.source.documents):
+            if isinstance(doc, list):
+                out.extend((n, (i,), item) for i, item in enumerate(doc))
+            else:
+                out.append((n, (), doc))
+        return out
 
     def convert(self) -> Imported:
         ctx = self.ctx
-        docs = ctx.source.documents
-        for n, doc in enumerate(docs):  # first pass: what SLOs may refer to
-            ctx.doc = n
+        objects = []
+        for n, base, doc in self.objects():  # first pass: what SLOs may refer to
+            ctx.doc, ctx.base = n, base
             if not isinstance(doc, dict):
-                ctx.error((), f"an OpenSLO document is a YAML mapping, not a {type(doc).__name__}")
+                ctx.error((), f"an OpenSLO object is a YAML mapping, not a {type(doc).__name__}")
                 continue
             api = doc.get("apiVersion")
             if api not in (API_V1, API_V1ALPHA):
-                hint = " (a Sloth spec: use `slodrift import sloth`)" if "slos" in doc else ""
+                hint = (
+                    " (a Sloth spec: use `slodrift import sloth`)"
+                    if "slos" in doc or doc.get("kind") == "PrometheusServiceLevel"
+                    else " (Pyrra: use `slodrift import pyrra`)"
+                    if str(api).startswith("pyrra.dev/")
+                    else ""
+                )
+                if re.fullmatch(r"openslo(\.com)?/v2alpha\d*", str(api)):
+                    hint = " (OpenSLO v2alpha is a draft slodrift does not read yet)"
                 ctx.error(
                     ("apiVersion",),
                     f"unknown apiVersion {api!r}: supported are {API_V1} and {API_V1ALPHA}{hint}",
                 )
                 continue
-            self.apis[n] = api
             kind = doc.get("kind")
             meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
             spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
             if kind == "SLI" and "name" in meta:
-                self.slis[str(meta["name"])] = (n, doc)
+                self.slis[str(meta["name"])] = (n, base, doc, str(api))
             elif kind == "DataSource" and "name" in meta:
                 self.sources[str(meta["name"])] = str(spec.get("type", ""))
             elif kind == "Service" and "name" in meta and spec.get("description"):
@@ -397,23 +513,24 @@ class _Converter:
                 ctx.error(("kind",), f"unknown kind {kind!r}: expected one of {', '.join(KNOWN_KINDS)}")
             elif kind not in ("SLO", "SLI", "Service", "DataSource"):
                 ctx.warn(("kind",), f"{kind} ignored: slodrift's multi-window burn-rate alerts apply")
+            if kind == "SLO":
+                objects.append((n, base, doc, str(api)))
         ctx.check()
         services: dict[str, dict[str, Any]] = {}
-        for n, doc in enumerate(docs):
-            ctx.doc = n
-            if doc.get("kind") != "SLO":
-                continue
-            result = self.slo(doc)
-            if result:
-                service, slo = result
+        for n, base, doc, api in objects:
+            ctx.doc, ctx.base, self.api = n, base, api
+            for service, slo in self.slo(doc):
                 svc = services.setdefault(service, {"name": service})
                 if service in self.service_desc:
                     svc["description"] = self.service_desc[service]
+                if any(other["name"] == slo["name"] for other in svc.get("slos", [])):
+                    ctx.error(("metadata", "name"), f"a second SLO {slo['name']!r} of service {service!r}")
+                    continue
                 svc.setdefault("slos", []).append(slo)
         ctx.check()
         if not services:
-            ctx.doc = 0
-            ctx.error((), "no SLO documents (kind: SLO) found")
+            ctx.doc, ctx.base = 0, ()
+            ctx.error((), "no SLO objects (kind: SLO) found")
         spec = {"version": 1, "services": list(services.values())}
         return finish(ctx, spec)
 

@@ -92,6 +92,12 @@ INPUTS: list[tuple[Repo, str, str]] = [
 
 # Notes that differ from their pattern's.
 NOTES = {
+    (
+        SLOTH.name,
+        "test/integration/prometheus/testdata/validate_with_duplicates/bad-prom-multi-duplicates.yaml",
+    ): (
+        "Sloth's duplicate-id test: INVALID on purpose (the same SLO twice; Sloth refuses it unless told to ignore)"
+    ),
     (SLOTH.name, "test/integration/prometheus/testdata/validate/bad/bad-openslo.yaml"): (
         "Sloth's validate test: Sloth refuses its 28-day window when run for 30 days; a valid OpenSLO SLO"
     ),

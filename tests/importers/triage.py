@@ -8,6 +8,7 @@ Each spec is run as a user would run it, one `slodrift` process per step, and ge
   change of meaning found;
 - `refused`: the importer refused it for a documented limit (a non-Prometheus source, time-slice
   budgeting, ...) or because the input is invalid on purpose (Sloth's own "bad" test inputs);
+- `blocked`: refused for a reason another issue removes (objectives at or below ~93 %, #12.9);
 - `bug`: anything else: a refusal that is not a documented limit, a later step that fails, or a
   conversion that changed meaning without a `warning:` (a `by (...)` grouping flattened, a plugin or
   a disabled alert dropped).
@@ -45,18 +46,31 @@ LIMITS: list[tuple[str, str]] = [
     (r"Timeslices is not supported|timeSliceTarget|timeSliceWindow", "time-slice budgeting"),
     (r"calendar windows are not supported|rolling months|months, quarters", "calendar window"),
     (r"thresholdMetric is not supported", "threshold metric (no event ratio)"),
-    (r"one objective per SLO", "several objectives in one SLO"),
     (r"Sloth SLI plugins are not supported|SLI plugin", "Sloth SLI plugin (Go code)"),
-    (r"unknown apiVersion '?openslo/v2", "OpenSLO v2alpha"),
+    (r"OpenSLO v2alpha is a draft", "OpenSLO v2alpha (a draft)"),
+    (r"keeps every label of its series", "per-series query (no aggregation to group by)"),
+    (
+        r"unknown function with name '(histogram_share|share_le_over_time|share_gt_over_time)'|MetricsQL",
+        "MetricsQL (VictoriaMetrics) query",
+    ),
+]
+# Refusals that another issue removes: (pattern, reason). They count apart from bugs and limits.
+BLOCKED: list[tuple[str, str]] = [
+    (
+        r"could never fire",
+        "blocked on #12.9 (objective at or below ~93 %: a default window pair cannot fire)",
+    ),
 ]
 INVALID_NOTE = "INVALID on purpose"
+INVALID_REASON = "invalid input (Sloth rejects it too)"
+OUTCOMES = ("ok", "refused", "blocked", "bug")
 
 
 @dataclass
 class Result:
     file: str
     format: str
-    outcome: str = "ok"  # ok | refused | bug
+    outcome: str = "ok"  # ok | refused | blocked | bug
     stage: str = ""  # the step that failed: import | check | generate | test
     reason: str = ""
     warnings: int = 0
@@ -86,6 +100,27 @@ def error_lines(stderr: str) -> list[str]:
 def limit_of(errors: list[str]) -> str | None:
     for err in errors:
         for pattern, reason in LIMITS:
+            if re.search(pattern, err):
+                return reason
+    return None
+
+
+def classify_refusal(rel: str, errors: list[str], invalid: set[str]) -> tuple[str, str]:
+    """(outcome, reason) of an import that failed with `errors`: refused, blocked or bug."""
+    limit = limit_of(errors)
+    if rel in invalid:
+        return "refused", INVALID_REASON
+    if limit:
+        return "refused", limit
+    blocked = blocked_by(errors)
+    if blocked:
+        return "blocked", blocked
+    return "bug", short(errors[0]) if errors else "failed without an error message"
+
+
+def blocked_by(errors: list[str]) -> str | None:
+    for err in errors:
+        for pattern, reason in BLOCKED:
             if re.search(pattern, err):
                 return reason
     return None
@@ -185,20 +220,12 @@ def triage_one(path: Path, work: Path, invalid: set[str]) -> Result:
         if p.returncode != 0:
             res.stage = "import"
             res.errors = error_lines(p.stderr) or p.stderr.strip().splitlines()[-3:]
-            limit = limit_of(res.errors)
             if "invalid choice" in p.stderr:
                 res.outcome, res.reason = "bug", f"no `slodrift import {fmt}`"
             elif "Traceback" in p.stderr:
                 res.outcome, res.reason = "bug", "traceback: " + p.stderr.strip().splitlines()[-1]
-            elif rel in invalid:
-                res.outcome, res.reason = "refused", "invalid input (Sloth rejects it too)"
-            elif limit:
-                res.outcome, res.reason = "refused", limit
             else:
-                res.outcome, res.reason = (
-                    "bug",
-                    short(res.errors[0]) if res.errors else f"exit {p.returncode}",
-                )
+                res.outcome, res.reason = classify_refusal(rel, res.errors, invalid)
             return res
         if rel in invalid:
             res.errors.append("imported an input Sloth rejects (see its note in SOURCES)")
@@ -237,17 +264,20 @@ def corpus_files() -> list[Path]:
 
 
 def table(results: list[Result]) -> str:
-    counts = {o: sum(r.outcome == o for r in results) for o in ("ok", "refused", "bug")}
+    counts = {o: sum(r.outcome == o for r in results) for o in OUTCOMES}
     lines = [
         f"{len(results)} specs: {counts['ok']} ok, {counts['refused']} refused (documented limits), "
-        f"{counts['bug']} bugs",
+        f"{counts['blocked']} blocked (another issue), {counts['bug']} bugs",
         "",
     ]
     for fmt in FORMATS:
         sub = [r for r in results if r.format == fmt]
         if sub:
-            c = {o: sum(r.outcome == o for r in sub) for o in ("ok", "refused", "bug")}
-            lines.append(f"- {fmt}: {len(sub)} specs, {c['ok']} ok, {c['refused']} refused, {c['bug']} bugs")
+            c = {o: sum(r.outcome == o for r in sub) for o in OUTCOMES}
+            lines.append(
+                f"- {fmt}: {len(sub)} specs, {c['ok']} ok, {c['refused']} refused, {c['blocked']} blocked, "
+                f"{c['bug']} bugs"
+            )
     reasons: dict[tuple[str, str], int] = {}
     for r in results:
         if r.outcome != "ok":
