@@ -72,7 +72,7 @@ def import_file(fmt: str, path: str, **options: str) -> tuple[str, Imported]:
         raw = read_bounded(path, MAX_BYTES)
     except ReadError as exc:
         raise ImportFailed([SpecIssue(path, "", None, str(exc))]) from None
-    result = _converters()[fmt](parse_source(path, raw), **options)  # type: ignore[call-arg]
+    result = _converters()[fmt](parse_source(path, raw), **options)
     n_slo = sum(len(s.get("slos", [])) for s in result.spec["services"])
     header = (
         f"Imported by `slodrift import {fmt}` from {Path(path).name}: "

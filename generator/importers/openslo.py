@@ -42,7 +42,7 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.importers.common import Context, Imported, Source, finish, percent, regroup
-from slodrift.generator.importers.grouping import ALL, SCALAR, GroupingUnknown, result_labels
+from slodrift.generator.importers.grouping import ALL, GroupingUnknown, result_labels
 
 from slodrift.issues import Path_
 
@@ -225,18 +225,18 @@ class _Converter:
         ratio = ctx.mapping(indicator[key], rpath, key)
         counter = ratio.get("counter")
         if "raw" in ratio:
-            q = self.metric(ratio["raw"], (*rpath, "raw"), counter, ratio=True)
-            if q is None:
+            raw = self.metric(ratio["raw"], (*rpath, "raw"), counter, ratio=True)
+            if raw is None:
                 return None
             raw_type = ratio.get("rawType", "failure")
             if raw_type not in ("failure", "success"):
                 ctx.error((*rpath, "rawType"), f"rawType {raw_type!r} must be success or failure")
                 return None
-            by = self.grouping({"raw": q}, rpath)
-            if by is None:
+            raw_by = self.grouping({"raw": raw}, rpath)
+            if raw_by is None:
                 return None
-            self.group_by = by
-            return {"error_ratio_query": q if raw_type == "failure" else f"1 - ({q})"}
+            self.group_by = raw_by
+            return {"error_ratio_query": raw if raw_type == "failure" else f"1 - ({raw})"}
         if counter is None and self.api == API_V1:
             ctx.warn(rpath, "counter not given: the metrics are read as counters")
         found = {
@@ -282,7 +282,7 @@ class _Converter:
                     "series); aggregate it with sum by (...) for one SLO per group",
                 )
                 found = ()
-            labels[key] = () if found is SCALAR else found  # type: ignore[assignment]
+            labels[key] = found if isinstance(found, tuple) else ()
         first = next(iter(labels.values()))
         if any(set(v) != set(first) for v in labels.values()):
             shown = ", ".join(
