@@ -1,16 +1,18 @@
-"""Shared fixtures: paths, the example spec, and the real promtool (installed by scripts/install.sh)."""
+"""Shared fixtures: the real promtool (installed by scripts/install.sh), a fake Prometheus API and clients
+for it. Helpers that tests import live in tests/helpers.py (pytest advises against importing conftest)."""
 
 from __future__ import annotations
 
+import random
 import shutil
-import subprocess
-import sys
-from pathlib import Path
+import socket
+from collections.abc import Callable, Iterator
 
 import pytest
+import requests
+from slodrift.report.prometheus_api import PrometheusClient
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "checkout.yml"
+from tests.fake_prometheus import FakePrometheus, Sleeps
 
 
 @pytest.fixture(scope="session")
@@ -22,13 +24,43 @@ def promtool() -> str:
     return path
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real `slodrift` command line in a subprocess, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "slodrift", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=300,
-        check=False,
-    )
+@pytest.fixture
+def prom() -> Iterator[FakePrometheus]:
+    server = FakePrometheus()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., tuple[PrometheusClient, Sleeps]]]:
+    sessions: list[requests.Session] = []
+
+    def make(url: str, **kwargs: object) -> tuple[PrometheusClient, Sleeps]:
+        sleeps = Sleeps()
+        session = requests.Session()
+        session.trust_env = False  # loopback only: never go through a proxy from the environment
+        sessions.append(session)
+        options: dict[str, object] = {
+            "sleep": sleeps,
+            "rng": random.Random(7),
+            "connect_timeout": 1.0,
+            "read_timeout": 2.0,
+            "session": session,
+        }
+        options.update(kwargs)
+        return PrometheusClient(url, **options), sleeps  # type: ignore[arg-type]
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -13,7 +13,7 @@ from slodrift.generator.alertmanager import alertmanager_config, matcher
 from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec, load_spec_text
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from slodrift.cli import main
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 CORPUS = ROOT / "tests" / "bad_inputs"
 SPEC_CASES = json.loads((CORPUS / "specs" / "expected.json").read_text())

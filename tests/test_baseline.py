@@ -27,18 +27,7 @@ from slodrift.report.baseline import (
 from slodrift.report.baseline import serialize as baseline_writer
 from slodrift.report.capture import capture_baseline
 
-from tests.test_prometheus_api import (
-    FakePrometheus,
-    Reply,
-    Seen,
-    closed_port,
-    failure,
-    make_client,
-    prom,
-    success,
-)
-
-__all__ = ["closed_port", "make_client", "prom"]  # fixtures shared with the client tests
+from tests.fake_prometheus import FakePrometheus, Reply, Seen, failure, success
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "report" / "schema" / "baseline.schema.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from slodrift.report.baseline import load_baseline
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus
 

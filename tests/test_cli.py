@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, run_cli
+from tests.helpers import EXAMPLE, run_cli
 
 
 def test_check_ok():

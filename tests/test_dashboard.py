@@ -13,7 +13,7 @@ from slodrift.generator import dashboard as dash
 from slodrift.generator.dashboard import SCHEMA_VERSION
 from slodrift.generator.spec import load_spec_text
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 from tests.servers import Prometheus, http_get
 
 GROUPED = """\

@@ -13,7 +13,7 @@ from slodrift.generator.rules.drift import drift_expr, drift_groups
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
-from tests.conftest import EXAMPLE
+from tests.helpers import EXAMPLE
 from tests.mutation import assert_all_caught, caught
 
 SPEC = """\

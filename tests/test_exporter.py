@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, run_cli
+from tests.helpers import EXAMPLE, run_cli
 from tests.servers import free_port, http_get, http_post, process, slodrift_serve, wait_until
 
 GOOD = {

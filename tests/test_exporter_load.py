@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 spec = importlib.util.spec_from_file_location("exporter_load", ROOT / "bench" / "exporter_load.py")
 assert spec and spec.loader

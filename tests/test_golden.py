@@ -6,7 +6,7 @@ Regenerate with `make golden` after an intended change; the diff is then visible
 from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 
 def test_golden_files_match_the_generator():

@@ -13,7 +13,7 @@ import pytest
 from slodrift.generator.importers import ImportFailed, dump_spec, parse_source, pyrra_to_spec
 from slodrift.generator.spec import load_spec_text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 CORPUS = Path(__file__).resolve().parent / "importers" / "corpus" / "pyrra" / "pyrra-dev-pyrra" / "examples"
 

@@ -10,7 +10,7 @@ import yaml
 from slodrift.generator.importers import ImportFailed, dump_spec, openslo_to_spec, parse_source, sloth_to_spec
 from slodrift.generator.spec import load_spec_text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 SLOTH = Path("/work/shared/anchors/sloth/specs")
 if not SLOTH.is_dir():

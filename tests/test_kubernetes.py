@@ -11,7 +11,7 @@ from slodrift.generator.kubernetes import DNS_1123, object_name
 from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec
 
-from tests.conftest import EXAMPLE, run_cli
+from tests.helpers import EXAMPLE, run_cli
 
 
 def test_objects_match_the_rule_files(promtool, tmp_path: Path):

@@ -15,7 +15,7 @@ from slodrift.generator.rules.slo import BURN_ALERT, NO_DATA_ALERT
 from slodrift.generator.spec import load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 from tests.mutation import assert_all_caught, caught
 
 HOSTILE = [

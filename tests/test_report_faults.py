@@ -15,9 +15,9 @@ from slodrift.report.prometheus_api import PrometheusClient
 from slodrift.report.writers import weekly_markdown, write_reports
 
 from tests import week
-from tests.conftest import run_cli
+from tests.fake_prometheus import FakePrometheus, Reply, failure, success
+from tests.helpers import run_cli
 from tests.servers import free_port
-from tests.test_prometheus_api import FakePrometheus, Reply, failure, success
 
 AT = datetime(2025, 11, 29, 0, 30, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text, load_specs
 
-from tests.conftest import EXAMPLE
+from tests.helpers import EXAMPLE
 
 BASE = """\
 version: 1

@@ -16,7 +16,7 @@ from slodrift.generator.spec import load_spec_text
 from slodrift.generator.writer import write_tree
 
 from tests import week
-from tests.conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 from tests.history import backfill, backfill_recorded, write_openmetrics
 from tests.servers import Prometheus, free_port, process, slodrift_serve, wait_until
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE, run_cli
+from tests.helpers import EXAMPLE, run_cli
 from tests.servers import free_port, http_get, process, wait_until
 
 RATE_OK, RATE_5XX = 9.9, 0.1  # checkout requests/s by code: error ratio 0.01

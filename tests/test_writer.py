@@ -18,7 +18,7 @@ import pytest
 from slodrift.generator import writer
 
 from slodrift.atomic import OutputError, write_file, write_files
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 TWO_SERVICES = EXAMPLE.read_text()
 

@@ -4,6 +4,8 @@ PromQL as literal blocks)."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +15,7 @@ from slodrift.generator.promql import Expr
 from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec, load_spec_text
 
-from tests.conftest import EXAMPLE
+from tests.helpers import EXAMPLE
 
 # Strings a resolver, an indicator or an escape could get wrong, mixed with anything printable or not.
 TRICKY = st.sampled_from(
@@ -143,12 +145,35 @@ def test_readable_where_it_can_be():
     assert "'on': 'yes'\n" in text  # a YAML 1.1 boolean, as key and value
 
 
-def test_every_generated_file_is_the_data_it_was_rendered_from():
-    files = render([load_spec(EXAMPLE)])
-    assert any(rel.endswith(".test.yml") for rel in files)
-    for rel, text in files.items():
-        if rel.endswith(".yml"):
-            assert isinstance(yaml.safe_load(text), dict), rel
+def _typed(node: object) -> object:
+    """The data as YAML holds it, every scalar with its type (so 1 and 1.0 and True differ): tuples are
+    sequences, str subclasses (`Expr`) are strings."""
+    if isinstance(node, dict):
+        return {_typed(k): _typed(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_typed(v) for v in node]
+    if isinstance(node, str):
+        return ("str", str(node))
+    return (type(node).__name__, node)
+
+
+def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
+    rendered_from: dict[str, object] = {}
+    real_dump = yaml_out.dump
+
+    def recording_dump(data, header=""):
+        text = real_dump(data, header)
+        rendered_from[text] = copy.deepcopy(data)
+        return text
+
+    monkeypatch.setattr(yaml_out, "dump", recording_dump)
+    files = render([load_spec(EXAMPLE)], workers=1)
+    yml = {rel: text for rel, text in files.items() if rel.endswith(".yml")}
+    assert any(rel.endswith(".test.yml") for rel in yml) and any(rel.startswith("rules/") for rel in yml)
+    for rel, text in yml.items():
+        assert text in rendered_from, f"{rel} was not written by yaml_out.dump"
+        data = rendered_from[text]
+        assert _typed(yaml.safe_load(text)) == _typed(data), rel
 
 
 def test_parallel_render_writes_the_same_files():

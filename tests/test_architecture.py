@@ -1,0 +1,48 @@
+"""The one-way data flow, as imports: the generator never imports the batch jobs or the exporter, and the
+batch jobs never import the exporter. Read from the source (every `import`, also inside functions)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+FORBIDDEN = {
+    "generator": ("slodrift.report", "slodrift.exporter"),
+    "report": ("slodrift.exporter",),
+    "slodrift": ("slodrift.generator", "slodrift.report", "slodrift.exporter"),
+}
+ALLOWED = {Path("slodrift/cli.py")}  # the command gathers the three packages
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.lineno, node.module))
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_go_one_way(package):
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel in ALLOWED:
+            continue
+        for line, module in imports(path):
+            if module.startswith(FORBIDDEN[package]):
+                bad.append(f"{rel}:{line}: imports {module}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_check_sees_imports_inside_functions(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from slodrift.report import scoring\n    import slodrift.exporter.cli\n")
+    assert imports(source) == [(2, "slodrift.report"), (3, "slodrift.exporter.cli")]
