@@ -46,3 +46,14 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from slodrift.report import scoring\n    import slodrift.exporter.cli\n")
     assert imports(source) == [(2, "slodrift.report"), (3, "slodrift.exporter.cli")]
+
+
+def test_tests_import_helpers_not_conftest():
+    """pytest advises against importing conftest (it may be imported twice under different names)."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line, module in imports(path)
+        if module == "tests.conftest" or module.startswith("tests.conftest.")
+    ]
+    assert not bad, "import from tests/helpers.py instead: " + ", ".join(bad)

@@ -29,7 +29,7 @@ from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec_text
 from slodrift.generator.writer import write_tree
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.history import backfill as import_openmetrics
 from tests.history import write_openmetrics
 from tests.servers import Prometheus, wait_until

@@ -28,7 +28,7 @@ import pytest
 from slodrift.report.backtest import Deployment, replay
 from slodrift.report.rulefiles import parse_groups
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus
 

@@ -199,8 +199,8 @@ def test_a_hostile_service_name_runs_nothing_in_the_browser(browser, tmp_path):
 def test_the_dashboard_layout_mock_draws_every_panel(browser, tmp_path):
     """Grafana does not run here: a mock draws dashboards/slodrift.json's grid for the README, and the
     browser confirms every panel is on it, inside the 24 columns, none on top of another."""
-    from tests.conftest import ROOT
     from tests.dashboard_mock import COLUMN, mock_html
+    from tests.helpers import ROOT
 
     d = json.loads((ROOT / "dashboards" / "slodrift.json").read_text())
     path = tmp_path / "dashboard.html"
