@@ -42,7 +42,6 @@ class PromQLError(ValueError):
     """A value cannot be used safely in PromQL; the message says why."""
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def check_metric_name(name: str) -> str:
     """Reject names that would need UTF-8 quoting, so output stays loadable by Prometheus 2.x."""
     if not isinstance(name, str) or not METRIC_NAME_RE.fullmatch(name):
@@ -50,7 +49,6 @@ def check_metric_name(name: str) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def check_label_name(name: str) -> str:
     """Reject label names Prometheus would refuse or reserve (`__` prefix is internal)."""
     if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name):
@@ -60,32 +58,23 @@ def check_label_name(name: str) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def quote(value: str) -> str:
     """Quote a label value as a PromQL string literal that means exactly `value`.
 
     Backslash, double quote and control characters are escaped; everything else (including `}` and
     non-ASCII text) is safe inside double quotes.
     """
-    out = ['"']
-    for ch in value:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return '"' + value.translate(_ESCAPES) + '"'
+
+
+_ESCAPES = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
 
 
 @dataclass(frozen=True)
@@ -130,10 +119,8 @@ class Selector:
         return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def labelset(items: tuple[tuple[str, str], ...]) -> str:
-    """`{k="v",...}` for label pairs, every name checked and every value escaped (memoised: the
-    generated tests repeat the same label sets thousands of times)."""
+    """`{k="v",...}` for label pairs, every name checked and every value escaped."""
     return "{" + ",".join(f"{check_label_name(k)}={quote(str(v))}" for k, v in items) + "}"
 
 
@@ -374,12 +361,6 @@ def parse_duration(text: str) -> int:
     """Parse a Prometheus duration (`90s`, `1h30m`, `30d`) into whole seconds; must be positive."""
     if isinstance(text, bool) or not isinstance(text, str):
         raise PromQLError(f"duration must be a string like '5m', got {text!r}")
-    return _parse_duration(text)
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _parse_duration(text: str) -> int:
-    """Memoised: a large spec repeats the same few durations in every SLO's alert tiers."""
     m = DURATION_RE.fullmatch(text)
     if not text or not m:
         raise PromQLError(f"invalid duration {text!r}: use units ms, s, m, h, d, w, y (e.g. '5m', '1h30m')")
@@ -391,7 +372,6 @@ def _parse_duration(text: str) -> int:
     return ms // 1000
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def format_duration(seconds: int) -> str:
     """Render seconds as the shortest Prometheus duration, so names like `rate30d` stay stable."""
     if seconds <= 0:
@@ -407,25 +387,7 @@ def format_duration(seconds: int) -> str:
 
 
 def number(value: Decimal | float | int) -> str:
-    """Render a number as a PromQL literal without float noise (0.001, not 0.0010000000000000009).
-
-    Memoised by type and value (0.1 and Decimal(0.1) are equal but render differently)."""
-    key = (type(value), value)
-    try:
-        text = _NUMBERS.get(key)
-    except TypeError:  # a signalling NaN cannot be hashed; _number refuses it
-        return _number(value)
-    if text is None:
-        text = _number(value)
-        if len(_NUMBERS) < 1 << 16:
-            _NUMBERS[key] = text
-    return text
-
-
-_NUMBERS: dict[tuple[type, Decimal | float | int], str] = {}
-
-
-def _number(value: Decimal | float | int) -> str:
+    """Render a number as a PromQL literal without float noise (0.001, not 0.0010000000000000009)."""
     d = (
         value
         if isinstance(value, Decimal)
