@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
@@ -57,7 +57,11 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+# types-jsonschema leaves `extend` unannotated; what it returns is a Draft 2020-12 validator class.
+_Validator = cast(
+    type[jsonschema.Draft202012Validator],
+    jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern}),  # type: ignore[no-untyped-call]
+)
 
 
 @cache

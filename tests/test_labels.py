@@ -10,7 +10,7 @@ from slodrift.generator import promql
 from slodrift.generator.spec import SpecError, load_spec_text
 from slodrift.generator.testgen.labels import SynthesisError, labels_matching, satisfies, selects
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 SPEC = """version: 1
 services:
