@@ -28,7 +28,7 @@ from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_spec_text
 from slodrift.generator.writer import write_tree
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.importers import triage
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from slodrift.generator.importers import ImportFailed, dump_spec, openslo_to_spe
 from slodrift.generator.importers.grouping import ALL, GroupingUnknown, result_labels
 from slodrift.generator.spec import load_spec_text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 CORPUS = Path(__file__).resolve().parent / "importers" / "corpus"
 SLOTH = CORPUS / "sloth" / "slok-sloth" / "examples"
