@@ -45,7 +45,9 @@ def exporter(tmp_path: Path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with process(
-        slodrift_serve(EXAMPLE, baseline, port), tmp_path / "exporter.log", f"{url}/-/healthy"
+        slodrift_serve(EXAMPLE, baseline, port, "--web.enable-lifecycle"),
+        tmp_path / "exporter.log",
+        f"{url}/-/healthy",
     ) as proc:
         yield url, baseline, proc, tmp_path / "exporter.log"
 
