@@ -91,11 +91,17 @@ def capture_baseline(
         if not finite:
             issues(path, f"no data: {where} returned only NaN or infinite samples ({len(series[0].samples)})")
             continue
-        entry: dict[str, Any] = {
-            "value": statistics.fmean(finite),
-            "stddev": statistics.pstdev(finite),
-            "samples": len(finite),
-        }
+        try:
+            mean, stddev = statistics.fmean(finite), statistics.pstdev(finite)
+        except OverflowError:
+            mean = stddev = math.inf
+        if not (math.isfinite(mean) and math.isfinite(stddev)):
+            big = max(finite, key=abs)
+            issues(
+                path, f"{where} returned values too large to average (e.g. {big:g}); check the query's unit"
+            )
+            continue
+        entry: dict[str, Any] = {"value": mean, "stddev": stddev, "samples": len(finite)}
         unit = units.get((service, indicator))
         if unit is not None:
             entry["unit"] = unit

@@ -4,7 +4,12 @@ The exporter queries Prometheus on a schedule and captures baselines from it; a 
 restarting, overloaded or behind a flaky proxy must not turn into a crash or a hung thread, and a
 query that Prometheus rejects must not be hammered with retries. Hence:
 
-- every request has a connect and a read timeout;
+- every HTTP attempt has a connect timeout, a read timeout and a total deadline (`total_timeout`): a
+  body trickled at one byte a second is cut off when the deadline passes, whatever the read timeout;
+- a response is read at most `max_response_bytes` off the wire and, decompressed, at most
+  `max_decompressed_bytes`: a huge answer or a gzip bomb is an error, not gigabytes of memory;
+- redirects are not followed (a proxy or a wrong prefix is reported, never silently chased);
+- the result type must be the one the call asks for (a range query must answer a matrix);
 - connection errors, timeouts, HTTP 5xx and 429 are retried a bounded number of times with
   exponential backoff and a little jitter (queries are reads, so retrying a POST is safe);
 - HTTP 4xx (a bad query: `errorType: bad_data`, or an execution error) is never retried and raises
@@ -22,8 +27,10 @@ from __future__ import annotations
 import json
 import math
 import random
+import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +38,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 __all__ = [
     "PrometheusClient",
@@ -43,6 +52,9 @@ __all__ = [
     "parse_sample_value",
 ]
 
+DEFAULT_MAX_RESPONSE_BYTES = 64 << 20  # off the wire, and again decompressed: about 0.5 GB of parsed JSON
+_CHUNK = 64 << 10
+
 # Prometheus encodes sample values as strings because JSON has no NaN or infinities.
 _SPECIAL_VALUES = {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}
 _RESULT_TYPES = ("vector", "matrix", "scalar")
@@ -51,6 +63,19 @@ _BODY_SNIPPET = 200
 
 class PrometheusError(Exception):
     """Base of every error this client raises, so callers can catch one type."""
+
+
+def _cap(message: str, limit: int = 1000) -> str:
+    return (
+        message
+        if len(message) <= limit
+        else message[:limit] + f"... ({len(message) - limit} more characters)"
+    )
+
+
+def _shown(query: str) -> str:
+    """A query as quoted in a message: long ones are cut (a 10 KB query must not become the error)."""
+    return repr(query) if len(query) <= 300 else repr(query[:300]) + f"... ({len(query)} characters)"
 
 
 class PrometheusQueryError(PrometheusError):
@@ -65,7 +90,7 @@ class PrometheusQueryError(PrometheusError):
         self.prometheus_message = message
         kind = f"{error_type}, " if error_type else ""
         code = f"HTTP {status}" if status is not None else "status error"
-        super().__init__(f"Prometheus rejected query {query!r} ({kind}{code}): {message}")
+        super().__init__(f"Prometheus rejected query {_shown(query)} ({kind}{code}): {_cap(message)}")
 
 
 class PrometheusResponseError(PrometheusError):
@@ -74,9 +99,9 @@ class PrometheusResponseError(PrometheusError):
     def __init__(self, query: str | None, message: str, *, status: int | None = None) -> None:
         self.query = query
         self.status = status
-        where = f" for query {query!r}" if query is not None else ""
+        where = f" for query {_shown(query)}" if query is not None else ""
         code = f" (HTTP {status})" if status is not None else ""
-        super().__init__(f"unexpected response from Prometheus{where}{code}: {message}")
+        super().__init__(f"unexpected response from Prometheus{where}{code}: {_cap(message)}")
 
 
 class PrometheusUnavailableError(PrometheusError):
@@ -85,8 +110,8 @@ class PrometheusUnavailableError(PrometheusError):
     def __init__(self, query: str | None, message: str, *, attempts: int) -> None:
         self.query = query
         self.attempts = attempts
-        where = f" for query {query!r}" if query is not None else ""
-        super().__init__(f"Prometheus unavailable{where} after {attempts} attempt(s): {message}")
+        where = f" for query {_shown(query)}" if query is not None else ""
+        super().__init__(f"Prometheus unavailable{where} after {attempts} attempt(s): {_cap(message)}")
 
 
 @dataclass(frozen=True)
@@ -168,15 +193,13 @@ def _parse_series(item: object, result_type: str) -> Series:
     return Series(labels, [_parse_sample(v) for v in values])
 
 
-def _parse_data(data: object) -> tuple[str, list[Series]]:
+def _parse_data(data: object, expected: tuple[str, ...] = _RESULT_TYPES) -> tuple[str, list[Series]]:
     if not isinstance(data, dict):
         raise ValueError("`data` is not an object")
     result_type = data.get("resultType")
     result = data.get("result")
-    if result_type not in _RESULT_TYPES:
-        raise ValueError(
-            f"unsupported resultType {result_type!r} (expected one of {', '.join(_RESULT_TYPES)})"
-        )
+    if result_type not in expected:
+        raise ValueError(f"resultType {str(result_type)[:40]!r} where {' or '.join(expected)} was expected")
     if result_type == "scalar":
         return result_type, [Series({}, [_parse_sample(result)])]
     if not isinstance(result, list):
@@ -242,6 +265,82 @@ class _Retryable(Exception):
         self.final = final
 
 
+class _Deadline:
+    """The total time of one HTTP attempt: when it passes, the sockets the attempt uses are shut down,
+    so a read blocked on a trickling server returns at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            conns = list(self._conns)
+        for conn in conns:
+            _shut(conn)
+
+    def add(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.append(conn)
+            expired = self.expired
+        if expired:
+            _shut(conn)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(conn: Any) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose connections report to the calling thread's current `_Deadline`."""
+
+    def __init__(self) -> None:
+        self.current = threading.local()
+        super().__init__()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        current = self.current
+
+        def tracked(base: type) -> type:
+            class Tracked(base):  # type: ignore[misc, valid-type]
+                def request(self, *args: Any, **kwargs: Any) -> Any:
+                    deadline = getattr(current, "deadline", None)
+                    if deadline is not None:
+                        deadline.add(self)
+                    return super().request(*args, **kwargs)
+
+            return Tracked
+
+        http_pool = type(
+            "Pool",
+            (urllib3.HTTPConnectionPool,),
+            {"ConnectionCls": tracked(urllib3.connection.HTTPConnection)},
+        )
+        https_pool = type(
+            "SPool",
+            (urllib3.HTTPSConnectionPool,),
+            {"ConnectionCls": tracked(urllib3.connection.HTTPSConnection)},
+        )
+        self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+
+
 class PrometheusClient:
     """Queries one Prometheus server; safe to share between threads (counters are locked).
 
@@ -262,6 +361,9 @@ class PrometheusClient:
         backoff_max: float = 8.0,
         jitter: float = 0.1,
         post_threshold: int = 1024,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompressed_bytes: int | None = None,
         session: requests.Session | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -274,6 +376,10 @@ class PrometheusClient:
             raise ValueError("timeouts must be positive: a request without one can hang a thread forever")
         if max_retries < 0 or backoff_base < 0 or backoff_max < 0 or jitter < 0:
             raise ValueError("max_retries, backoff_base, backoff_max and jitter must not be negative")
+        if total_timeout is not None and not total_timeout > 0:
+            raise ValueError("total_timeout must be positive")
+        if max_response_bytes <= 0 or (max_decompressed_bytes is not None and max_decompressed_bytes <= 0):
+            raise ValueError("response size limits must be positive")
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = float(connect_timeout)
         self.read_timeout = float(read_timeout)
@@ -282,8 +388,15 @@ class PrometheusClient:
         self.backoff_max = float(backoff_max)
         self.jitter = float(jitter)
         self.post_threshold = int(post_threshold)
+        # one attempt, connecting and reading included: by default twice the read timeout
+        self.total_timeout = float(total_timeout) if total_timeout is not None else 2 * self.read_timeout
+        self.max_response_bytes = int(max_response_bytes)
+        self.max_decompressed_bytes = int(max_decompressed_bytes or max_response_bytes)
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
+        self._adapter = _DeadlineAdapter()
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
         if headers:
             self.session.headers.update(headers)
         self._sleep = sleep
@@ -304,7 +417,7 @@ class PrometheusClient:
         params = {"query": expr}
         if time is not None:
             params["time"] = _format_time(time)
-        return self._query("/api/v1/query", expr, params)
+        return self._query("/api/v1/query", expr, params, ("vector", "scalar"))
 
     def query_range(
         self,
@@ -320,13 +433,16 @@ class PrometheusClient:
             "end": _format_time(end),
             "step": _format_step(step),
         }
-        return self._query("/api/v1/query_range", expr, params)
+        return self._query("/api/v1/query_range", expr, params, ("matrix",))
 
     def healthy(self) -> bool:
         """One quick probe of `/-/healthy`, no retries: callers poll it and want an answer now."""
         started = time.monotonic()
         try:
-            response = self.session.get(self.base_url + "/-/healthy", timeout=self._timeout())
+            response = self.session.get(
+                self.base_url + "/-/healthy", timeout=self._timeout(), allow_redirects=False
+            )
+            response.close()
             return response.status_code == 200
         except requests.RequestException:
             return False
@@ -389,13 +505,13 @@ class PrometheusClient:
             delay = max(delay, retry_after)
         return min(delay, self.backoff_max * (1.0 + self.jitter))
 
-    def _query(self, path: str, expr: str, params: dict[str, str]) -> QueryResult:
+    def _query(self, path: str, expr: str, params: dict[str, str], expected: tuple[str, ...]) -> QueryResult:
         if not isinstance(expr, str) or not expr.strip():
             raise ValueError("query must be a non-empty PromQL string")
         self._account(0.0, queries=1)
         try:
             payload = self._request_with_retries(path, expr, params)
-            return self._result(expr, payload)
+            return self._result(expr, payload, expected)
         except PrometheusError:
             self._account(0.0, failures=1)
             raise
@@ -421,28 +537,56 @@ class PrometheusClient:
         # Prometheus' HTTP server and by proxies in front of it.
         use_post = len(urlencode(params)) > self.post_threshold
         started = time.monotonic()
+        deadline = _Deadline(self.total_timeout)
+        self._adapter.current.deadline = deadline
+        timeout = (self.connect_timeout, min(self.read_timeout, self.total_timeout))
+        kwargs: dict[str, Any] = {
+            "timeout": timeout,
+            "stream": True,  # read by `_read_body`, bounded in bytes and time
+            "allow_redirects": False,
+            "headers": {"Accept-Encoding": "gzip"},
+        }
         try:
             if use_post:
-                response = self.session.post(url, data=params, timeout=self._timeout())
+                response = self.session.post(url, data=params, **kwargs)
             else:
-                response = self.session.get(url, params=params, timeout=self._timeout())
-            body = response.text
+                response = self.session.get(url, params=params, **kwargs)
+            try:
+                body = self._read_body(expr, response, deadline)
+            finally:
+                response.close()
         except requests.exceptions.SSLError as exc:
             # A certificate problem does not fix itself between attempts.
             raise PrometheusUnavailableError(expr, f"TLS error: {exc}", attempts=1) from exc
-        except requests.Timeout as exc:
-            raise _Retryable(
-                f"timed out (connect {self.connect_timeout}s, read {self.read_timeout}s): "
-                f"{type(exc).__name__}"
-            ) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _Retryable(f"connection failed: {exc}") from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if deadline.expired:
+                raise _Retryable(
+                    f"no complete answer within {self.total_timeout:g} s (the total deadline of one request)"
+                ) from exc
+            if isinstance(exc, requests.Timeout | TimeoutError):
+                raise _Retryable(
+                    f"timed out (connect {self.connect_timeout}s, read {self.read_timeout}s): "
+                    f"{type(exc).__name__}"
+                ) from exc
+            if isinstance(
+                exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError | ConnectionError
+            ) or isinstance(exc, urllib3.exceptions.ProtocolError):
+                raise _Retryable(f"connection failed: {exc}") from exc
             # Anything else (bad header, undecodable body) is not transient; keep one error family.
             raise PrometheusResponseError(expr, f"request failed: {type(exc).__name__}: {exc}") from exc
         finally:
+            deadline.cancel()
+            self._adapter.current.deadline = None
             self._account(time.monotonic() - started, requests_=1)
 
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("Location", "?")
+            raise PrometheusResponseError(
+                expr,
+                f"redirected to {where[:200]!r}, which is not followed: give the URL Prometheus answers at "
+                "as --prometheus-url",
+                status=response.status_code,
+            )
         status = response.status_code
         if status >= 500 or status == 429:
             detail = self._error_detail(body)
@@ -466,10 +610,61 @@ class PrometheusClient:
             raise PrometheusResponseError(expr, f"unexpected HTTP status {status}", status=status)
         return payload
 
+    def _read_body(self, expr: str, response: requests.Response, deadline: _Deadline) -> str:
+        """The body as text, read in chunks within the size limits (wire and decompressed)."""
+        limit, inflated_limit = self.max_response_bytes, self.max_decompressed_bytes
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > limit:
+            raise PrometheusResponseError(
+                expr, f"response of {int(length)} bytes; the limit is {limit}", status=response.status_code
+            )
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            raise PrometheusResponseError(expr, f"unsupported Content-Encoding {encoding[:40]!r}")
+        inflate = zlib.decompressobj(47) if encoding not in ("identity", "") else None  # gzip or zlib
+        parts: list[bytes] = []
+        wire = size = 0
+        while True:
+            chunk = response.raw.read(_CHUNK, decode_content=False)
+            if not chunk:
+                break
+            if deadline.expired:
+                raise TimeoutError("deadline")
+            wire += len(chunk)
+            if wire > limit:
+                raise PrometheusResponseError(
+                    expr,
+                    f"response larger than {limit} bytes; the limit is configurable",
+                    status=response.status_code,
+                )
+            pending = chunk
+            while pending:
+                if inflate is None:
+                    out, pending = pending, b""
+                else:
+                    try:
+                        out = inflate.decompress(pending, inflated_limit - size + 1)
+                    except zlib.error as exc:
+                        raise PrometheusResponseError(expr, f"corrupt {encoding} body: {exc}") from None
+                    pending = inflate.unconsumed_tail
+                size += len(out)
+                if size > inflated_limit:
+                    raise PrometheusResponseError(
+                        expr,
+                        f"response decompresses to more than {inflated_limit} bytes; the limit is configurable",
+                        status=response.status_code,
+                    )
+                parts.append(out)
+        if deadline.expired:
+            raise TimeoutError("deadline")
+        return b"".join(parts).decode("utf-8", "replace")
+
     @staticmethod
     def _decode(expr: str, body: str, status: int) -> dict[str, Any]:
         try:
             payload = json.loads(body)
+        except RecursionError:
+            raise PrometheusResponseError(expr, "body is JSON nested too deeply", status=status) from None
         except ValueError:
             if 400 <= status < 500:
                 # A 404 HTML page usually means a wrong URL prefix; say so rather than blaming JSON.
@@ -495,9 +690,9 @@ class PrometheusClient:
         return _snippet(body)
 
     @staticmethod
-    def _result(expr: str, payload: dict[str, Any]) -> QueryResult:
+    def _result(expr: str, payload: dict[str, Any], expected: tuple[str, ...] = _RESULT_TYPES) -> QueryResult:
         try:
-            result_type, series = _parse_data(payload.get("data"))
+            result_type, series = _parse_data(payload.get("data"), expected)
             warnings = _string_list(payload, "warnings")
             infos = _string_list(payload, "infos")
         except ValueError as exc:

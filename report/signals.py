@@ -7,6 +7,7 @@ and named in `warnings`, so a report built from it is marked partial instead of 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,15 +59,25 @@ class Signals:
         return self.series.get(service, {}).get(signal, [])
 
 
+# No signal the scores read (ratios, seconds, bytes, cores, drift) comes near this; a value past it is a
+# broken rule or a hostile server, and averaging a few of them would overflow a float.
+MAX_MAGNITUDE = 1e15
+
+
 def _add(sig: Signals, result: QueryResult, name: str, split: str | None, services: set[str]) -> None:
     for s in result.series:
         service = s.labels.get("service", "")
         if service not in services:
             continue
         key = f"{name}:{s.labels.get(split, '')}" if split else name
-        sig.series.setdefault(service, {}).setdefault(key, []).extend(
-            (t, v) for t, v in s.samples if v == v
-        )  # NaN: no value for that step
+        kept = [(t, v) for t, v in s.samples if v == v]  # NaN: no value for that step
+        sane = [(t, v) for t, v in kept if abs(v) <= MAX_MAGNITUDE]
+        if len(sane) < len(kept):
+            bad = next(v for _, v in kept if abs(v) > MAX_MAGNITUDE)
+            sig.warnings.append(
+                f"signal {name} of {service}: {len(kept) - len(sane)} sample(s) out of range (e.g. {bad:g}) ignored"
+            )
+        sig.series.setdefault(service, {}).setdefault(key, []).extend(sane)
 
 
 def fetch(
@@ -109,9 +120,15 @@ def fetch(
             for s in result.series:
                 service = s.labels.get("service", "")
                 if service in names:
+                    bad = [v for _, v in s.samples if not (math.isfinite(v) and 0 <= v <= MAX_MAGNITUDE)]
+                    if bad:  # NaN or absurd: int() would raise or lie
+                        sig.warnings.append(
+                            f"alerts of {service}: {len(bad)} count(s) like {bad[0]:g} are not counts; ignored"
+                        )
                     for t, v in s.samples:
-                        day = sig.alerts.setdefault(service, {}).setdefault(t, {})
-                        day[s.labels.get("severity", "none")] = int(v)
+                        if math.isfinite(v) and 0 <= v <= MAX_MAGNITUDE:
+                            day = sig.alerts.setdefault(service, {}).setdefault(t, {})
+                            day[s.labels.get("severity", "none")] = int(v)
         except PrometheusError as exc:
             sig.warnings.append(f"alerts: {exc}")
     for service in sorted(names):

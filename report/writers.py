@@ -8,6 +8,7 @@ carries a PARTIAL banner when any signal or day was incomplete.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -100,6 +101,23 @@ def _yes_no(flag: bool | None) -> str:
     return "n/a" if flag is None else ("yes" if flag else "no")
 
 
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>!|~&#{}])")  # what can start emphasis, code, links, HTML, cells
+
+
+def markdown_text(text: str, limit: int = 500) -> str:
+    """Text from outside (Prometheus' warnings) as inert Markdown: one line, with every character that
+    could open emphasis, a code span, a link, an HTML tag, an entity or a table cell backslash-escaped
+    (CommonMark allows it for any ASCII punctuation), and a leading punctuation character too (no
+    heading, list or quote can start); cut at `limit` characters."""
+    line = " ".join(str(text).split())
+    if len(line) > limit:
+        line = line[:limit] + "..."
+    line = _MD_INLINE.sub(r"\\\1", line)
+    if line and not line[0].isalnum() and line[0] != "\\" and line[0].isascii():
+        line = "\\" + line
+    return line
+
+
 def weekly_markdown(report: Report) -> str:
     """The seed's sample report, one section per service."""
     rel = report.spec.release
@@ -118,7 +136,7 @@ def weekly_markdown(report: Report) -> str:
             "",
         ]
         named = report.warnings + [f"{wk.service}: {w}" for wk in report.weeks.values() for w in wk.warnings]
-        out += [f"> - {w}" for w in named[:20]]
+        out += [f"> - {markdown_text(w)}" for w in named[:20]]
         if len(named) > 20:
             out.append(f"> - ... and {len(named) - 20} more in weekly_summary.json")
         out.append("")

@@ -125,7 +125,7 @@ def test_warnings_and_infos_are_surfaced(prom, make_client):
 
 
 def test_long_queries_are_form_encoded_posts_short_ones_gets(prom, make_client):
-    prom.default = success("vector", [])
+    prom.router = lambda seen: success("matrix" if seen.path.endswith("query_range") else "vector", [])
     client, _ = make_client(prom.url, post_threshold=200)
     long_expr = "sum(" + " + ".join(f'rate(m{{code="{i}"}}[5m])' for i in range(40)) + ")"
     assert len(long_expr) > 200
@@ -303,10 +303,14 @@ def test_malformed_json_on_5xx_is_a_response_error_after_retries(prom, make_clie
             },
             "'x' is not a number",
         ),
-        ({"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}}]}}, "no `values`"),
+        # an instant query must answer a vector or a scalar (issue 17, item 16)
+        (
+            {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}}]}},
+            "resultType 'matrix' where vector or scalar was expected",
+        ),
         (
             {"status": "success", "data": {"resultType": "string", "result": [1, "a"]}},
-            "unsupported resultType",
+            "resultType 'string' where vector or scalar was expected",
         ),
         ({"status": "success", "data": {"resultType": "vector", "result": {}}}, "not a list"),
         (
