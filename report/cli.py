@@ -33,7 +33,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
     if not queries:
         print(f"error: {args.spec}: no service has indicators; nothing to capture", file=sys.stderr)
         return EXIT_BAD_INPUT
-    client = PrometheusClient(args.prometheus_url, read_timeout=args.timeout)
+    client = PrometheusClient(
+        args.prometheus_url, read_timeout=args.timeout, max_response_bytes=args.max_response_mib << 20
+    )
     try:
         baseline = capture_baseline(
             client,
@@ -82,7 +84,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         client = PrometheusClient(
-            args.prometheus_url, read_timeout=args.timeout, max_retries=args.max_retries
+            args.prometheus_url,
+            read_timeout=args.timeout,
+            max_retries=args.max_retries,
+            max_response_bytes=args.max_response_mib << 20,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -148,6 +153,12 @@ def _time(text: str) -> datetime:
     return ts.astimezone(UTC)
 
 
+def _mib(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65536:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of MiB from 1 to 65536")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the batch subcommands to the umbrella `slodrift` parser."""
     from slodrift.report import commands
@@ -161,7 +172,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--from", dest="start", required=True, help="start (RFC 3339 or Unix time)")
     c.add_argument("--to", dest="end", required=True, help="end (RFC 3339 or Unix time)")
     c.add_argument("--step", default="5m", help="query_range step (default 5m)")
-    c.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    c.add_argument("--timeout", type=float, default=30.0, help="seconds per read (a request: twice that)")
+    c.add_argument(
+        "--max-response-mib", type=_mib, default=64, help="MiB per response, on the wire and decompressed"
+    )
     c.add_argument("--out", required=True, help="baseline JSON to write (a .sha256 is written next to it)")
     c.set_defaults(func=cmd_capture)
     r = sub.add_parser("report", help="daily and weekly stability reports from Prometheus")
@@ -174,7 +188,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument(
         "--step", type=int, default=300, help="seconds between evaluations read back (default 300)"
     )
-    r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    r.add_argument("--timeout", type=float, default=30.0, help="seconds per read (a request: twice that)")
+    r.add_argument(
+        "--max-response-mib", type=_mib, default=64, help="MiB per response, on the wire and decompressed"
+    )
     r.add_argument("--max-retries", type=int, default=3, help="retries per query on 5xx/connection errors")
     r.add_argument("--no-html", action="store_true", help="skip the HTML page (no matplotlib needed)")
     r.set_defaults(func=cmd_report)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -559,3 +560,37 @@ def test_config_error_messages_are_capped(tmp_path: Path):
     with pytest.raises(ConfigError) as err:
         load_snapshot(spec, tmp_path / "b.json")
     assert len(str(err.value)) < 20000 and "more" in str(err.value)
+
+
+def test_scoring_against_a_gzip_bomb_keeps_scrapes_fast_and_memory_flat(tmp_path: Path):
+    """Scoring read a 1 MB gzip inflating to 1 GB whole (2 GB of RSS) and a scrape took 3.4 s."""
+    from tests.test_prometheus_faults import raw_server
+
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join([comp.compress(b" " * (1 << 20)) for _ in range(512)] + [comp.flush()])
+
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            + f"Content-Length: {len(bomb)}\r\nConnection: close\r\n\r\n".encode()
+            + bomb
+        )
+
+    with raw_server(answer) as prom_url:
+        extra = (f"--scoring.prometheus-url={prom_url}", "--scoring.interval=0.5")
+        with exporter(tmp_path, *extra) as (url, _, proc, log, _):
+            times, peak, queries = [], 0.0, 0.0
+            stop = time.monotonic() + 90
+            while queries < 10 and time.monotonic() < stop:  # one whole scoring run: 10 queries
+                status, body, took = timed_get(f"{url}/metrics")
+                assert status == 200 and b"slodrift_baseline{" in body
+                times.append(took)
+                peak = max(peak, rss_mib(proc.pid))
+                queries = float(metric_lines(body, "slodrift_prometheus_queries")[0].split()[1])
+                time.sleep(0.1)
+            assert queries >= 10, "scoring never finished a run against the bomb"
+            assert metric_lines(body, "slodrift_scoring_last_run_successful") == [
+                "slodrift_scoring_last_run_successful 0.0"
+            ]
+    assert max(times) < 2.0, f"a scrape took {max(times):.2f} s during scoring"
+    assert peak < 300, f"the exporter grew to {peak:.0f} MiB"
