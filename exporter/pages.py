@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector, CollectorRegistry
 from slodrift.exporter.state import StateHolder
@@ -29,10 +30,10 @@ _GZIP_LEVEL = 6
 class _Frozen(Collector):
     """The families of one page, replayed to an encoder."""
 
-    def __init__(self, families: list) -> None:
+    def __init__(self, families: list[Metric]) -> None:
         self.families = families
 
-    def collect(self) -> Iterable:
+    def collect(self) -> Iterable[Metric]:
         return iter(self.families)
 
 
@@ -41,7 +42,7 @@ class Page:
     """One state version's families and the encodings made of them so far."""
 
     version: int
-    families: list
+    families: list[Metric]
     bodies: dict[tuple[str, bool], bytes] = field(default_factory=dict)
 
 

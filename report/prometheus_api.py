@@ -319,7 +319,7 @@ class _DeadlineAdapter(HTTPAdapter):
         current = self.current
 
         def tracked(base: type) -> type:
-            class Tracked(base):  # type: ignore[misc, valid-type]
+            class Tracked(base):  # type: ignore[misc]
                 def request(self, *args: Any, **kwargs: Any) -> Any:
                     deadline = getattr(current, "deadline", None)
                     if deadline is not None:

@@ -31,7 +31,7 @@ from slodrift.exporter.reloader import Reloader
 from slodrift.exporter.server import Limits, make_handler, make_server, parse_listen_address
 from slodrift.exporter.state import ConfigError, StateHolder, load_snapshot
 
-from tests.conftest import EXAMPLE
+from tests.helpers import EXAMPLE
 from tests.servers import free_port, http_get, process, slodrift_serve, wait_until
 from tests.test_exporter import GOOD, metric_lines
 

@@ -29,8 +29,8 @@ from slodrift.report.prometheus_api import (
 from slodrift.report.writers import weekly_markdown
 
 from tests import week
-from tests.conftest import ROOT, run_cli
-from tests.test_prometheus_api import FakePrometheus, Reply, success
+from tests.fake_prometheus import FakePrometheus, Reply, success
+from tests.helpers import ROOT, run_cli
 from tests.test_report_faults import AT, matrix
 
 Handler = Callable[[socket.socket], None]
@@ -215,16 +215,6 @@ def test_limits_are_configurable_and_gzip_is_decoded():
             client(url, max_decompressed_bytes=1000).query_range("up", 0, 60, 60)
         with pytest.raises(PrometheusResponseError, match="the limit is 100"):
             client(url, max_response_bytes=100).query_range("up", 0, 60, 60)
-
-
-@pytest.fixture
-def prom() -> Iterator[FakePrometheus]:
-    server = FakePrometheus()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("result_type", ["vector", "scalar", "string"])
