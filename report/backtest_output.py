@@ -13,9 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
@@ -24,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from slodrift.atomic import write_files
 
 from .backtest_doc import SLOInfo
 
@@ -262,19 +261,6 @@ def write_outputs(
     if with_html:
         charts = [(s.owner, _chart(doc, s, kept)) for s in slos if s.thresholds]
         files["backtest.html"] = html_page(doc, charts)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        for name, text in files.items():
-            with (stage / name).open("w") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-        if not out.exists():
-            stage.rename(out)
-        else:
-            for name in files:
-                os.replace(stage / name, out / name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    # The shared writer: all or nothing, umask modes (a staging dir from mkdtemp was 0700), no symlinks.
+    write_files(out, files, skip_unchanged=False)
     return [out / n for n in files]

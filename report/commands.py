@@ -46,6 +46,7 @@ def _errors(exc: BaseException) -> int:
     """Print what went wrong; the exit code it deserves."""
     from slodrift.generator.spec import SpecError
 
+    from slodrift.atomic import OutputError
     from slodrift.issues import print_issues
 
     from .backfill import BackfillInputError
@@ -57,7 +58,7 @@ def _errors(exc: BaseException) -> int:
     if isinstance(exc, SpecError):
         print_issues(exc.issues)
         return EXIT_BAD_INPUT
-    if isinstance(exc, BackfillInputError | RuleFileError | ValueError):
+    if isinstance(exc, BackfillInputError | RuleFileError | ValueError | OutputError):
         print(f"error: {exc}; nothing written", file=sys.stderr)
         return EXIT_BAD_INPUT
     if isinstance(exc, PrometheusError | ScratchError | BlockWriteError | OSError):

@@ -21,7 +21,9 @@ ending at an evaluation holds the W per-minute slices ending there, so its error
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import urllib.parse
 
 import pytest
@@ -126,6 +128,11 @@ def test_backtest_reports_the_hand_computed_firing_intervals(source):
         f"{_iso(B0)}..{_iso(B0 + 1200)}",
     )
     assert r.returncode == 0, r.stderr
+    umask = os.umask(0o022)
+    os.umask(umask)
+    # written by the shared writer: the directory and files get the umask's modes (mkdtemp's 0700 hid them)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((out / "backtest.json").stat().st_mode) == 0o666 & ~umask
     doc = json.loads((out / "backtest.json").read_text())
     burns = [
         (a["tier"], a["start"], a["end"])
