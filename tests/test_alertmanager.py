@@ -57,6 +57,7 @@ def test_config_passes_amtool_check(amtool, tmp_path: Path):
     assert "2 inhibit rules" in r.stdout and "3 receivers" in r.stdout
 
 
+@pytest.mark.slow
 def test_every_alert_reaches_its_receiver(amtool):
     spec = load_spec(EXAMPLE)
     files = render([spec])

@@ -12,6 +12,8 @@ from tests.helpers import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 SPEC = """\
 version: 1
 release: {name: checkout, version: v1.0.1}

@@ -5,6 +5,8 @@ import pytest
 
 from tests.helpers import EXAMPLE, run_cli
 
+pytestmark = pytest.mark.slow
+
 
 def test_check_ok():
     r = run_cli("check", str(EXAMPLE))

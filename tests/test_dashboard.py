@@ -135,6 +135,7 @@ def queries(spec_text: str | None = None) -> list[str]:
     return exprs
 
 
+@pytest.mark.integration
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("spec_text", [None, GROUPED], ids=["example", "group_by"])
 @pytest.mark.parametrize("service", SERVICE_VALUES)
@@ -150,6 +151,7 @@ def test_every_query_parses_in_prometheus(prometheus: Prometheus, service: str, 
         assert status == 200 and doc["status"] == "success", f"{expr} -> {concrete}: {doc}"
 
 
+@pytest.mark.integration
 def test_a_broken_query_would_be_caught(prometheus: Prometheus):
     """The check above is only worth something if Prometheus does refuse bad PromQL with bad_data."""
     status, body = http_get(

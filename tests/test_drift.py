@@ -118,6 +118,7 @@ def test_service_needs_an_slo_or_an_indicator():
         load_spec_text("s.yml", b"version: 1\nservices: [{name: a}]\n")
 
 
+@pytest.mark.slow
 def test_indicator_only_spec_passes_promtool(promtool, tmp_path: Path):
     files = render([load_spec_text("s.yml", SPEC.encode())])
     assert {f for f in files if f.startswith(("rules/", "promtool-tests/"))} == {
@@ -153,6 +154,7 @@ DRIFT_MUTATIONS = [
 ]
 
 
+@pytest.mark.slow
 def test_generated_drift_tests_catch_every_wrong_rule(promtool, tmp_path):
     results = caught(
         promtool,
@@ -165,6 +167,7 @@ def test_generated_drift_tests_catch_every_wrong_rule(promtool, tmp_path):
     assert_all_caught(results, len(DRIFT_MUTATIONS))
 
 
+@pytest.mark.slow
 def test_example_drift_alerts_all_have_firing_tests():
     files = render([load_spec(EXAMPLE)])
     for svc in ("checkout", "catalog"):
@@ -249,6 +252,7 @@ def test_bad_cross_region_specs(text, expected):
     assert any(expected in str(i) for i in exc.value.issues), [str(i) for i in exc.value.issues]
 
 
+@pytest.mark.slow
 def test_cross_region_rules_pass_promtool_and_catch_a_wrong_threshold(promtool, tmp_path: Path):
     files = render([load_spec_text("s.yml", REGIONS.encode())])
     write_tree(tmp_path, files)

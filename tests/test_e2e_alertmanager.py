@@ -19,6 +19,8 @@ from slodrift.generator.writer import write_tree
 
 from tests.servers import FakeApp, Prometheus, free_port, process, wait_until
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 SPEC = """\
 version: 1
 release: {name: e2e, version: v1}

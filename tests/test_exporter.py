@@ -14,6 +14,8 @@ import pytest
 from tests.helpers import EXAMPLE, run_cli
 from tests.servers import free_port, http_get, http_post, process, slodrift_serve, wait_until
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 GOOD = {
     "version": 1,
     "release": {"name": "checkout", "version": "v1.0.1"},

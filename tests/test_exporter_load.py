@@ -16,6 +16,8 @@ import pytest
 
 from tests.helpers import ROOT
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 spec = importlib.util.spec_from_file_location("exporter_load", ROOT / "bench" / "exporter_load.py")
 assert spec and spec.loader
 load = importlib.util.module_from_spec(spec)

@@ -352,6 +352,7 @@ def test_unknown_keys_in_alert_blocks_are_warnings():
 # 13. --out writes regular files only (slodrift.atomic, shared by every writer) ------------------------
 
 
+@pytest.mark.slow
 def test_out_refuses_what_is_not_a_regular_file(tmp_path: Path):
     spec = SLOTH / "getting-started.yml"
     link = tmp_path / "link.yml"

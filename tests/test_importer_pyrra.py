@@ -203,6 +203,7 @@ def test_errors_name_the_input_file_and_line():
     assert "use `slodrift import sloth`" in errs[0]
 
 
+@pytest.mark.slow
 def test_cli_import_pyrra(tmp_path: Path):
     out = tmp_path / "spec.yml"
     r = run_cli("import", "pyrra", str(CORPUS / "thanos-http.yaml"), "--out", str(out))

@@ -102,6 +102,7 @@ def test_sloth_mapping_details():
     assert "{{window}}" in wifi["sli"]["error_ratio_query"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "name"), CASES)
 def test_anchor_import_generates_rules_that_pass_promtool(fmt: str, name: str, tmp_path: Path, promtool):
     spec = tmp_path / "spec.yml"
@@ -125,6 +126,7 @@ def test_anchor_import_generates_rules_that_pass_promtool(fmt: str, name: str, t
     assert "promtool test rules:  PASS" in r.stdout
 
 
+@pytest.mark.slow
 def test_sloth_annotations_and_labels_are_made_acceptable(tmp_path: Path):
     src = tmp_path / "s.yml"
     src.write_text("""\
@@ -157,6 +159,7 @@ slos:
     assert "labels.empty" in r.stderr and "'slo' renamed to 'sloth_slo'" in r.stderr
 
 
+@pytest.mark.slow
 def test_openslo_v1_documents(tmp_path: Path, promtool):
     src = tmp_path / "o.yml"
     src.write_text(OPENSLO_V1)
@@ -277,6 +280,7 @@ slos:
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "name", "text", "expected"), BAD, ids=[f"{b[0]}-{b[1]}" for b in BAD])
 def test_bad_inputs_exit_2_with_file_and_path(
     fmt: str, name: str, text: str, expected: list[str], tmp_path: Path

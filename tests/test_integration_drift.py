@@ -15,6 +15,8 @@ from slodrift.generator.writer import write_tree
 
 from tests.servers import FakeApp, Prometheus, free_port, http_get, process, slodrift_serve, wait_until
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 SPEC = """\
 version: 1
 release: {name: itest, version: v1.2.3, watch_start: "2025-11-22T00:00:00Z"}

@@ -14,6 +14,7 @@ from slodrift.generator.spec import load_spec
 from tests.helpers import EXAMPLE, run_cli
 
 
+@pytest.mark.slow
 def test_objects_match_the_rule_files(promtool, tmp_path: Path):
     files = render([load_spec(EXAMPLE)], k8s={"namespace": "monitoring", "labels": {"release": "prometheus"}})
     objs = {rel: yaml.safe_load(text) for rel, text in files.items() if rel.startswith("kubernetes/")}
@@ -64,6 +65,7 @@ def test_names_never_collide():
     assert all(DNS_1123.match(n) and len(n) <= 253 for n in names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -82,6 +84,7 @@ def test_cli_refuses_what_the_api_server_would(tmp_path: Path, args):
     assert not any(tmp_path.iterdir()), "nothing may be written"
 
 
+@pytest.mark.slow
 def test_cli_accepts_kubernetes_labels(tmp_path: Path):
     r = run_cli(
         "generate",
@@ -107,6 +110,7 @@ def test_cli_accepts_kubernetes_labels(tmp_path: Path):
     }
 
 
+@pytest.mark.slow
 def test_cli_format_flag(tmp_path: Path):
     r = run_cli(
         "generate", str(EXAMPLE), "--out", str(tmp_path), "--format", "prometheusrule", "--k8s-label", "a=b"

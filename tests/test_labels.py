@@ -65,6 +65,7 @@ def test_synthesised_series_are_selected_by_errors_and_not_by_the_good_ones(erro
     assert selects(sli.errors, bad) and selects(sli.total, good) and not selects(sli.errors, good)
 
 
+@pytest.mark.slow
 def test_generated_tests_pass_promtool_for_a_negated_class(tmp_path: Path):
     """The series labels slodrift synthesises are matched by Prometheus itself (promtool test rules)."""
     src = tmp_path / "spec.yml"

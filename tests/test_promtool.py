@@ -18,6 +18,8 @@ from slodrift.generator.writer import write_tree
 from tests.helpers import EXAMPLE, ROOT
 from tests.mutation import assert_all_caught, caught
 
+pytestmark = pytest.mark.slow
+
 HOSTILE = [
     'quo"te',
     "back\\slash",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -140,6 +141,7 @@ def spec(draw: st.DrawFn, prefix: str) -> dict:
 
 # Each example is a batch of specs run through promtool at once; shrinking such a batch would re-run
 # promtool hundreds of times, so a failure is reported as drawn (the failing spec is printed).
+@pytest.mark.slow
 @settings(
     max_examples=3,
     deadline=None,
@@ -313,6 +315,7 @@ def mutated_spec(draw: st.DrawFn, prefix: str) -> dict:
     return data
 
 
+@pytest.mark.slow
 @settings(
     max_examples=4,
     deadline=None,

@@ -194,6 +194,7 @@ def test_a_missing_day_makes_every_report_partial(tmp_path: Path):
     assert "| 6 | n/a | n/a | n/a | n/a | n/a | n/a | 0 | n/a | no_data (0%) |" in catalog
 
 
+@pytest.mark.slow
 def test_write_reports_writes_every_file_and_nothing_else(report, tmp_path: Path):
     written = rpt.write_reports(tmp_path, report)
     names = sorted(p.name for p in written)

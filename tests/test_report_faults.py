@@ -52,6 +52,7 @@ def router(seen) -> Reply:
     return matrix(seen, 0.25)
 
 
+@pytest.mark.slow
 def test_partial_data_gives_a_partial_report_not_a_crash(prom, tmp_path: Path):
     prom.router = router
     spec = load_spec_text("week.yml", week.SPEC.encode())
@@ -76,6 +77,7 @@ def test_partial_data_gives_a_partial_report_not_a_crash(prom, tmp_path: Path):
     assert len(drift_calls) == 3
 
 
+@pytest.mark.slow
 def test_dead_prometheus_writes_a_partial_report_and_exits_1(tmp_path: Path):
     spec = tmp_path / "week.yml"
     spec.write_text(week.SPEC)
@@ -104,6 +106,7 @@ def test_dead_prometheus_writes_a_partial_report_and_exits_1(tmp_path: Path):
     )
 
 
+@pytest.mark.slow
 def test_report_before_the_first_day_ends(tmp_path: Path):
     spec = tmp_path / "week.yml"
     spec.write_text(week.SPEC)

@@ -18,6 +18,8 @@ from slodrift.report.scoring import Thresholds
 
 from tests.test_report import BAD_DAY, build
 
+pytestmark = pytest.mark.slow
+
 
 class Tree(HTMLParser):
     """Every element with its attributes and the text inside it (enough to check a page's structure)."""

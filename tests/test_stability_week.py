@@ -20,6 +20,8 @@ from tests.helpers import ROOT, run_cli
 from tests.history import backfill, backfill_recorded, write_openmetrics
 from tests.servers import Prometheus, free_port, process, slodrift_serve, wait_until
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 END = week.WATCH_START + week.DAYS * week.DAY
 AT = "2025-11-29T00:30:00Z"  # half an hour after the week ended
 

@@ -70,6 +70,7 @@ def test_refused(text, why):
     assert problem is not None and why in problem
 
 
+@pytest.mark.slow
 def test_the_examples_agree_with_promtool(promtool, tmp_path):
     verdicts = promtool_verdicts(promtool, tmp_path, ACCEPTED + [t for t, _ in REFUSED])
     assert verdicts[: len(ACCEPTED)] == [True] * len(ACCEPTED)
@@ -77,6 +78,7 @@ def test_the_examples_agree_with_promtool(promtool, tmp_path):
     assert verdicts[len(ACCEPTED)] is False
 
 
+@pytest.mark.slow
 def test_whatever_the_checker_accepts_promtool_accepts(promtool, tmp_path):
     """Random templates over the characters that matter to Go's lexer (seeded, so it is repeatable)."""
     rng = random.Random(17)

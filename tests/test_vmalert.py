@@ -31,6 +31,8 @@ import yaml
 from tests.helpers import EXAMPLE, run_cli
 from tests.servers import free_port, http_get, process, wait_until
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 RATE_OK, RATE_5XX = 9.9, 0.1  # checkout requests/s by code: error ratio 0.01
 RATE_FAST, RATE_ALL = 9.8, 10.0  # requests/s under 0.5 s and in all: latency error ratio 0.02
 STEP = 15

@@ -56,6 +56,7 @@ def modes(folder: Path) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 def test_generated_files_follow_the_umask_and_another_user_can_read_them(public_dir: Path):
     out = public_dir / "out"
     r = cli("generate", str(EXAMPLE), "--out", str(out))
@@ -77,6 +78,7 @@ def test_generated_files_follow_the_umask_and_another_user_can_read_them(public_
     assert set(modes(strict).values()) == {0o640}
 
 
+@pytest.mark.slow
 def test_a_replaced_file_keeps_its_mode(tmp_path: Path):
     out = tmp_path / "out"
     assert cli("generate", str(EXAMPLE), "--out", str(out)).returncode == 0
@@ -97,6 +99,7 @@ slos:
 """
 
 
+@pytest.mark.slow
 def test_import_out_and_single_files_follow_the_umask(public_dir: Path):
     target = public_dir / "spec.yml"
     write_file(target, "a: 1\n")
@@ -122,6 +125,7 @@ def _umask() -> int:
     return old
 
 
+@pytest.mark.slow
 def test_a_symlinked_directory_inside_out_is_not_followed(tmp_path: Path):
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
@@ -134,6 +138,7 @@ def test_a_symlinked_directory_inside_out_is_not_followed(tmp_path: Path):
     assert not (out / "rules").exists(), "a failed run left directories behind"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "device", "directory"])
 def test_a_special_file_at_a_target_path_is_refused_not_replaced(tmp_path: Path, kind: str):
     out = tmp_path / "out"
@@ -166,6 +171,7 @@ def test_write_files_refuses_paths_leaving_the_root(tmp_path: Path):
             write_files(tmp_path, {rel: "x"})
 
 
+@pytest.mark.slow
 def test_stale_files_are_removed_and_unlisted_ones_flagged(tmp_path: Path):
     out = tmp_path / "out"
     spec = tmp_path / "spec.yml"
@@ -194,6 +200,7 @@ def test_stale_files_are_removed_and_unlisted_ones_flagged(tmp_path: Path):
     assert r.returncode == 1 and "rules/old.slo.yml: not listed in MANIFEST.sha256" in r.stderr
 
 
+@pytest.mark.slow
 def test_an_edited_stale_file_is_kept_and_reported(tmp_path: Path):
     out = tmp_path / "out"
     spec = tmp_path / "spec.yml"
@@ -212,6 +219,7 @@ def test_an_edited_stale_file_is_kept_and_reported(tmp_path: Path):
     assert "catalog.slo.yml: not listed" in cli("verify", str(out)).stderr
 
 
+@pytest.mark.slow
 def test_output_directory_errors_exit_2_with_a_message(tmp_path: Path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
@@ -233,6 +241,7 @@ def test_output_directory_errors_exit_2_with_a_message(tmp_path: Path):
     assert list(locked.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_full_disk_changes_nothing_and_leaves_no_directory(tmp_path: Path):
     """RLIMIT_FSIZE makes the kernel refuse writes past 4 KiB (EFBIG), as a full disk refuses them."""
     out = tmp_path / "deep" / "out"
@@ -249,6 +258,7 @@ def test_a_full_disk_changes_nothing_and_leaves_no_directory(tmp_path: Path):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_verify_reads_the_manifest_with_a_bound(tmp_path: Path):
     out = tmp_path / "out"
     assert cli("generate", str(EXAMPLE), "--out", str(out)).returncode == 0

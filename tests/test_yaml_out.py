@@ -108,6 +108,7 @@ DATA = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(STRINGS, DATA, min_size=1, max_size=4))
 def test_anything_loads_back_as_written(data):
@@ -176,6 +177,7 @@ def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
         assert _typed(yaml.safe_load(text)) == _typed(data), rel
 
 
+@pytest.mark.slow
 def test_parallel_render_writes_the_same_files():
     services = "\n".join(
         f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
