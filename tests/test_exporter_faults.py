@@ -136,6 +136,7 @@ def test_the_page_version_is_bumped_under_a_lock(tmp_path: Path):
     assert state.version == 80000 and len(seen) == 80000
 
 
+@pytest.mark.slow
 def test_reloads_are_rate_limited_and_a_storm_coalesces(tmp_path: Path):
     calls = []
 
@@ -166,6 +167,7 @@ def test_reloads_are_rate_limited_and_a_storm_coalesces(tmp_path: Path):
     assert all(g >= 0.45 for g in gaps), gaps
 
 
+@pytest.mark.slow
 def test_gzip_and_openmetrics_negotiation(tmp_path: Path):
     with in_process(tmp_path) as (url, *_):
         port = int(url.rsplit(":", 1)[1])
@@ -186,6 +188,7 @@ def test_gzip_and_openmetrics_negotiation(tmp_path: Path):
         conn.close()
 
 
+@pytest.mark.slow
 def test_http_conventions(tmp_path: Path):
     with in_process(tmp_path, lifecycle=False) as (url, *_):
         port = int(url.rsplit(":", 1)[1])
@@ -208,6 +211,7 @@ def test_http_conventions(tmp_path: Path):
         assert r.status == 403 and b"--web.enable-lifecycle" in r.read()
 
 
+@pytest.mark.slow
 def test_the_header_budget_bounds_memory(tmp_path: Path):
     """98 headers of 65 KB on many connections reached 1.38 GB; now each request is cut at 64 KiB."""
     with in_process(tmp_path) as (url, *_):
@@ -297,6 +301,8 @@ def reload_status(url: str) -> tuple[float, float]:
     return ok, failures
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_a_nan_spec_at_sighup_is_a_failed_reload_and_later_sighups_work(tmp_path: Path):
     """It killed the reload thread ("Exception in thread reloader"); the gauge stayed 1 for good."""
     spec = tmp_path / "spec.yml"
@@ -321,6 +327,8 @@ def huge_baseline() -> str:
     return json.dumps({**GOOD, "services": services})
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_validation_is_bounded_in_time_and_a_dead_validator_is_replaced(tmp_path: Path):
     with exporter(tmp_path, "--reload.timeout=6") as (url, baseline, proc, log, _):
         good = baseline.read_text()
@@ -354,6 +362,8 @@ def test_validation_is_bounded_in_time_and_a_dead_validator_is_replaced(tmp_path
         assert reload_status(url) == (1.0, 2.0)
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fifo", "nested"])
 def test_a_fifo_or_a_pathological_baseline_at_reload_never_wedges_reloads(tmp_path: Path, kind: str):
     """A FIFO blocked the reload thread for good; 100,000 nested brackets raised RecursionError."""
@@ -384,6 +394,8 @@ def _tls_files(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_an_idle_tcp_connection_to_tls_stops_neither_scrapes_nor_sigterm(tmp_path: Path):
     """The TLS handshake ran in the accept loop without a timeout: one silent connection blocked all."""
     cert, key = _tls_files(tmp_path)
@@ -422,6 +434,8 @@ def test_an_idle_tcp_connection_to_tls_stops_neither_scrapes_nor_sigterm(tmp_pat
                 s.close()
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_idle_connections_are_closed_and_capped(tmp_path: Path):
     """1,000 idle sockets meant 1,002 threads, forever; now at most --web.max-connections, closed after
     the idle timeout, and the exporter answers again once they are gone."""
@@ -455,6 +469,8 @@ def test_idle_connections_are_closed_and_capped(tmp_path: Path):
         wait_until(lambda: threads_of(proc.pid) <= base + 2, 10, "threads to end")
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_a_trickled_request_head_is_cut_off(tmp_path: Path):
     with exporter(tmp_path, "--web.idle-timeout=1", "--web.read-header-timeout=1") as (_, _, _, _, port):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -476,6 +492,8 @@ def test_a_trickled_request_head_is_cut_off(tmp_path: Path):
             assert closed and time.monotonic() - started < 10
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_post_reload_needs_the_lifecycle_flag_and_sighup_always_works(tmp_path: Path):
     with exporter(tmp_path) as (url, baseline, proc, _, port):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -562,6 +580,8 @@ def test_config_error_messages_are_capped(tmp_path: Path):
     assert len(str(err.value)) < 20000 and "more" in str(err.value)
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_scoring_against_a_gzip_bomb_keeps_scrapes_fast_and_memory_flat(tmp_path: Path):
     """Scoring read a 1 MB gzip inflating to 1 GB whole (2 GB of RSS) and a scrape took 3.4 s."""
     from tests.test_prometheus_faults import raw_server

@@ -85,6 +85,7 @@ def client(url: str, **kwargs: object) -> PrometheusClient:
     return c
 
 
+@pytest.mark.slow
 def test_a_body_trickled_at_one_byte_a_second_hits_the_total_deadline():
     """The read timeout never fires (a byte arrives every 0.2 s); it ran for the whole body before."""
 
@@ -102,6 +103,7 @@ def test_a_body_trickled_at_one_byte_a_second_hits_the_total_deadline():
         assert time.monotonic() - started < 6
 
 
+@pytest.mark.slow
 def test_trickled_headers_hit_the_total_deadline_too():
     def trickle(conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
@@ -176,6 +178,7 @@ def gzip_bomb() -> bytes:
     return b"".join(out)
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_stopped_at_the_decompressed_limit(gzip_bomb: bytes):
     """A 1 MB gzip that inflates to 1 GB cost 2 GB of memory."""
     assert len(gzip_bomb) < 2 << 20
@@ -294,6 +297,7 @@ def test_capture_prints_prometheus_warnings(prom, tmp_path: Path):
 HOSTILE_WARNING = "x\n# Rollback: none\n<img src=x onerror=alert(1)> [ok](javascript:alert(1)) | a | *b*"
 
 
+@pytest.mark.slow
 def test_report_survives_huge_and_nan_values_and_escapes_warnings(prom):
     """1e308 gave OverflowError in the report, NaN alert counts int(NaN); warnings went raw into Markdown."""
 
@@ -326,6 +330,7 @@ def test_report_survives_huge_and_nan_values_and_escapes_warnings(prom):
     assert not any(line.startswith("# Rollback") for line in md.splitlines())
 
 
+@pytest.mark.slow
 def test_a_report_run_against_a_hostile_prometheus_writes_its_files(prom, tmp_path: Path):
     def route(seen) -> Reply:
         q = seen.params.get("query", "")
