@@ -1,7 +1,9 @@
 """Alertmanager routing for the alerts slodrift's rules raise: a pure function from specs to a config.
 
-Burn-rate alerts carry the receiver their tier names (`receiver` label) and are routed on it; every
-other alert is routed by severity: critical to the page receiver, the rest to the ticket receiver.
+Burn-rate alerts carry the receiver their tier names (`receiver` label) and are routed on it; drift
+alerts carry a `tier` (ticket by default: drift is a release regression, not an outage) and are routed
+on that; every other alert is routed by severity: critical to the page receiver, the rest to the ticket
+receiver.
 Each team (a service's `team` label) gets its own child route, so its alerts group together and a
 user can point it elsewhere. Inhibition is scoped per kind of alert, so a critical alert silences only
 the warning about the same SLO or the same indicator, never a neighbour's.
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from slodrift.generator.model import Spec
-from slodrift.generator.rules.drift import DRIFT_ALERT
+from slodrift.generator.rules.drift import DRIFT_ALERT, REGRESSION_ALERT
 from slodrift.generator.rules.slo import BURN_ALERT
 
 DEFAULT_RECEIVER = "slodrift-default"
@@ -54,6 +56,8 @@ def receivers_of(specs: list[Spec]) -> tuple[list[str], str, str]:
 
 def _children(named: list[str], page: str, ticket: str) -> list[dict[str, Any]]:
     routes: list[dict[str, Any]] = [{"receiver": r, "matchers": [matcher("receiver", r)]} for r in named]
+    routes.append({"receiver": page, "matchers": [matcher("tier", "page")]})
+    routes.append({"receiver": ticket, "matchers": [matcher("tier", "ticket")]})
     routes.append({"receiver": page, "matchers": [matcher("severity", "critical")]})
     routes.append({"receiver": ticket, "matchers": [matcher("severity", "warning|info", "=~")]})
     return routes
@@ -95,7 +99,12 @@ def alertmanager_config(specs: list[Spec], webhook_base: str = DEFAULT_WEBHOOK_B
                 "equal": ["service", "slo"],
             },
             {
-                "source_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "critical")],
+                # A critical drift (or the regression alert that is an indicator's critical level)
+                # silences the warning of the same indicator.
+                "source_matchers": [
+                    matcher("alertname", f"{DRIFT_ALERT}|{REGRESSION_ALERT}", "=~"),
+                    matcher("severity", "critical"),
+                ],
                 "target_matchers": [matcher("alertname", DRIFT_ALERT), matcher("severity", "warning")],
                 "equal": ["service", "indicator"],
             },

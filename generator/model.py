@@ -123,7 +123,13 @@ class Spec:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A signal compared with the release baseline; `query` is complete PromQL returning one series."""
+    """A signal compared with the release baseline; `query` is complete PromQL returning one series.
+
+    A drift alert needs a change that is big (past the category's threshold, relative to the baseline),
+    real (past `min_change` in the indicator's unit, and `z_threshold` standard deviations of noise,
+    modelled by `noise`), and measured on enough traffic (`min_requests` per rate window of
+    `traffic_query`, for ratios and latencies).
+    """
 
     name: str
     kind: str
@@ -132,24 +138,39 @@ class Indicator:
     direction: str  # higher_is_worse | lower_is_worse | either
     category: str
     regression: Decimal | None = None
-    floor: Decimal | None = None
+    floor: Decimal | None = None  # smallest baseline used as the relative drift's denominator
     split_by: str | None = None  # cross-region: a label to record the indicator per value of
     primary: str | None = None  # the value the others are compared with
     split_query: str = ""  # the same query, aggregated by the split label too
+    traffic_query: str = ""  # requests per second behind a ratio or latency ("" when none)
+    noise: str = "spread"  # binomial | poisson | quantile | spread (see indicators.NOISE_MODELS)
+    min_change: Decimal = Decimal(0)  # absolute floor of a change that matters, in `unit`
+    min_requests: Decimal | None = None  # fewest requests per rate window for the value to be judged
+    page: bool | None = None  # critical drift pages (True), tickets (False), or the category decides
+    labels: dict[str, str] = field(default_factory=dict)  # added to the indicator's alerts
+    annotations: dict[str, str] = field(default_factory=dict)  # added to its alerts (runbook_url too)
+    sources: tuple[tuple[str, Selector], ...] = ()  # raw series a built-in kind reads, by role
+    quantile: Decimal | None = None  # latency kinds: the quantile computed
 
 
 @dataclass(frozen=True)
 class DriftThresholds:
-    """Drift (a signed share, positive = worse) at which a category warns and goes critical."""
+    """Drift (a signed share, positive = worse) at which a category warns and goes critical; `page`
+    sends the category's critical alerts to the page receiver instead of the ticket receiver."""
 
     category: str
     warning: Decimal | None
     critical: Decimal | None
+    page: bool = False
 
 
 @dataclass(frozen=True)
 class Anomaly:
-    """z-score bands over a recorded history; warning-only by design."""
+    """z-score bands over a recorded history; warning-only by design.
+
+    `seasonality` none compares with the whole window; daily or weekly with the hour around the same
+    time of each day or week in the window.
+    """
 
     indicators: tuple[str, ...]
     z_threshold: Decimal
@@ -160,9 +181,12 @@ class Anomaly:
 
 @dataclass(frozen=True)
 class DriftSettings:
-    """Spec-wide drift thresholds and timings."""
+    """Spec-wide drift thresholds and timings; `z_threshold` is the significance a change needs,
+    `keep_firing_for_seconds` the hysteresis of drift alerts (0: none)."""
 
     thresholds: dict[str, DriftThresholds]
     for_seconds: int
     regression_for_seconds: int
     baseline_missing_for_seconds: int
+    z_threshold: Decimal = Decimal(3)
+    keep_firing_for_seconds: int = 600

@@ -171,11 +171,11 @@ def render(
     if specs:
         rel = f"{RULES_DIR}/slodrift-stability.yml"
         files[rel] = yaml_out.dump(
-            {"groups": stability_groups()},
+            {"groups": stability_groups(specs)},
             _header(specs[0], "the alert on the exporter's rollback recommendation"),
         )
         files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
-            stability_test_file(specs[0], f"../{rel}"),
+            stability_test_file(specs[0], f"../{rel}", specs),
             _header(specs[0], "promtool test of the rollback alert"),
         )
         files["alertmanager/alertmanager.yml"] = yaml_out.dump(

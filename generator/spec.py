@@ -99,6 +99,8 @@ DEFAULT_DRIFT = {
 DEFAULT_DRIFT_FOR = "10m"
 DEFAULT_REGRESSION_FOR = "30m"
 DEFAULT_BASELINE_MISSING_FOR = "10m"
+DEFAULT_DRIFT_KEEP_FIRING_FOR = "10m"
+DEFAULT_DRIFT_Z = 3.0
 DEFAULT_ANOMALY = {"z_threshold": 3.0, "window": "1w", "seasonality": "none", "for": "10m"}
 
 
@@ -301,6 +303,57 @@ def _percent(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a percentage") from None
 
 
+_AMOUNT_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z%]*(?: of budget)?)\s*$")
+_AMOUNT_UNITS: dict[str, dict[str, Decimal]] = {
+    "seconds": {"": Decimal(1), "s": Decimal(1), "ms": Decimal("0.001"), "us": Decimal("0.000001")},
+    "cores": {"": Decimal(1), "m": Decimal("0.001")},
+    "bytes": {
+        "": Decimal(1),
+        "B": Decimal(1),
+        "kB": Decimal(1000),
+        "KB": Decimal(1000),
+        "MB": Decimal(10**6),
+        "GB": Decimal(10**9),
+        "KiB": Decimal(1024),
+        "MiB": Decimal(1024**2),
+        "GiB": Decimal(1024**3),
+    },
+    "ratio": {"": Decimal(1), "pp": Decimal("0.01")},
+    "requests_per_second": {"": Decimal(1)},
+    "count": {"": Decimal(1)},
+}
+_AMOUNT_HINTS = {
+    "seconds": "a number of seconds, or '5ms', '0.2s'",
+    "cores": "a number of cores, or '50m' (millicores)",
+    "bytes": "a number of bytes, or '32MiB', '1GB'",
+    "ratio": "a ratio (0.0005), percentage points ('0.05pp') or a share of the error budget ('25% of budget')",
+    "requests_per_second": "a number of requests per second",
+    "count": "a number",
+}
+
+
+def parse_amount(value: Any, unit: str, budget: Decimal | None = None) -> Decimal:
+    """An absolute amount in `unit`'s base unit: a number, or text with a unit suffix ('5ms', '32MiB',
+    '50m' cores, '0.05pp', '25% of budget' of the error budget `budget`); ValueError says what is wrong."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an amount; write {_AMOUNT_HINTS[unit]}")
+    if isinstance(value, int | float):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    m = _AMOUNT_RE.match(str(value))
+    suffix = m.group(2) if m else None
+    if m and unit == "ratio" and suffix == "% of budget":
+        if budget is None:
+            raise ValueError(
+                f"{value!r} needs an error budget, but the service has no request SLO; "
+                "write percentage points instead (e.g. '0.05pp')"
+            )
+        return Decimal(m.group(1)) / 100 * budget
+    scale = _AMOUNT_UNITS[unit].get(suffix or "") if m and suffix is not None else None
+    if m is None or scale is None:
+        raise ValueError(f"{value!r} is not an amount in {unit}; write {_AMOUNT_HINTS[unit]}")
+    return Decimal(m.group(1)) * scale
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
     """Deep-merge alerting settings: an SLO overrides single fields of the defaults, not whole tiers."""
     out = dict(base)
@@ -463,15 +516,21 @@ class _Builder:
             slos.append(self.slo(slo, spath, selector, labels, default_window, default_alerting))
         if not slos and not svc.get("indicators"):
             self.fail(path, "a service needs at least one SLO or one indicator")
+        budgets = [slo.error_budget for slo in slos if slo.sli.kind != "latency"]
         inds = tuple(
-            self.indicator(name, ind or {}, (*path, "indicators", name), selector)
+            self.indicator(name, ind or {}, (*path, "indicators", name), selector, min(budgets, default=None))
             for name, ind in (svc.get("indicators") or {}).items()
         )
         anomaly = self.anomaly(svc.get("anomaly"), (*path, "anomaly"), {i.name for i in inds})
         return Service(svc["name"], labels, selector, tuple(slos), svc.get("description", ""), inds, anomaly)
 
     def indicator(
-        self, name: str, ind: dict[str, Any], path: Path_, scope: tuple[promql.Matcher, ...]
+        self,
+        name: str,
+        ind: dict[str, Any],
+        path: Path_,
+        scope: tuple[promql.Matcher, ...],
+        budget: Decimal | None = None,
     ) -> Indicator:
         kind, implied = builtin.NAMED.get(name, (None, {}))
         kind = ind.get("kind", kind)
@@ -484,13 +543,24 @@ class _Builder:
                 "give `kind` or `query`",
             )
             return Indicator(name, "invalid", "", "count", "higher_is_worse", "behaviour")
+        if kind == "availability" and "metric" in ind:
+            self.fail(
+                (*path, "metric"),
+                "availability is the success ratio of requests (give `errors` and `total`); "
+                "for the share of scrape targets up use the `targets_up` indicator",
+            )
         defaults = builtin.KINDS[kind]
         opts = {**implied, **ind}
+        traffic = ""
         try:
             if "query" in ind:
                 query = promql.check_query(ind["query"]).replace("{{window}}", builtin.RATE)
             else:
                 query = builtin.default_query(kind, opts, scope)
+            if "traffic" in ind:
+                traffic = promql.check_query(ind["traffic"]).replace("{{window}}", builtin.RATE)
+            elif "query" not in ind:
+                traffic = builtin.traffic_query(kind, opts, scope)
         except promql.PromQLError as exc:
             self.fail(path, str(exc))
             query = ""
@@ -516,11 +586,34 @@ class _Builder:
                     split_query = builtin.default_query(kind, opts, scope, by=split_by)
                 except promql.PromQLError as exc:
                     self.fail((*path, "split_by"), str(exc))
+        unit = ind.get("unit", defaults.unit)
+        min_change = self.min_change(kind, unit, ind, path, budget)
+        min_requests = (
+            Decimal(repr(ind["min_requests"]))
+            if "min_requests" in ind
+            else builtin.default_min_requests(kind, opts)
+            if traffic
+            else None
+        )
+        if "min_requests" in ind and not traffic:
+            self.fail(
+                (*path, "min_requests"),
+                "needs traffic to count: give `traffic` (requests per second) with a custom query",
+            )
+        sources: tuple[tuple[str, promql.Selector], ...] = ()
+        quantile = None
+        if "query" not in ind and query:
+            sources = builtin.default_sources(kind, opts, scope)
+            if kind in ("latency_quantile", "db_latency"):
+                quantile = builtin.quantile_of(kind, opts)
+        annotations = self.annotations(ind.get("annotations"), (*path, "annotations"))
+        if "runbook_url" in ind:
+            annotations["runbook_url"] = promql.template_literal(ind["runbook_url"])
         return Indicator(
             name,
             kind,
             query,
-            ind.get("unit", defaults.unit),
+            unit,
             ind.get("direction", defaults.direction),
             ind.get("category", defaults.category),
             regression,
@@ -528,7 +621,37 @@ class _Builder:
             split_by,
             primary,
             split_query,
+            traffic,
+            defaults.noise if traffic or defaults.noise in ("spread", "poisson") else "spread",
+            min_change,
+            min_requests,
+            ind.get("page"),
+            self.labels(ind.get("labels"), (*path, "labels")),
+            annotations,
+            sources,
+            quantile,
         )
+
+    def min_change(
+        self, kind: str, unit: str, ind: dict[str, Any], path: Path_, budget: Decimal | None
+    ) -> Decimal:
+        """The absolute floor of an indicator: its own, the spec's default for its kind, or built in."""
+        defaults = builtin.KINDS[kind]
+        spec_floors = (self.doc.data.get("drift") or {}).get("min_change") or {}
+        if "min_change" in ind:
+            value, where = ind["min_change"], (*path, "min_change")
+        elif defaults.floor_key in spec_floors:
+            value, where = spec_floors[defaults.floor_key], ("drift", "min_change", defaults.floor_key)
+            unit = builtin.FLOOR_UNITS[defaults.floor_key]
+        elif defaults.floor_key == "error_ratio" and budget is not None:
+            return budget * builtin.BUDGET_SHARE
+        else:
+            return defaults.min_change
+        try:
+            return parse_amount(value, unit, budget)
+        except ValueError as exc:
+            self.fail(where, str(exc))
+            return defaults.min_change
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:
@@ -545,6 +668,13 @@ class _Builder:
         if window < 3600:
             self.fail(
                 (*path, "window"), "must be at least 1h: a shorter history gives no meaningful deviation"
+            )
+        period = {"daily": 86400, "weekly": 604800}.get(merged["seasonality"])
+        if period is not None and (window < period or window % period):
+            self.fail(
+                (*path, "window"),
+                f"with {merged['seasonality']} seasonality the window must be a whole number of "
+                f"{'days' if period == 86400 else 'weeks'} (got {promql.format_duration(window)})",
             )
         return Anomaly(
             tuple(cfg["indicators"]),
@@ -571,7 +701,8 @@ class _Builder:
             for k, v in parsed.items():
                 if v is not None and v < 0:
                     self.fail(("drift", category, k), "must not be negative")
-            thresholds[category] = DriftThresholds(category, w, c)
+            thresholds[category] = DriftThresholds(category, w, c, bool(merged.get("page", False)))
+        keep = cfg.get("keep_firing_for", DEFAULT_DRIFT_KEEP_FIRING_FOR)
         return DriftSettings(
             thresholds,
             self.duration(cfg.get("for", DEFAULT_DRIFT_FOR), ("drift", "for")),
@@ -580,6 +711,8 @@ class _Builder:
                 cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR),
                 ("drift", "baseline_missing_for"),
             ),
+            Decimal(repr(float(cfg.get("z_threshold", DEFAULT_DRIFT_Z)))),
+            0 if keep in ("0s", "0m", "0h") else self.duration(keep, ("drift", "keep_firing_for")),
         )
 
     def sli(self, sli: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...]) -> SLI:

@@ -1,15 +1,17 @@
 """The alert on the exporter's rollback recommendation, and its promtool test.
 
-One rule serves every service: the exporter publishes `slodrift_rollback_recommended{service}` and the
-alert carries that label through.
+The exporter publishes `slodrift_rollback_recommended{service}`; one rule per service of the specs
+raises the alert with that service's labels (its team, ...), so team routes see it like every other
+alert of the service.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slodrift.generator import promql
-from slodrift.generator.model import Spec
+from slodrift.generator.model import Service, Spec
 from slodrift.generator.promql import Expr
 
 ROLLBACK = "slodrift_rollback_recommended"
@@ -22,44 +24,61 @@ ANNOTATIONS = {
 }
 
 
-def stability_groups(interval: str = "1m") -> list[dict[str, Any]]:
-    """The rollback alert group."""
+def _services(specs: Sequence[Spec]) -> list[Service]:
+    seen: dict[str, Service] = {}
+    for spec in specs:
+        for svc in spec.services:
+            seen.setdefault(svc.name, svc)
+    return list(seen.values())
+
+
+def rollback_rule(service: Service) -> dict[str, Any]:
+    """The rollback alert of one service, carrying the service's labels."""
+    return {
+        "alert": ROLLBACK_ALERT,
+        "expr": Expr(f"max by (service) ({promql.selector(ROLLBACK, {'service': service.name})}) == 1"),
+        "for": "5m",
+        "labels": {**service.labels, "service": service.name, "severity": "critical"},
+        "annotations": dict(ANNOTATIONS),
+    }
+
+
+def stability_groups(specs: Sequence[Spec] = (), interval: str = "1m") -> list[dict[str, Any]]:
+    """The rollback alert group: one rule per service of the specs."""
     return [
         {
             "name": "slodrift-stability",
             "interval": interval,
-            "rules": [
-                {
-                    "alert": ROLLBACK_ALERT,
-                    "expr": Expr(f"max by (service) ({ROLLBACK}) == 1"),
-                    "for": "5m",
-                    "labels": {"severity": "critical"},
-                    "annotations": dict(ANNOTATIONS),
-                }
-            ],
+            "rules": [rollback_rule(s) for s in _services(specs)],
         }
     ]
 
 
-def stability_test_file(spec: Spec, rule_file: str) -> dict[str, Any]:
-    """Fires for a service whose recommendation is 1 for 5 minutes; quiet for one at 0."""
-    names = [s.name for s in spec.services][:2] or ["svc"]
-    firing, quiet = names[0], names[-1] if len(names) > 1 else None
+def stability_test_file(spec: Spec, rule_file: str, specs: Sequence[Spec] = ()) -> dict[str, Any]:
+    """Fires for a service whose recommendation is 1 for 5 minutes, with its labels; quiet for one at 0."""
+    services = _services(specs or [spec])[:2]
+    firing, quiet = services[0], services[1] if len(services) > 1 else None
     inputs = [
-        {"series": promql.selector(ROLLBACK, {"job": "slodrift", "service": firing}), "values": "1+0x10"}
+        {
+            "series": promql.selector(ROLLBACK, {"job": "slodrift", "service": firing.name}),
+            "values": "1+0x10",
+        }
     ]
     if quiet:
         inputs.append(
-            {"series": promql.selector(ROLLBACK, {"job": "slodrift", "service": quiet}), "values": "0+0x10"}
+            {
+                "series": promql.selector(ROLLBACK, {"job": "slodrift", "service": quiet.name}),
+                "values": "0+0x10",
+            }
         )
-    labels = {"service": firing, "severity": "critical"}
-    rendered = {k: v.replace("{{ $labels.service }}", firing) for k, v in ANNOTATIONS.items()}
+    labels = {**firing.labels, "service": firing.name, "severity": "critical"}
+    rendered = {k: v.replace("{{ $labels.service }}", firing.name) for k, v in ANNOTATIONS.items()}
     return {
         "rule_files": [rule_file],
         "evaluation_interval": "1m",
         "tests": [
             {
-                "name": "rollback recommended fires after 5m; a service at 0 stays quiet",
+                "name": "rollback recommended fires after 5m with the service's labels; a service at 0 stays quiet",
                 "interval": "1m",
                 "input_series": inputs,
                 "alert_rule_test": [
