@@ -43,6 +43,8 @@ def alerts_of(files: dict[str, str], spec) -> list[dict[str, str]]:
 def expected_receiver(labels: dict[str, str]) -> str:
     if "receiver" in labels:
         return labels["receiver"]
+    if "tier" in labels:  # drift: a release regression tickets unless the spec says page: true
+        return "pager" if labels["tier"] == "page" else "chat"
     return "pager" if labels["severity"] == "critical" else "chat"
 
 

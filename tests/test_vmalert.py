@@ -47,8 +47,14 @@ def _binary(name: str) -> str:
 
 @pytest.fixture
 def rules_dir(tmp_path: Path) -> Path:
+    # vmalert 1.79 (Debian's) predates keep_firing_for (vmalert 1.90): the spec turns it off, as the
+    # README tells users of older engines to do.
+    spec = tmp_path / "checkout.yml"
+    text = EXAMPLE.read_text()
+    assert text.rstrip().splitlines()[-1].startswith("  ") and "\ndrift:\n" in text
+    spec.write_text(text.rstrip() + "\n  keep_firing_for: 0s\n")
     out = tmp_path / "generated"
-    r = run_cli("generate", str(EXAMPLE), "--out", str(out))
+    r = run_cli("generate", str(spec), "--out", str(out))
     assert r.returncode == 0, r.stderr
     return out / "rules"
 

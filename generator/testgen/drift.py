@@ -452,6 +452,8 @@ def plan(
         if abs(v - b) < floor * 1.05:
             b = base_for_change(ind, v, floor * 1.05)
         candidates = [Base(Point(b, abs(v - b) / (zt * factor)))]
+    elif case == "noise":
+        candidates = _noise_candidates(ind, drift, v, traffic, factor)
     else:  # traffic: big enough to pass everything despite the Poisson noise of little traffic
         candidates = []
         c = max(abs(v - base_for_drift(ind, v, max(top * 1.05, 0.01))), floor * 1.05, abs(v) * 0.01, 1e-6)
@@ -465,21 +467,82 @@ def plan(
         j = judge(ind, v, traffic, base, WARMUP * 60)
         if case == "z" and (j.noise - (base.flat.stddev or 0)) > 1e-12 * max(j.noise, 1e-300):
             continue  # the Poisson noise, not the spread, decides here: the boundary is not the spread's
+        if case == "noise" and j.noise < (base.flat.stddev or 0) * 1.5:
+            continue  # the spread, not the traffic seen now, decides here
         ok = _passes_others(ind, drift, j, case, factor)
         if ok:
             return base
     return at_baseline(v)
 
 
+def low_limit(ind: Indicator, drift: DriftSettings) -> float | None:
+    """The lowest drift threshold of the indicator (its warning, else its critical level)."""
+    w = limit_of(ind, drift, "warning")
+    return w if w is not None else limit_of(ind, drift, "critical")
+
+
+def _noise_candidates(
+    ind: Indicator, drift: DriftSettings, v: float, traffic: float | None, factor: float
+) -> list[Base]:
+    """Baselines whose change is `factor` times the z threshold of the noise of the traffic seen now
+    (a spread too small to matter): Poisson noise for counts and ratios; for a latency quantile the
+    spread, doubled because the baseline had 4 times today's traffic."""
+    zt, low = float(drift.z_threshold), low_limit(ind, drift)
+    if traffic is None or low is None:
+        return []
+    if ind.noise == "quantile":
+        b = base_for_drift(ind, v, max(low * 1.1, 0.01))
+        if abs(v - b) < float(ind.min_change) * 1.05:
+            b = base_for_change(ind, v, float(ind.min_change) * 1.05)
+        return [Base(Point(b, abs(v - b) / (2 * factor * zt), None, traffic * 4))]
+    if ind.noise not in ("binomial", "poisson"):
+        return []
+    tiny = 1e-12
+    room = (1 - v) if ind.unit == "ratio" and ind.direction == "lower_is_worse" else v
+    lo, hi = 0.0, room * (1 - 1e-9)
+
+    def z_of(c: float) -> float:
+        return judge(ind, v, traffic, Base(Point(base_for_change(ind, v, c), tiny)), 0).z
+
+    if not hi > 0 or z_of(hi) < factor * zt:
+        return []
+    for _ in range(200):  # z grows with the change: bisect for z = factor * zt
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if z_of(mid) < factor * zt else (lo, mid)
+    return [Base(Point(base_for_change(ind, v, (lo + hi) / 2), tiny))]
+
+
+def noise_params(service: Service, drift: DriftSettings) -> Params:
+    """A world with little traffic: the first ratio on each kind of traffic needs a change of about
+    10 % over its lowest threshold to be z_threshold standard deviations of its Poisson noise."""
+    zt, p = float(drift.z_threshold), BIG
+    rates: dict[str, float] = {}
+    for ind in service.indicators:
+        src, low = dict(ind.sources), low_limit(ind, drift)
+        if ind.noise != "binomial" or low is None or not src:
+            continue
+        key = "requests" if "total" in src else "lookups"
+        if key in rates:
+            continue
+        v = current_value(build_world(service, BIG), ind)
+        b = base_for_drift(ind, v, low * 1.1)
+        if not _valid(ind, b):
+            continue
+        c = max(abs(v - b), float(ind.min_change) * 1.1)
+        m = (v + b) / 2
+        rates[key] = m * (1 - m) / (c / zt) ** 2 / RATE_SECONDS
+    return replace(p, requests=rates.get("requests", p.requests), lookups=rates.get("lookups", p.lookups))
+
+
 def _passes_others(ind: Indicator, drift: DriftSettings, j: Judged, case: str, factor: float) -> bool:
     """Every condition other than the one under test passes with room (the traffic guard is the
     world's to set); the one under test is where it was put."""
-    severity = "warning" if case == "warning" else "critical"
+    severity = "warning" if case in ("warning", "noise") else "critical"
     if limit_of(ind, drift, severity) is None:
         severity = "warning" if severity == "critical" else "critical"
         if limit_of(ind, drift, severity) is None:
             return False
-    tested = {"warning": "drift", "critical": "drift", "floor": "change", "z": "z"}.get(case)
+    tested = {"warning": "drift", "critical": "drift", "floor": "change", "z": "z", "noise": "z"}.get(case)
     for name, (q, lim) in checks(ind, drift, j, severity).items():
         if name == "traffic" or name == tested:
             continue
@@ -743,6 +806,7 @@ def case_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
     at = _at(drift, drift.for_seconds)
     regressions = [drift.regression_for_seconds for i in service.indicators if i.regression is not None]
     at_critical = _at(drift, max([drift.for_seconds, *regressions]))
+    noise = noise_params(service, drift)
     cases = [
         Case("warning threshold: drift 2% over", BIG, "warning", 1.02, at, check_values=True),
         Case("warning threshold: drift 2% under", BIG, "warning", 0.98, at),
@@ -752,6 +816,8 @@ def case_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
         Case("absolute floor: change 2% under", SMALL, "floor", 0.98, at),
         Case("significance: 2% over the z threshold", BIG, "z", 1.02, at),
         Case("significance: 2% under the z threshold", BIG, "z", 0.98, at),
+        Case("noise at the traffic seen now: 2% over the z threshold", noise, "noise", 1.02, at),
+        Case("noise at the traffic seen now: 2% under the z threshold", noise, "noise", 0.98, at),
     ]
     cases += traffic_cases(service, at)
     return [g for c in cases if (g := _case_group(service, drift, c)) is not None]
@@ -772,7 +838,12 @@ def traffic_cases(service: Service, at: int) -> list[Case]:
     for n in range(max((len(v) for v in mins.values()), default=0)):
         for side, factor in (("over", 1.02), ("under", 0.98)):
             overrides = {k: sorted(v)[min(n, len(v) - 1)] * factor / RATE_SECONDS for k, v in mins.items()}
-            params = replace(BIG, **overrides)
+            params = replace(
+                BIG,
+                requests=overrides.get("requests", BIG.requests),
+                lookups=overrides.get("lookups", BIG.lookups),
+                histogram_rate=overrides.get("histogram_rate", BIG.histogram_rate),
+            )
             judged_here = {k: sorted(v)[min(n, len(v) - 1)] for k, v in mins.items()}
             out.append(
                 Case(
@@ -854,8 +925,18 @@ def time_of_day_groups(service: Service, drift: DriftSettings) -> list[dict[str,
         if firing:
             tests = []
             for ind in service.indicators:
-                if ind.name in judged:
-                    x = _close(EXPECTED, service, ind, judged[ind.name].expected)
+                j = judged.get(ind.name)
+                if j is None:
+                    continue
+                for metric, want in (
+                    (EXPECTED, j.expected),
+                    (CHANGE, j.change),
+                    (DRIFT, j.drift),
+                    (DRIFT_Z, j.z),
+                ):
+                    if want is None or not math.isfinite(want):
+                        continue
+                    x = _close(metric, service, ind, want)
                     x["eval_time"] = f"{at}m"
                     tests.append(x)
             group["promql_expr_test"] = tests
@@ -934,7 +1015,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
     n = len(service.indicators)
     svc = {**service.labels, "service": service.name}
     world = build_world(service, BIG)
-    groups = [
+    groups: list[dict[str, Any]] = [
         {
             "name": f"{service.name}: values but no baseline (exporter down): one alert for the service",
             "interval": fd(STEP),
