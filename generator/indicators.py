@@ -70,8 +70,8 @@ KINDS: dict[str, Kind] = {
         "ratio", "lower_is_worse", "behaviour", "binomial", "cache_hit_ratio", Decimal("0.01")
     ),
     # Share of scrape targets up: a replica down is an outage question, not a release regression, so
-    # only a quarter of the targets gone counts as drift.
-    "targets_up": Kind("ratio", "lower_is_worse", "behaviour", "spread", "targets_up", Decimal("0.25")),
+    # only more than half of the targets gone counts as drift.
+    "targets_up": Kind("ratio", "lower_is_worse", "behaviour", "spread", "targets_up", Decimal("0.5")),
     "custom": Kind("count", "higher_is_worse", "behaviour", "spread", "custom", Decimal(0)),
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from slodrift.generator.render import render
-from slodrift.generator.rules.drift import drift_expr, drift_groups
+from slodrift.generator.rules.drift import change_expr, drift_expr, drift_groups
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
@@ -35,42 +35,112 @@ def test_indicator_defaults_and_thresholds_from_the_seeds():
     spec = load_spec_text("s.yml", SPEC.encode())
     svc = spec.services[0]
     by = {i.name: i for i in svc.indicators}
-    assert (
-        by["availability"].query == 'avg(up{job="api"})' and by["availability"].direction == "lower_is_worse"
+    # availability is the success ratio of requests (no 5xx series is a ratio of 0, not no data)
+    assert by["availability"].query == (
+        '1 - (\n(sum(rate(http_requests_total{code=~"5..",job="api"}[5m])) or 0 * '
+        'sum(rate(http_requests_total{job="api"}[5m])))\n/\nsum(rate(http_requests_total{job="api"}[5m]))\n)'
     )
+    assert by["availability"].direction == "lower_is_worse" and by["availability"].noise == "binomial"
     assert by["p99_latency"].query == (
         'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))'
     )
+    assert by["p99_latency"].traffic_query == 'sum(rate(http_request_duration_seconds_count{job="api"}[5m]))'
+    assert by["p99_latency"].min_requests == 1000 and by["p99_latency"].min_change == Decimal("0.005")
     assert (
         by["cpu"].category == "resource"
         and by["cpu"].regression == Decimal("0.25")
         and by["cpu"].unit == "cores"
+        and by["cpu"].min_change == Decimal("0.05")
     )
-    assert by["cache_hit_ratio"].category == "behaviour"
+    assert by["cache_hit_ratio"].category == "behaviour" and by["cache_hit_ratio"].min_change == Decimal(
+        "0.01"
+    )
     assert by["replicas"].kind == "custom" and by["replicas"].direction == "either"
+    assert by["replicas"].min_change == 0 and by["replicas"].traffic_query == ""
     th = spec.drift.thresholds
     assert (th["performance"].warning, th["performance"].critical) == (Decimal("0.05"), Decimal("0.1"))
     assert (th["resource"].warning, th["resource"].critical) == (Decimal("0.1"), Decimal("0.2"))
     assert (th["behaviour"].warning, th["behaviour"].critical) == (Decimal("0.1"), Decimal("0.2"))
     assert (th["configuration"].warning, th["configuration"].critical) == (None, Decimal("0"))
+    assert not any(t.page for t in th.values())
+    assert spec.drift.z_threshold == 3 and spec.drift.keep_firing_for_seconds == 600
     assert svc.anomaly.z_threshold == Decimal("2.5") and svc.anomaly.window == 7 * 86400
 
 
-def test_drift_is_signed_so_positive_is_worse():
+def test_targets_up_is_its_own_indicator():
+    spec = load_spec_text("s.yml", SPEC.replace("availability: {}", "targets_up: {}").encode())
+    ind = next(i for i in spec.services[0].indicators if i.name == "targets_up")
+    assert ind.query == 'avg(up{job="api"})' and ind.direction == "lower_is_worse"
+    assert ind.category == "behaviour" and ind.min_change == Decimal("0.5")
+
+
+def test_error_ratio_floor_defaults_to_a_share_of_the_slo_budget():
+    text = SPEC.replace(
+        "    indicators:\n",
+        "    slos:\n      - name: a\n        objective: 99.9\n"
+        "        sli: {errors: 'x_total{code=\"5\"}', total: x_total}\n    indicators:\n      error_ratio: {}\n",
+    )
+    by = {i.name: i for i in load_spec_text("s.yml", text.encode()).services[0].indicators}
+    assert by["error_ratio"].min_change == Decimal("0.00025")  # 25 % of a 0.1 % budget
+    assert by["availability"].min_change == Decimal("0.00025")
+    no_slo = {i.name: i for i in load_spec_text("s.yml", SPEC.encode()).services[0].indicators}
+    assert no_slo["availability"].min_change == Decimal("0.0005")  # 0.05 percentage points
+
+
+@pytest.mark.parametrize(
+    ("unit_of", "value", "expected"),
+    [
+        ("p99_latency", "5ms", Decimal("0.005")),
+        ("p99_latency", "0.2s", Decimal("0.2")),
+        ("p99_latency", 0.01, Decimal("0.01")),
+        ("cpu", "50m", Decimal("0.05")),
+        ("cpu", 2, Decimal(2)),
+        ("memory", "32MiB", Decimal(32 * 1048576)),
+        ("memory", "1GB", Decimal(10**9)),
+        ("availability", "0.05pp", Decimal("0.0005")),
+        ("availability", 0.001, Decimal("0.001")),
+    ],
+)
+def test_min_change_units(unit_of, value, expected):
+    text = (
+        f"version: 1\nservices:\n  - name: api\n    indicators:\n      {unit_of}: {{min_change: {value!r}}}\n"
+    )
+    (ind,) = load_spec_text("s.yml", text.encode()).services[0].indicators
+    assert ind.min_change == expected
+
+
+def test_spec_wide_floors_and_paging():
+    text = SPEC + (
+        "drift:\n  min_change: {latency: 20ms, cpu: 100m}\n  z_threshold: 4\n  keep_firing_for: 0s\n"
+        "  performance: {page: true}\n"
+    )
+    spec = load_spec_text("s.yml", text.encode())
+    by = {i.name: i for i in spec.services[0].indicators}
+    assert by["p99_latency"].min_change == Decimal("0.02") and by["cpu"].min_change == Decimal("0.1")
+    assert spec.drift.z_threshold == 4 and spec.drift.keep_firing_for_seconds == 0
+    assert spec.drift.thresholds["performance"].page and not spec.drift.thresholds["resource"].page
+
+
+def test_change_is_signed_so_positive_is_worse():
     svc = load_spec_text("s.yml", SPEC.encode()).services[0]
     by = {i.name: i for i in svc.indicators}
-    assert drift_expr(svc, by["p99_latency"]).startswith("(\n  slodrift:indicator:value")
-    assert drift_expr(svc, by["availability"]).startswith("-(")
-    assert drift_expr(svc, by["replicas"]).startswith("abs(")
-    assert 'slodrift_baseline{service="api",indicator="cpu"} != 0' in drift_expr(svc, by["cpu"])
+    assert change_expr(svc, by["p99_latency"]).startswith("slodrift:indicator:value{")
+    assert change_expr(svc, by["availability"]).startswith("slodrift:indicator_baseline:value{")
+    assert change_expr(svc, by["replicas"]).startswith("abs(")
+    assert "(abs(slodrift:indicator_baseline:value{" in drift_expr(svc, by["cpu"])
 
 
 def test_groups_are_in_dependency_order():
     spec = load_spec_text("s.yml", SPEC.encode())
     rec, alerts = drift_groups(spec.services[0], spec.drift, 60)
     names = [r["record"] for r in rec["rules"]]
-    # each value is recorded before its drift; anomaly statistics after the values they read
-    assert names.index("slodrift:indicator:value") < names.index("slodrift:indicator:drift_ratio")
+    # values, then the baseline for this time of day, then change, drift and significance
+    assert names.index("slodrift:baseline_profile:weight") < names.index("slodrift:indicator_baseline:value")
+    last_value = max(i for i, n in enumerate(names) if n == "slodrift:indicator:value")
+    for later in ("slodrift:indicator_baseline:stddev", "slodrift:indicator:change"):
+        assert last_value < names.index(later)
+    assert names.index("slodrift:indicator_baseline:stderr") < names.index("slodrift:indicator:drift_zscore")
+    assert names.index("slodrift:indicator:change") < names.index("slodrift:indicator:drift_ratio")
     assert names.index("slodrift:indicator_value:avg_over_time1w") < names.index("slodrift:indicator:zscore")
     kinds = {r["alert"] for r in alerts["rules"]}
     assert kinds == {
@@ -99,6 +169,24 @@ def test_groups_are_in_dependency_order():
         (SPEC + "drift: {latency: {warning: 5%}}\n", "drift: unknown key(s) 'latency'"),
         (SPEC.replace("category: configuration", "category: vibes"), "'vibes' is not one of"),
         (SPEC.replace("'count(up{job=\"api\"})'", "'count(up{job=\"api\"}'"), "unclosed"),
+        (
+            SPEC.replace("p99_latency: {}", "p99_latency: {min_change: 5 parsecs}"),
+            "is not an amount in seconds",
+        ),
+        (SPEC.replace("cpu: {regression: 25%}", "cpu: {min_change: 5%}"), "is not an amount in cores"),
+        (SPEC.replace("availability: {}", "availability: {min_change: 10% of budget}"), "has no request SLO"),
+        (SPEC.replace("availability: {}", "availability: {metric: up}"), "use the `targets_up` indicator"),
+        (SPEC.replace("direction: either", "direction: either, min_requests: 10"), "give `traffic`"),
+        (
+            SPEC.replace("z_threshold: 2.5", "z_threshold: 2.5, seasonality: weekly, window: 3d"),
+            "whole number of weeks",
+        ),
+        (SPEC + "drift: {min_change: {latency: 5 weeks}}\n", "drift.min_change.latency"),
+        (SPEC + "drift: {min_change: {spoons: 1}}\n", "unknown key(s) 'spoons'"),
+        (
+            SPEC.replace("cache_hit_ratio: {}", "cache_hit_ratio: {labels: {severity: x}}"),
+            "set by slodrift itself",
+        ),
         (
             SPEC.replace("    selector: {job: api}\n", "    selector: {job: api}\n    slos: []\n").replace(
                 "    indicators:", "    x_indicators:"
@@ -136,25 +224,60 @@ def test_indicator_only_spec_passes_promtool(promtool, tmp_path: Path):
         assert r.returncode == 0, r.stdout + r.stderr
 
 
+C = 'service="checkout",indicator='
 DRIFT_MUTATIONS = [
-    pytest.param(r"> 0\.05\n", "> 0.055\n", id="performance warning 10 % too high"),
-    pytest.param(r"> 0\.1\n", "> 0.09\n", id="performance critical 10 % too low"),
-    pytest.param(r"> 0\.2\n", "> 0.21\n", id="regression threshold"),
+    pytest.param(
+        r'(indicator="p99_latency"\} > )0\.05\n', r"\g<1>0.055\n", id="performance warning 10 % too high"
+    ),
+    pytest.param(
+        r'(indicator="p99_latency"\} > )0\.1\n', r"\g<1>0.09\n", id="performance critical 10 % too low"
+    ),
+    pytest.param(r'(indicator="cpu"\} > )0\.2\n', r"\g<1>0.21\n", id="regression threshold"),
+    pytest.param(r"(change\{" + C + r'"p99_latency"\} > )0\.005\n', r"\g<1>0.0055\n", id="latency floor"),
+    pytest.param(r"(drift_zscore\{" + C + r'"error_ratio"\} > )3\n', r"\g<1>3.2\n", id="z threshold"),
+    pytest.param(r'(indicator="p99_latency"\} \* 300 >= )1000\n', r"\g<1>1050\n", id="minimum traffic"),
     pytest.param(
         r"unless on \(service, indicator\)", "and on (service, indicator)", id="baseline-missing logic"
     ),
+    pytest.param(r"\+ 0\.5 - \(time\(\)", "+ 0 - (time()", id="hour centre"),
+    pytest.param(r"- 12\),", "- 11),", id="wrap around midnight"),
+    pytest.param(r"slodrift_baseline_profile\{", "slodrift_baseline_profilex{", id="profile ignored"),
     pytest.param(
-        r"stddev_over_time\((\S+)\[1w\]\)", r"stddev_over_time(\1[1w]) * 2", id="anomaly band twice as wide"
+        r"(slodrift:indicator_baseline:value\{" + C + r'"availability"\})\n(\s*)- on \(service, indicator\)\n'
+        r"(\s*)(slodrift:indicator:value\{" + C + r'"availability"\})',
+        r"\4\n\2- on (service, indicator)\n\3\1",
+        id="lower-is-worse sign lost",
     ),
-    pytest.param(r"\n(\s*)-\(\n", r"\n\1(\n", id="lower-is-worse sign lost"),
+    pytest.param(r"\* 300\)\n", "* 3000)\n", id="Poisson noise of the traffic seen now"),
+    pytest.param(
+        r"clamp_min\((slodrift:indicator_baseline_requests:rate5m\{[^}]*\} / on \(service, indicator\) "
+        r"slodrift:indicator_requests:rate5m\{[^}]*\}), 1\)",
+        r"clamp_max(\1, 1)",
+        id="quantile noise not widened at lower traffic",
+    ),
+    pytest.param(
+        r"\((slodrift:indicator_baseline:stderr\{" + C + r'"availability"\}) or',
+        r"(\1 * 0 or",
+        id="baseline standard error ignored",
+    ),
+    pytest.param(
+        r' or 0 \* sum\(rate\(http_requests_total\{job="checkout"\}\[5m\]\)\)',
+        "",
+        id="no 5xx series is no data",
+    ),
+    pytest.param(r"keep_firing_for: 10m", "keep_firing_for: 1m", id="hysteresis"),
     pytest.param(r"for: 10m", "for: 1h", id="drift for"),
     pytest.param(
-        r"clamp_min\((max by \(service, indicator\) \(\S+\)), 0\.0001\)", r"(\1 != 0)", id="floor lost"
+        r"clamp_min\((slodrift:indicator_baseline:value\{[^}]*\}), 0\.0001\)", r"(\1 != 0)", id="floor lost"
+    ),
+    pytest.param(
+        r"stddev_over_time\((\S+)\[1w\]\)", r"stddev_over_time(\1[1w]) * 2", id="anomaly band twice as wide"
     ),
 ]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_generated_drift_tests_catch_every_wrong_rule(promtool, tmp_path):
     results = caught(
         promtool,
@@ -222,7 +345,11 @@ def test_cross_region_queries_keep_the_split_label_and_values_intact():
     assert by["p99_latency"].split_query == (
         'histogram_quantile(0.99, sum by (le, region) (rate(http_request_duration_seconds_bucket{job="avg(x"}[5m])))'
     )
-    assert by["availability"].split_query == 'avg by (region) (up{job="avg(x"})'
+    assert by["availability"].split_query == (
+        '1 - (\n(sum by (region) (rate(http_requests_total{code=~"5..",job="avg(x"}[5m])) or 0 * '
+        'sum by (region) (rate(http_requests_total{job="avg(x"}[5m])))\n/\n'
+        'sum by (region) (rate(http_requests_total{job="avg(x"}[5m]))\n)'
+    )
     assert by["cpu"].split_by == "cluster" and by["cpu"].primary == "c1"
     assert by["p99_latency"].query.startswith(
         "histogram_quantile(0.99, sum by (le) ("

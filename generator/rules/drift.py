@@ -313,7 +313,7 @@ def _cycles(window: int, seasonality: str) -> list[str]:
 def _per_cycle(template: str, offsets: list[str]) -> str:
     """One series per cycle (labelled so `or` keeps them apart), for an average over the cycles present."""
     parts = [
-        f'label_replace({template.format(offset=o)}, "slodrift_cycle", "{n}", "", "")'
+        f'label_replace({template.replace("OFFSET", o)}, "slodrift_cycle", "{n}", "", "")'
         for n, o in enumerate(offsets, 1)
     ]
     return "\n  or ".join(parts)
@@ -325,9 +325,9 @@ def anomaly_stat_exprs(service: Service, ind: Indicator, window: int, seasonalit
     if seasonality not in SEASON_PERIODS:
         return f"avg_over_time({value}[{fd(window)}])", f"stddev_over_time({value}[{fd(window)}])"
     offsets = _cycles(window, seasonality)
-    mean = f"avg by (service, indicator) (\n  {_per_cycle(f'avg_over_time({value}[1h] offset {{offset}})', offsets)}\n)"
+    mean = f"avg by (service, indicator) (\n  {_per_cycle(f'avg_over_time({value}[1h] offset OFFSET)', offsets)}\n)"
     # Pooled over the cycles: the mean of (variance + mean^2) of each cycle's hour, minus the overall mean^2.
-    second = f"stddev_over_time({value}[1h] offset {{offset}}) ^ 2 + avg_over_time({value}[1h] offset {{offset}}) ^ 2"
+    second = f"stddev_over_time({value}[1h] offset OFFSET) ^ 2 + avg_over_time({value}[1h] offset OFFSET) ^ 2"
     m = _sel(mean_name(window, seasonality), service, ind)
     std = (
         f"sqrt(clamp_min(\n  avg by (service, indicator) (\n  {_per_cycle(f'({second})', offsets)}\n  )\n"

@@ -91,7 +91,7 @@ class Params:
     histogram: tuple[float, ...] = SLOW
     cpu: tuple[float, ...] = (0.8, 1.3)
     memory: tuple[float, ...] = (0.9 * GIB, 1.3 * GIB)
-    up: tuple[float, ...] = (1.0, 1.0, 0.0, 0.0)
+    up: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0)
     lookups: float = 900.0
     hit_ratio: float = 0.8
     custom: float = 40.0
