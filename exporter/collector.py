@@ -65,6 +65,34 @@ class SlodriftCollector(Collector):
             "Samples behind the baseline value, where known.",
             labels=["service", "indicator"],
         )
+        requests = GaugeMetricFamily(
+            "slodrift_baseline_requests",
+            "Requests per second behind a ratio or latency baseline, where known.",
+            labels=["service", "indicator"],
+        )
+        hourly = [
+            GaugeMetricFamily(
+                "slodrift_baseline_profile",
+                "Release baseline of an indicator over one UTC hour of day (hour h: h:00-h:59), in base units.",
+                labels=["service", "indicator", "unit", "hour"],
+            ),
+            GaugeMetricFamily(
+                "slodrift_baseline_profile_stddev",
+                "Standard deviation of the indicator over one UTC hour of day of the baseline window.",
+                labels=["service", "indicator", "unit", "hour"],
+            ),
+            GaugeMetricFamily(
+                "slodrift_baseline_profile_samples",
+                "Independent samples behind one hour of day of the profile.",
+                labels=["service", "indicator", "hour"],
+            ),
+            GaugeMetricFamily(
+                "slodrift_baseline_profile_requests",
+                "Requests per second behind one hour of day of a ratio or latency profile.",
+                labels=["service", "indicator", "hour"],
+            ),
+        ]
+        any_profile = False
         for (service, indicator), v in sorted(snap.baseline.values.items()):
             unit = v.unit or ""
             base.add_metric([service, indicator, unit], v.value)
@@ -72,9 +100,33 @@ class SlodriftCollector(Collector):
                 std.add_metric([service, indicator, unit], v.stddev)
             if v.samples is not None:
                 samples.add_metric([service, indicator], v.samples)
+            if v.requests is not None:
+                requests.add_metric([service, indicator], v.requests)
+            for p in v.profile:
+                any_profile = True
+                hour = str(p.hour)
+                hourly[0].add_metric([service, indicator, unit, hour], p.value)
+                if p.stddev is not None:
+                    hourly[1].add_metric([service, indicator, unit, hour], p.stddev)
+                if p.samples is not None:
+                    hourly[2].add_metric([service, indicator, hour], p.samples)
+                if p.requests is not None:
+                    hourly[3].add_metric([service, indicator, hour], p.requests)
         yield base
         yield std
         yield samples
+        yield requests
+        yield from hourly
+        if any_profile:
+            # The hour of each profile point as a value, so rules can weigh the points around now.
+            hours = GaugeMetricFamily(
+                "slodrift_baseline_profile_hour",
+                "The UTC hour of day each profile point describes, as a value (for the drift rules' interpolation).",
+                labels=["hour"],
+            )
+            for h in range(24):
+                hours.add_metric([str(h)], h)
+            yield hours
         b = snap.baseline
         info = InfoMetricFamily(
             "slodrift_baseline",

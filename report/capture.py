@@ -17,6 +17,52 @@ from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError
 __all__ = ["RangeQuerier", "capture_baseline"]
 
 
+RATE_WINDOW = 300.0  # the rate window of the indicators' default queries
+MIN_HOUR_SAMPLES = 2  # a profile hour needs at least this many values for a spread
+
+
+def _seconds(step: timedelta | float | str) -> float:
+    if isinstance(step, timedelta):
+        return step.total_seconds()
+    if isinstance(step, int | float):
+        return float(step)
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = step.strip()
+    if text and text[-1] in units:
+        return float(text[:-1]) * units[text[-1]]
+    return float(text)
+
+
+def _summary(values: list[float], spacing: float) -> dict[str, Any]:
+    """Mean, population deviation and independent samples (values one rate window apart)."""
+    return {
+        "value": statistics.fmean(values),
+        "stddev": statistics.pstdev(values),
+        "samples": max(1, int(len(values) * spacing)),
+    }
+
+
+def _profile(
+    values: list[tuple[float, float]], requests: list[tuple[float, float]], spacing: float
+) -> list[dict[str, Any]]:
+    """The summary per UTC hour of day of the sample times (hours with too few values are left out)."""
+    by_hour: dict[int, list[float]] = {}
+    for t, v in values:
+        by_hour.setdefault(datetime.fromtimestamp(t, UTC).hour, []).append(v)
+    traffic: dict[int, list[float]] = {}
+    for t, v in requests:
+        traffic.setdefault(datetime.fromtimestamp(t, UTC).hour, []).append(v)
+    out = []
+    for hour, vs in sorted(by_hour.items()):
+        if len(vs) < MIN_HOUR_SAMPLES:
+            continue
+        point = {"hour": hour, **_summary(vs, spacing)}
+        if traffic.get(hour):
+            point["requests"] = statistics.fmean(traffic[hour])
+        out.append(point)
+    return out
+
+
 class RangeQuerier(Protocol):
     """What capture needs of a Prometheus client (PrometheusClient, or a test double)."""
 
@@ -38,14 +84,19 @@ def capture_baseline(
     known: Mapping[str, Collection[str]] | None = None,
     captured_at: datetime | None = None,
     source: str | None = None,
+    traffic: Mapping[tuple[str, str], str] | None = None,
+    rate_window: float = RATE_WINDOW,
 ) -> Baseline:
-    """Summarise each indicator's query over [start, end]: mean, population stddev and sample count.
+    """Summarise each indicator's query over [start, end]: mean, population stddev, independent samples
+    and, per UTC hour of day, the same (the profile the drift rules compare the same time of day with).
 
     Takes plain mappings (PromQL per (service, indicator), built from the spec elsewhere) so capture
-    does not depend on the spec model. Each query must yield one series: several would be averaged
+    does not depend on the spec model; `traffic` gives the requests per second behind ratio and latency
+    indicators, captured as `requests`. Each query must yield one series: several would be averaged
     with unknown weights, so the query should aggregate instead. NaN and ±Inf samples (an error ratio
-    with no traffic at night) are skipped, not averaged. All problems are collected before raising;
-    a Prometheus that is down stops the capture at once.
+    with no traffic at night) are skipped, not averaged. Samples count as independent only one rate
+    window (`rate_window` seconds) apart. All problems are collected before raising; a Prometheus that
+    is down stops the capture at once.
     """
     base_url = getattr(client, "base_url", None)
     source = source if source is not None else (f"prometheus {base_url}" if base_url else "prometheus")
@@ -87,21 +138,49 @@ def capture_baseline(
                 "e.g. avg(...) or sum(...)",
             )
             continue
-        finite = [v for _, v in series[0].samples if math.isfinite(v)]
+        finite = [(t, v) for t, v in series[0].samples if math.isfinite(v)]
         if not finite:
             issues(path, f"no data: {where} returned only NaN or infinite samples ({len(series[0].samples)})")
             continue
+        values = [v for _, v in finite]
+        spacing = min(1.0, _seconds(step) / rate_window)
         try:
-            mean, stddev = statistics.fmean(finite), statistics.pstdev(finite)
+            entry = _summary(values, spacing)
         except OverflowError:
-            mean = stddev = math.inf
-        if not (math.isfinite(mean) and math.isfinite(stddev)):
-            big = max(finite, key=abs)
+            entry = {"value": math.inf, "stddev": math.inf}
+        if not (math.isfinite(entry["value"]) and math.isfinite(entry["stddev"])):
+            big = max(values, key=abs)
             issues(
                 path, f"{where} returned values too large to average (e.g. {big:g}); check the query's unit"
             )
             continue
-        entry: dict[str, Any] = {"value": mean, "stddev": stddev, "samples": len(finite)}
+        requests: list[tuple[float, float]] = []
+        traffic_expr = (traffic or {}).get((service, indicator))
+        if traffic_expr:
+            try:
+                tres = client.query_range(traffic_expr, start, end, step)
+            except PrometheusQueryError as exc:
+                issues(
+                    path,
+                    f"Prometheus rejected the traffic query: {exc.prometheus_message} ({traffic_expr!r})",
+                )
+                continue
+            except PrometheusError as exc:
+                issues(path, str(exc))
+                raise BaselineError(issues.items) from exc
+            tseries = [s for s in tres.series if s.samples]
+            if len(tseries) == 1:
+                requests = [(t, v) for t, v in tseries[0].samples if math.isfinite(v)]
+            if requests:
+                entry["requests"] = statistics.fmean(v for _, v in requests)
+        profile = _profile(finite, requests, spacing)
+        if profile:
+            entry["profile"] = profile
+            if len(profile) < 24:
+                warnings.append(
+                    f"{service}/{indicator}: the profile covers {len(profile)} of 24 hours of the day; "
+                    "the other hours use the flat baseline"
+                )
         unit = units.get((service, indicator))
         if unit is not None:
             entry["unit"] = unit

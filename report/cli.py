@@ -30,6 +30,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     queries = {(s.name, i.name): i.query for s in spec.services for i in s.indicators}
     units = {(s.name, i.name): i.unit for s in spec.services for i in s.indicators}
+    traffic = {
+        (s.name, i.name): i.traffic_query for s in spec.services for i in s.indicators if i.traffic_query
+    }
     if not queries:
         print(f"error: {args.spec}: no service has indicators; nothing to capture", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -44,6 +47,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
             end,
             args.step,
             units=units,
+            traffic=traffic,
             release_name=spec.release.name,
             release_version=spec.release.version,
         )

@@ -19,6 +19,7 @@ from slodrift.report.baseline import (
     Baseline,
     BaselineError,
     IndicatorBaseline,
+    ProfilePoint,
     Window,
     dump_baseline,
     load_baseline,
@@ -270,7 +271,7 @@ BAD_FILES = [
         "unknown-indicator-key",
         variant(lambda d: indicator(d).update(p99=1)),
         "services.checkout.indicators.p99_latency.p99",
-        "unknown key (allowed here: samples, stddev, unit, value)",
+        "unknown key (allowed here: profile, requests, samples, stddev, unit, value)",
     ),
     ("version-2", variant(lambda d: d.update(version=2)), "version", "unsupported format version 2"),
     ("missing-release", variant(lambda d: d.pop("release")), "(document)", "missing required key 'release'"),
@@ -590,7 +591,8 @@ def test_capture_computes_mean_population_stddev_and_samples(prom, make_client):
     )
 
     lat = b.values[("checkout", "p99_latency")]
-    assert (lat.value, lat.stddev, lat.samples, lat.unit) == (5.0, 2.0, 8, "seconds")
+    # 1m steps of 5m windows: a fifth of the values are independent samples
+    assert (lat.value, lat.stddev, lat.samples, lat.unit) == (5.0, 2.0, 1, "seconds")
     err = b.values[("checkout", "error_ratio")]
     finite = [Fraction(x) for x in ("0.001", "0.003", "0.002")]
     assert err.value == float(sum(finite) / 3) == 0.002
@@ -598,14 +600,20 @@ def test_capture_computes_mean_population_stddev_and_samples(prom, make_client):
     assert err.stddev == pytest.approx(
         math.sqrt(float(sum((x - Fraction(2, 1000)) ** 2 for x in finite) / 3)), rel=1e-15
     )
-    assert (err.samples, err.unit) == (3, "ratio")
+    assert (err.samples, err.unit) == (1, "ratio")
     rps = b.values[("catalog", "request_rate")]
-    assert (rps.value, rps.stddev, rps.samples, rps.unit) == (3.0, math.sqrt(2.0), 5, None)
+    assert (rps.value, rps.stddev, rps.samples, rps.unit) == (3.0, math.sqrt(2.0), 1, None)
+    # all values fall in 00:00-00:59 UTC: a one-hour profile, the same numbers
+    assert rps.profile == (ProfilePoint(0, 3.0, math.sqrt(2.0), 1),)
 
     assert b.window == Window(START, END) and b.captured_at == captured_at
     assert b.release_name == "checkout" and b.release_version == "v1.0.1"
     assert b.source == f"prometheus {prom.url}"
-    assert b.warnings == ("checkout/error_ratio: partial response: store-1 down",)
+    assert "checkout/error_ratio: partial response: store-1 down" in b.warnings
+    assert (
+        "checkout/error_ratio: the profile covers 1 of 24 hours of the day; the other hours use the flat baseline"
+        in b.warnings
+    )
     assert b.sha256 == hashlib.sha256(dump_baseline(b).encode()).hexdigest()
     queried = {s.params["query"]: s.params for s in prom.seen}
     assert queried["lat"] == {
@@ -633,8 +641,9 @@ def test_capture_written_file_loads_with_same_digest(prom, make_client, tmp_path
     assert digest == b.sha256 == load_baseline(tmp_path / "b.json").sha256
     loaded = load_baseline(tmp_path / "b.json")
     assert loaded.values == b.values
+    spread = statistics.pstdev([0.25, 0.35])
     assert loaded.values[("checkout", "p99_latency")] == IndicatorBaseline(
-        0.3, None, statistics.pstdev([0.25, 0.35]), 2
+        0.3, None, spread, 1, None, (ProfilePoint(0, 0.3, spread, 1),)
     )
 
 
@@ -729,3 +738,92 @@ def test_capture_refuses_naive_or_backwards_windows(prom, make_client):
     with pytest.raises(BaselineError, match="window: start 2025-11-21T01:00:00Z must be before end"):
         capture_baseline(client, {("checkout", "cpu"): "a"}, END, START, 60, release_name="c")
     assert prom.seen == []
+
+
+# -- the hourly profile -----------------------------------------------------------------------------------------
+
+PROFILE = [
+    {"hour": 23, "value": 0.21, "stddev": 0.006, "samples": 12, "requests": 73.0},
+    {"hour": 0, "value": 0.2, "stddev": 0.005, "samples": 12, "requests": 70.5},
+    {"hour": 12, "value": 0.3},
+]
+
+
+def test_profile_and_requests_load_sorted_and_round_trip(tmp_path):
+    doc = variant(lambda d: indicator(d).update(requests=182.4, profile=PROFILE))
+    b = load_baseline(write(tmp_path, doc))
+    p99 = b.values[("checkout", "p99_latency")]
+    assert p99.requests == 182.4
+    assert p99.profile == (
+        ProfilePoint(0, 0.2, 0.005, 12, 70.5),
+        ProfilePoint(12, 0.3),
+        ProfilePoint(23, 0.21, 0.006, 12, 73.0),
+    )
+    again = load_baseline(write(tmp_path, dump_baseline(b), "again.json"))
+    assert again.values == b.values
+    jsonschema.validate(json.loads(dump_baseline(b)), json.loads(SCHEMA.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "problem"),
+    [
+        (lambda p: p.append({"hour": 0, "value": 0.1}), "profile[3].hour", "hour 0 is given twice"),
+        (
+            lambda p: p.append({"hour": 24, "value": 0.1}),
+            "profile[3].hour",
+            "24 is greater than the maximum of 23",
+        ),
+        (lambda p: p.append({"hour": 5, "value": -0.1}), "profile[3].value", "cannot be negative"),
+        (lambda p: p.append({"hour": 5, "value": 0.1, "mean": 2}), "profile[3].mean", "unknown key"),
+        (lambda p: p.append({"hour": 5}), "profile[3]", "missing required key 'value'"),
+        (lambda p: p[0].update(stddev=-1), "profile[0].stddev", "must not be negative"),
+    ],
+)
+def test_bad_profiles_name_the_point(tmp_path, edit, where, problem):
+    points = copy.deepcopy(PROFILE)
+    edit(points)
+    doc = variant(lambda d: indicator(d).update(profile=points))
+    with pytest.raises(BaselineError) as exc:
+        load_baseline(write(tmp_path, doc))
+    msgs = [str(i) for i in exc.value.issues]
+    assert any(f"services.checkout.indicators.p99_latency.{where}" in m and problem in m for m in msgs), msgs
+
+
+def test_a_ratio_profile_stays_within_0_and_1(tmp_path):
+    doc = variant(lambda d: indicator(d, name="error_ratio").update(profile=[{"hour": 3, "value": 1.5}]))
+    with pytest.raises(
+        BaselineError, match=r"error_ratio\.profile\[0\]\.value: a ratio must be between 0 and 1"
+    ):
+        load_baseline(write(tmp_path, doc))
+
+
+def test_capture_records_a_profile_per_utc_hour_with_its_traffic(prom, make_client):
+    """Values every 5 minutes over two hours (12 per hour, each an independent 5m window): the hourly
+    means, spreads and counts, and the traffic behind each hour, worked out by hand."""
+    t0 = START.timestamp()
+    hour0 = [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]  # mean 0.25, stddev 0.05
+    hour1 = [0.4] * 12
+    lat = {"metric": {}, "values": [[t0 + 300 * i, repr(v)] for i, v in enumerate(hour0 + hour1)]}
+    rps = {"metric": {}, "values": [[t0 + 300 * i, "100" if i < 12 else "300"] for i in range(24)]}
+    routed(prom, {"lat": success("matrix", [lat]), "rps": success("matrix", [rps])})
+    client, _ = make_client(prom.url)
+    b = capture_baseline(
+        client,
+        {("checkout", "p99_latency"): "lat"},
+        START,
+        START + timedelta(hours=2),
+        "5m",
+        release_name="checkout",
+        units={("checkout", "p99_latency"): "seconds"},
+        traffic={("checkout", "p99_latency"): "rps"},
+        captured_at=END,
+    )
+    p99 = b.values[("checkout", "p99_latency")]
+    assert p99.value == pytest.approx(0.325, rel=1e-12) and p99.samples == 24 and p99.requests == 200.0
+    (h0, h1) = p99.profile
+    assert (h0.hour, h0.samples, h0.requests) == (0, 12, 100.0)
+    assert h0.value == pytest.approx(0.25, rel=1e-12) and h0.stddev == pytest.approx(0.05, rel=1e-9)
+    assert (h1.hour, h1.samples, h1.requests) == (1, 12, 300.0)
+    assert h1.value == pytest.approx(0.4, rel=1e-12) and h1.stddev == pytest.approx(0.0, abs=1e-12)
+    assert "the profile covers 2 of 24 hours" in b.warnings[0]
+    assert client.queries == 2

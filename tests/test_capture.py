@@ -44,6 +44,7 @@ def release_day() -> list:
         ("process_cpu_seconds_total", job, lambda t: cpu * (t - START)),
         ("process_resident_memory_bytes", job, lambda t: 268435456.0),
         ("other_service_up", {"job": "catalog"}, lambda t: 0.0),
+        ("http_request_duration_seconds_count", job, lambda t: (ok + bad) * (t - START)),
     ]
     for le, share in buckets.items():
         series.append(
@@ -85,14 +86,27 @@ def test_capture_computes_the_release_day_baseline(promtool, tmp_path: Path):
     assert r.returncode == 0, r.stdout + r.stderr
     b = load_baseline(out)
     v = {ind: x for (svc, ind), x in b.values.items() if svc == "checkout"}
-    assert v["availability"].value == 1.0 and v["availability"].unit == "ratio"
+    # availability is the success ratio of the requests
+    assert (
+        v["availability"].value == pytest.approx(200 / 200.5, rel=1e-9) and v["availability"].unit == "ratio"
+    )
     assert v["error_ratio"].value == pytest.approx(0.5 / 200.5, rel=1e-9)
     assert v["request_rate"].value == pytest.approx(200.5, rel=1e-9)
     assert v["cpu"].value == pytest.approx(0.35, rel=1e-9) and v["cpu"].unit == "cores"
     assert v["memory"].value == 268435456.0 and v["memory"].unit == "bytes"
     # histogram_quantile interpolates inside (0.1, 0.25]: 0.1 + 0.99 * 0.15
     assert v["p99_latency"].value == pytest.approx(0.2485, rel=1e-9) and v["p99_latency"].unit == "seconds"
-    assert v["cpu"].samples == 121 and v["cpu"].stddev == pytest.approx(0.0, abs=1e-9)
+    # 121 values a minute apart, each over 5 minutes: 24 independent samples
+    assert v["cpu"].samples == 24 and v["cpu"].stddev == pytest.approx(0.0, abs=1e-9)
+    # the profile: 00:30-00:59 (30 values), 01:00-01:59 (60), 02:00-02:30 (31), at the same rates
+    assert [(p.hour, p.samples) for p in v["error_ratio"].profile] == [(0, 6), (1, 12), (2, 6)]
+    for p in v["error_ratio"].profile:
+        assert p.value == pytest.approx(0.5 / 200.5, rel=1e-9) and p.requests == pytest.approx(
+            200.5, rel=1e-9
+        )
+    assert v["error_ratio"].requests == pytest.approx(200.5, rel=1e-9)
+    assert v["p99_latency"].requests == pytest.approx(200.5, rel=1e-9)
+    assert v["cpu"].requests is None and len(v["cpu"].profile) == 3
     assert b.release_name == "checkout" and b.release_version == "v1.0.1"
     digest = (tmp_path / "baseline.json.sha256").read_text().split()[0]
     assert digest == b.sha256

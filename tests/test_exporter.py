@@ -189,3 +189,41 @@ def test_tls(tmp_path: Path):
     with process(args, tmp_path / "tls.log"):
         body = wait_until(get, 20, "the TLS endpoint")
         assert b"slodrift_baseline{" in body
+
+
+def test_the_hourly_profile_is_published_with_its_hours(tmp_path: Path):
+    doc = json.loads(json.dumps(GOOD))
+    doc["services"]["checkout"]["indicators"]["p99_latency"].update(
+        requests=182.4,
+        profile=[
+            {"hour": 0, "value": 0.21, "stddev": 0.006, "samples": 12, "requests": 73.0},
+            {"hour": 13, "value": 0.3},
+        ],
+    )
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(doc))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with process(slodrift_serve(EXAMPLE, baseline, port), tmp_path / "exporter.log", f"{url}/-/healthy"):
+        status, body = http_get(f"{url}/metrics")
+    assert status == 200
+    text = body.decode()
+    p99 = 'indicator="p99_latency",service="checkout"'
+    assert f"slodrift_baseline_requests{{{p99}}} 182.4" in text
+    assert f'slodrift_baseline_profile{{hour="0",{p99},unit="seconds"}} 0.21' in text
+    assert f'slodrift_baseline_profile{{hour="13",{p99},unit="seconds"}} 0.3' in text
+    assert f'slodrift_baseline_profile_stddev{{hour="0",{p99},unit="seconds"}} 0.006' in text
+    assert f'slodrift_baseline_profile_samples{{hour="0",{p99}}} 12.0' in text
+    assert f'slodrift_baseline_profile_requests{{hour="0",{p99}}} 73.0' in text
+    assert not metric_lines(body, "slodrift_baseline_profile_stddev") or 'hour="13"' not in "".join(
+        metric_lines(body, "slodrift_baseline_profile_stddev")
+    )
+    hours = metric_lines(body, "slodrift_baseline_profile_hour")
+    assert sorted(hours) == sorted(f'slodrift_baseline_profile_hour{{hour="{h}"}} {h}.0' for h in range(24))
+
+
+def test_no_profile_no_hours(exporter):
+    url, _, _, _ = exporter
+    _, body = http_get(f"{url}/metrics")
+    assert not metric_lines(body, "slodrift_baseline_profile_hour")
+    assert not metric_lines(body, "slodrift_baseline_profile")

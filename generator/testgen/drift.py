@@ -1070,6 +1070,18 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
         for ind in service.indicators:
             v = current_value(healthy, ind)
             inputs += baseline_inputs(service, ind, at_baseline(v), at)
+        for ind in service.indicators:
+            if ind.floor is None or ind.kind != "error_ratio":
+                continue
+            # a clean day's baseline of 0 still gives a drift: measured against the floor, 0 here
+            sel = promql.selector(DRIFT, {"service": service.name, "indicator": ind.name})
+            tests.append(
+                {
+                    "expr": sel,
+                    "eval_time": f"{at}m",
+                    "exp_samples": [{"labels": series(DRIFT, indicator_labels(service, ind)), "value": 0}],
+                }
+            )
         for ind in ratios:
             want = 0.0 if ind.kind == "error_ratio" else 1.0
             sel = promql.selector(VALUE, {"service": service.name, "indicator": ind.name})

@@ -12,7 +12,10 @@ File format (JSON; `report/schema/baseline.schema.json` is the contract)::
      "window": {"start": "2025-11-21T00:00:00Z", "end": "2025-11-22T00:00:00Z"},
      "source": "prometheus http://prometheus:9090",
      "services": {"checkout": {"indicators": {
-         "p99_latency": {"value": 0.2458, "unit": "seconds", "stddev": 0.01, "samples": 288}}}}}
+         "p99_latency": {"value": 0.2458, "unit": "seconds", "stddev": 0.01, "samples": 288,
+                         "requests": 182.4,
+                         "profile": [{"hour": 0, "value": 0.21, "stddev": 0.006, "samples": 12,
+                                      "requests": 73.0}, ...]}}}}}
 
 - `version` (1), `release.name` and `services` are required; `release.version`, `captured_at`,
   `window` and `source` are optional.
@@ -23,6 +26,10 @@ File format (JSON; `report/schema/baseline.schema.json` is the contract)::
   Infinity (which Python's json would otherwise accept) are rejected: each is a unit or capture
   mistake that would turn every drift computed from it into noise.
 - Unknown keys and duplicate keys are errors (a typo must not silently drop a baseline).
+- `stddev`, `samples` and `requests` (the traffic behind a ratio or latency) let the drift rules tell a
+  real change from noise; `profile` gives them per UTC hour of day (each hour at most once), so night
+  traffic is compared with the night. All are optional: without a profile the flat value is used at
+  every hour, without a spread the live series' own.
 
 The seed's release-day summary (`ga_kpi_summary.json`: percentages and milliseconds, one service) is
 accepted too and converted to base units; it has no service name, so the caller gives one.
@@ -40,6 +47,7 @@ from slodrift.report.baseline.model import (
     BaselineError,
     BaselineIssue,
     IndicatorBaseline,
+    ProfilePoint,
     Window,
 )
 from slodrift.report.baseline.serialize import dump_baseline, write_baseline
@@ -51,6 +59,7 @@ __all__ = [
     "BaselineError",
     "BaselineIssue",
     "IndicatorBaseline",
+    "ProfilePoint",
     "Window",
     "dump_baseline",
     "load_baseline",

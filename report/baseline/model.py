@@ -18,6 +18,7 @@ NON_NEGATIVE_UNITS = frozenset({"seconds", "ratio", "bytes", "cores", "requests_
 # Names whose unit is known without being written (the built-in indicator kinds of the spec).
 _IMPLIED_UNITS = {
     "availability": "ratio",
+    "targets_up": "ratio",
     "error_ratio": "ratio",
     "cache_hit_ratio": "ratio",
     "cpu": "cores",
@@ -37,13 +38,31 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ProfilePoint:
+    """An indicator over one UTC hour of day of the baseline window (hour h: h:00 to h:59)."""
+
+    hour: int
+    value: float
+    stddev: float | None = None
+    samples: int | None = None
+    requests: float | None = None
+
+
+@dataclass(frozen=True)
 class IndicatorBaseline:
-    """One indicator's release-day value, in base units."""
+    """One indicator's release-day value, in base units.
+
+    `stddev` and `samples` (independent samples behind the value) say how far the indicator wanders
+    by itself; `requests` is the traffic (requests per second) behind a ratio or latency value;
+    `profile` is the same per UTC hour of day, so a drift is judged against the same time of day.
+    """
 
     value: float
     unit: str | None = None
     stddev: float | None = None
     samples: int | None = None
+    requests: float | None = None
+    profile: tuple[ProfilePoint, ...] = ()
 
 
 @dataclass(frozen=True)

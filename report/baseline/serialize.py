@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slodrift.report.baseline.model import FORMAT_VERSION, Baseline, BaselineError, BaselineIssue, Issues
+from slodrift.report.baseline.model import (
+    FORMAT_VERSION,
+    Baseline,
+    BaselineError,
+    BaselineIssue,
+    Issues,
+    ProfilePoint,
+)
 from slodrift.report.baseline.strict_json import object_pairs
 from slodrift.report.baseline.validate import from_document
 
@@ -44,9 +51,21 @@ def _to_document(baseline: Baseline) -> dict[str, Any]:
             entry["stddev"] = b.stddev
         if b.samples is not None:
             entry["samples"] = b.samples
+        if b.requests is not None:
+            entry["requests"] = b.requests
+        if b.profile:
+            entry["profile"] = [_point(p) for p in b.profile]
         services.setdefault(service, {"indicators": {}})["indicators"][indicator] = entry
     doc["services"] = services
     return doc
+
+
+def _point(p: ProfilePoint) -> dict[str, Any]:
+    out: dict[str, Any] = {"hour": p.hour, "value": p.value}
+    for key in ("stddev", "samples", "requests"):
+        if getattr(p, key) is not None:
+            out[key] = getattr(p, key)
+    return out
 
 
 def dump_baseline(baseline: Baseline) -> str:

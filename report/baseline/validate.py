@@ -17,6 +17,7 @@ from slodrift.report.baseline.model import (
     IndicatorBaseline,
     Issues,
     IssueSink,
+    ProfilePoint,
     Window,
     implied_unit,
 )
@@ -145,6 +146,39 @@ def _check_known(services: Mapping[str, Any], known: Mapping[str, Collection[str
                 )
 
 
+def _float(x: object) -> float | None:
+    return None if x is None else float(x)  # type: ignore[arg-type]
+
+
+def _int(x: object) -> int | None:
+    return None if x is None else int(x)  # type: ignore[call-overload]
+
+
+def _profile(
+    indicator: str, raw: Mapping[str, Any], path: Path_, issue: IssueSink
+) -> tuple[ProfilePoint, ...]:
+    """The hourly profile: each hour once, values in range for the indicator's unit."""
+    points = []
+    seen: dict[int, int] = {}
+    unit = raw.get("unit") or implied_unit(indicator)
+    for n, p in enumerate(raw.get("profile", [])):
+        where = (*path, "profile", n)
+        if p["hour"] in seen:
+            issue((*where, "hour"), f"hour {p['hour']} is given twice (first at profile[{seen[p['hour']]}])")
+        seen.setdefault(p["hour"], n)
+        _check_value(indicator, unit, float(p["value"]), (*where, "value"), issue)
+        points.append(
+            ProfilePoint(
+                int(p["hour"]),
+                float(p["value"]),
+                _float(p.get("stddev")),
+                _int(p.get("samples")),
+                _float(p.get("requests")),
+            )
+        )
+    return tuple(sorted(points, key=lambda p: p.hour))
+
+
 def _build(
     doc: Mapping[str, Any], issue: Issues, known: Mapping[str, Collection[str]] | None
 ) -> tuple[datetime | None, Window | None, dict[tuple[str, str], IndicatorBaseline]]:
@@ -165,10 +199,15 @@ def _build(
     values: dict[tuple[str, str], IndicatorBaseline] = {}
     for service, body in doc["services"].items():
         for indicator, raw in body["indicators"].items():
-            value = float(raw["value"])
-            stddev = float(raw["stddev"]) if "stddev" in raw else None
-            samples = int(raw["samples"]) if "samples" in raw else None
-            values[(service, indicator)] = IndicatorBaseline(value, raw.get("unit"), stddev, samples)
+            path: Path_ = ("services", service, "indicators", indicator)
+            values[(service, indicator)] = IndicatorBaseline(
+                float(raw["value"]),
+                raw.get("unit"),
+                _float(raw.get("stddev")),
+                _int(raw.get("samples")),
+                _float(raw.get("requests")),
+                _profile(indicator, raw, path, issue),
+            )
     if known is not None:
         _check_known(doc["services"], known, issue)
     return captured_at, window, values
