@@ -97,8 +97,13 @@ def indicator_labels(service: Service, ind: Indicator) -> dict[str, str]:
 
 
 def service_labels(service: Service) -> dict[str, str]:
-    """Labels every alert of a service carries, so team routes see all of them."""
-    return {**service.labels, "service": service.name}
+    """Labels every alert of a service carries, so team routes see all of them (values escaped: alert
+    labels are templates, and a user's `{{` is text)."""
+    return {**_literal(service.labels), "service": service.name}
+
+
+def _literal(labels: dict[str, str]) -> dict[str, str]:
+    return {k: promql.template_literal(v) for k, v in labels.items()}
 
 
 def _si(service: Service, ind: Indicator) -> dict[str, str]:
@@ -240,7 +245,7 @@ def recording_rules(service: Service) -> list[dict[str, Any]]:
         rules.append({"record": VALUE, "expr": Expr(value_expr(ind)), "labels": {**labels, "unit": ind.unit}})
         if ind.traffic_query:
             rules.append({"record": REQUESTS, "expr": Expr(ind.traffic_query), "labels": labels})
-    svc = service_labels(service)
+    svc = {**service.labels, "service": service.name}  # recorded series: label values as they are
     rules += [
         {"record": WEIGHT, "expr": Expr(weight_expr()), "labels": svc},
         {"record": EXPECTED, "expr": Expr(expected_expr(service)), "labels": svc},
@@ -462,7 +467,7 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
             "category": ind.category,
             "severity": severity,
             "tier": tier,
-            **ind.labels,
+            **_literal(ind.labels),
         }
         annotations = drift_annotations(service, ind, drift, severity, limit)
         if regression:

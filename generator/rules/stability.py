@@ -38,7 +38,11 @@ def rollback_rule(service: Service) -> dict[str, Any]:
         "alert": ROLLBACK_ALERT,
         "expr": Expr(f"max by (service) ({promql.selector(ROLLBACK, {'service': service.name})}) == 1"),
         "for": "5m",
-        "labels": {**service.labels, "service": service.name, "severity": "critical"},
+        "labels": {
+            **{k: promql.template_literal(v) for k, v in service.labels.items()},
+            "service": service.name,
+            "severity": "critical",
+        },
         "annotations": dict(ANNOTATIONS),
     }
 

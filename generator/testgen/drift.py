@@ -57,7 +57,8 @@ from slodrift.generator.testgen.labels import labels_matching, selects
 from slodrift.generator.testgen.series import STEP, labelset, num, series
 
 BASELINE_JOB = {"job": "slodrift"}
-WARMUP = 5  # minutes until every 5m rate window is full; baselines start here
+WARMUP = 6  # minutes until every 5m rate window is full (on the evaluation grid); baselines start here
+EVAL_MINUTES = 2  # promtool evaluates every rule of the file at every step: every other minute halves it
 GIB = 1073741824.0
 MIB = 1048576.0
 LES = ("0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf")
@@ -598,7 +599,8 @@ def stable(fmt: Callable[[float], str], v: float) -> str:
 def expected_alert(
     rule: dict[str, Any], labels: dict[str, str], value: float, queries: dict[str, float]
 ) -> dict[str, Any]:
-    full = {**labels, **rule["labels"]}
+    # alert labels are templates too: expand them (a user's `{{` comes back as text)
+    full = {**labels, **{k: render(v, labels, value, queries) for k, v in rule["labels"].items()}}
     return {
         "exp_labels": full,
         "exp_annotations": {k: render(v, full, value, queries) for k, v in rule["annotations"].items()},
@@ -639,7 +641,9 @@ def expected_drift_alerts(
             if fires(ind, drift, j, severity):
                 rule = rules[(ind.name, severity)]
                 wait = promql.parse_duration(rule["for"])
-                assert abs(held * 60 - wait) >= 60, f"{where}: evaluated too close to {rule['for']}"
+                assert abs(held * 60 - wait) >= EVAL_MINUTES * 60, (
+                    f"{where}: evaluated too close to {rule['for']}"
+                )
                 if held * 60 < wait:
                     continue
                 assert j.drift is not None
@@ -797,8 +801,17 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
     return group
 
 
+def grid(minutes: int) -> int:
+    """The first evaluation at or after `minutes`."""
+    return -(-minutes // EVAL_MINUTES) * EVAL_MINUTES
+
+
+def grid_down(minutes: int) -> int:
+    return minutes // EVAL_MINUTES * EVAL_MINUTES
+
+
 def _at(drift: DriftSettings, seconds: int) -> int:
-    return WARMUP + -(-seconds // 60) + 2
+    return grid(WARMUP + -(-seconds // 60) + EVAL_MINUTES)
 
 
 def case_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
@@ -950,9 +963,10 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
     if not keep:
         return []
     world = build_world(service, BIG)
-    fire_at = WARMUP + -(-drift.for_seconds // 60)
-    clear = fire_at + 3  # the condition holds until here
-    gone = clear + -(-keep // 60) + 2
+    fire_at = grid(WARMUP + -(-drift.for_seconds // 60))
+    clear = fire_at + 2 * EVAL_MINUTES  # the condition holds until here
+    kept = grid_down(clear + -(-keep // 60) - 1)
+    gone = grid(clear + -(-keep // 60) + 1)
     end = gone + 1
     inputs = world.inputs(end) + custom_inputs(service, world, end)
     firing = []
@@ -993,9 +1007,9 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
             "interval": fd(STEP),
             "input_series": inputs,
             "alert_rule_test": [
-                {"eval_time": f"{clear - 1}m", "alertname": rule["alert"], "exp_alerts": [alert]},
+                {"eval_time": f"{clear - EVAL_MINUTES}m", "alertname": rule["alert"], "exp_alerts": [alert]},
                 {
-                    "eval_time": f"{clear + -(-keep // 60) - 2}m",
+                    "eval_time": f"{kept}m",
                     "alertname": rule["alert"],
                     "exp_alerts": [alert],
                 },
@@ -1009,7 +1023,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
     """No baseline at all (one alert for the service, absent() branch included), and a baseline without
     values (one no-data alert per indicator); a healthy service without any 5xx series has an error
     ratio of 0, not no data."""
-    at = WARMUP + -(-drift.baseline_missing_for_seconds // 60) + 2
+    at = grid(WARMUP + -(-drift.baseline_missing_for_seconds // 60) + EVAL_MINUTES)
     rules = {r["alert"]: r for r in drift_alerts(service, drift)}
     missing, nodata = rules[BASELINE_MISSING_ALERT], rules[INDICATOR_NO_DATA_ALERT]
     n = len(service.indicators)
@@ -1177,8 +1191,8 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
     # A spike that keeps growing stays outside a band it widens (z tends to sqrt(history)), so a short
     # history proves the alert; a constant bump of 0.3 z before it stays inside.
     wait = an.for_seconds // 60
-    history, bump, spike = max(45, int((2 * z) ** 2) + 1), wait + 4, wait + 4
-    quiet_at, fire_at = history + bump - 1, history + bump + spike
+    history, bump, spike = max(30, int((2 * z) ** 2) + 1), wait + 4, wait + 4
+    quiet_at, fire_at = grid_down(history + bump - 1), grid_down(history + bump + spike)
     rule = next(r for r in drift_alerts(service, drift) if r["alert"] == ANOMALY_ALERT)
     inputs, expected = [], []
     for ind in service.indicators:
@@ -1238,7 +1252,7 @@ def drift_test_file(service: Service, drift: DriftSettings, rule_file: str) -> d
     """The promtool test file of one service's drift rules."""
     return {
         "rule_files": [rule_file],
-        "evaluation_interval": fd(STEP),
+        "evaluation_interval": fd(EVAL_MINUTES * 60),
         # promtool evaluates groups in no fixed order unless told: values before the alerts that read them
         "group_eval_order": [g["name"] for g in drift_groups(service, drift, STEP)],
         "tests": drift_test_groups(service, drift),
