@@ -126,7 +126,9 @@ def simulate(days: int, events: Events, seed: int) -> list[tuple[str, dict[str, 
         per_bucket = rng.multinomial(reqs, cell)
         cumulative = np.cumsum(np.cumsum(per_bucket, axis=1), axis=0)
         for j, le in enumerate(BUCKETS):
-            out.append(("http_request_duration_seconds_bucket", {**inst, "le": repr(le)}, cumulative[:, j], True))
+            out.append(
+                ("http_request_duration_seconds_bucket", {**inst, "le": repr(le)}, cumulative[:, j], True)
+            )
         out.append(("http_request_duration_seconds_bucket", {**inst, "le": "+Inf"}, np.cumsum(reqs), True))
         out.append(("http_request_duration_seconds_count", inst, np.cumsum(reqs), True))
         cpu = (0.05 + 0.004 * reqs / STEP) * STEP * events.cpu(t) * (1 + rng.normal(0, 0.03, n))
@@ -182,7 +184,9 @@ def exporter_series(spec: Path, baseline: Path) -> list[tuple[str, dict[str, str
         if not family.name.startswith("slodrift_baseline") or family.name == "slodrift_baseline_info":
             continue
         for s in family.samples:
-            out.append((s.name, {"job": "slodrift", "instance": "127.0.0.1:9877", **s.labels}, float(s.value)))
+            out.append(
+                (s.name, {"job": "slodrift", "instance": "127.0.0.1:9877", **s.labels}, float(s.value))
+            )
     return out
 
 
@@ -208,12 +212,15 @@ def scenario(name: str, days: int, events: Events, work: Path, seed: int) -> dic
     write_config(cfg, [], "1m")
     baseline = work / f"{name}-baseline.json"
     with prometheus(cfg, work / f"{name}-capture" / "data", limit_s=1800) as prom:
-        r = run(
+        run(
             [str(SLODRIFT), "baseline", "capture", str(spec), "--prometheus-url", prom.url,
              "--from", iso(START), "--to", iso(START + DAY), "--step", "5m", "--out", str(baseline)],
             timeout=900,
         )  # fmt: skip
-    gauges = [(n, lab, v, START + DAY, START + (days + 1) * DAY + STEP) for n, lab, v in exporter_series(spec, baseline)]
+    gauges = [
+        (n, lab, v, START + DAY, START + (days + 1) * DAY + STEP)
+        for n, lab, v in exporter_series(spec, baseline)
+    ]
     week = work / f"{name}-week.om"
     write_openmetrics(week, raw, (days + 1) * DAY // STEP, gauges)
     backfill(week, work / f"{name}-watch" / "data")
@@ -264,13 +271,21 @@ def noise_summary(res: dict[str, Any], days: int) -> dict[str, Any]:
         "max_warnings_per_day": max((d["warning"] for d in per_day), default=0),
         "pages": sum(d["pages"] for d in per_day),
         "night_alerts": sum(d["night_00_06"] for d in per_day),
-        "alerts": [{k: a[k] for k in ("alertname", "severity", "tier", "start", "end")} | {"indicator": a["labels"].get("indicator")} for a in alerts],
+        "alerts": [
+            {k: a[k] for k in ("alertname", "severity", "tier", "start", "end")}
+            | {"indicator": a["labels"].get("indicator")}
+            for a in alerts
+        ],
         "other_alerts": sorted({a["alertname"] for a in res["alerts"]} - set(DRIFT_ALERTS)),
     }
 
 
 def first(alerts: list[dict[str, Any]], since: int, **labels: str) -> dict[str, Any] | None:
-    hits = [a for a in alerts if _t(a["start"]) >= since and all(a["labels"].get(k) == v for k, v in labels.items())]
+    hits = [
+        a
+        for a in alerts
+        if _t(a["start"]) >= since and all(a["labels"].get(k) == v for k, v in labels.items())
+    ]
     return min(hits, key=lambda a: _t(a["start"])) if hits else None
 
 
@@ -299,7 +314,14 @@ def release_summary(res: dict[str, Any], events: Events) -> dict[str, Any]:
             frm, to = events.marks[mark]
             if _t(a["start"]) >= frm and (to is None or _t(a["start"]) <= to + 3600):
                 continue
-        unexplained.append({"alertname": a["alertname"], "indicator": a["labels"].get("indicator"), "severity": a["severity"], "start": a["start"]})
+        unexplained.append(
+            {
+                "alertname": a["alertname"],
+                "indicator": a["labels"].get("indicator"),
+                "severity": a["severity"],
+                "start": a["start"],
+            }
+        )
     out["unexplained"] = unexplained
     return out
 
@@ -315,12 +337,20 @@ def main() -> int:
         latency=lambda t: window(t, day1 + 6 * 3600, day1 + 9 * 3600, 1.3),
         cpu=lambda t: window(t, day1 + 12 * 3600, day1 + 15 * 3600, 1.25),
         pods_from=day1 + 18 * 3600,
-        marks={"p99": (day1 + 6 * 3600, day1 + 9 * 3600), "cpu": (day1 + 12 * 3600, day1 + 15 * 3600), "pods": (day1 + 18 * 3600, None)},
+        marks={
+            "p99": (day1 + 6 * 3600, day1 + 9 * 3600),
+            "cpu": (day1 + 12 * 3600, day1 + 15 * 3600),
+            "pods": (day1 + 18 * 3600, None),
+        },
     )
     results: dict[str, Any] = {"seed": args.seed}
     with tempdir("slodrift-drift-bench-") as work:
         noise = scenario("noise", args.days, Events(), work, args.seed)
-        results["noise"] = noise_summary(noise, args.days) | {"baseline": noise["baseline"], "profile_hours": noise["profile_hours"], "seconds": noise["seconds"]}
+        results["noise"] = noise_summary(noise, args.days) | {
+            "baseline": noise["baseline"],
+            "profile_hours": noise["profile_hours"],
+            "seconds": noise["seconds"],
+        }
         rel = scenario("release", 1, release, work, args.seed + 1)
         results["release"] = release_summary(rel, release) | {"seconds": rel["seconds"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
