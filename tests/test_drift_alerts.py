@@ -772,3 +772,41 @@ def test_exporter_down_is_one_baseline_missing_alert_per_service(promtool, tmp_p
     assert "indicator" not in rule["labels"]
     am = yaml.safe_load((ROOT / "alertmanager" / "alertmanager.yml").read_text())
     assert am["route"]["group_by"] == ["alertname", "service", "slo", "indicator"]
+
+
+def test_without_a_baseline_spread_the_live_spread_does_not_swallow_the_regression(promtool, tmp_path):
+    """A hand-written baseline (1 GiB, no spread). Memory wobbles by 2 % every minute, then steps to
+    +30 % at minute 70 and stays. The live spread is measured on 5-minute differences: the step is five
+    big differences in an hour (spread about 0.06 GiB, z about 5), not a second level that doubles the
+    spread (a plain standard deviation over the hour would make z about 2 after half an hour, and the
+    alert would end while the regression goes on)."""
+    spec = HEAD + "      memory: {}\n"
+    gib = 2.0**30
+    values = [gib * ((1.0 if m < 70 else 1.3) + (0.02 if m % 2 else 0.0)) for m in range(161)]
+    group = {
+        "name": "memory +30 % for good",
+        "input_series": [
+            {
+                "series": sel("process_resident_memory_bytes", job="shop", instance="i0"),
+                "values": " ".join(repr(v) for v in values),
+            },
+            gauge("slodrift_baseline", gib, 160, **JOB, service="shop", indicator="memory", unit="bytes"),
+        ],
+        "promql_expr_test": [firing("60m", [])]
+        + [
+            firing(
+                f"{t}m",
+                [
+                    {
+                        "alertname": "SlodriftIndicatorDrift",
+                        "indicator": "memory",
+                        "severity": s,
+                        "tier": "ticket",
+                    }
+                    for s in ("critical", "warning")
+                ],
+            )
+            for t in (90, 110, 130, 150)
+        ],
+    }
+    run(promtool, tmp_path, spec, [group])

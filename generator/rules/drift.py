@@ -61,6 +61,7 @@ INDICATOR_NO_DATA_ALERT = "SlodriftIndicatorNoData"
 ANOMALY_ALERT = "SlodriftIndicatorAnomaly"
 REGION_ALERT = "SlodriftRegionDrift"
 SEVERITIES = ("warning", "critical")
+DELTA = "slodrift:indicator_value:delta5m"
 LIVE_SPREAD_WINDOW = "1h"  # the live series' own spread, when the baseline has none
 SI = "on (service, indicator)"
 
@@ -161,13 +162,23 @@ def expected_expr(service: Service) -> str:
     return f"{_interpolated(_per_hour(PROFILE, service), service)}\nor\n{_flat(BASELINE, service)}"
 
 
+def delta_expr(service: Service) -> str:
+    """Each value minus the value 5 minutes earlier (two windows that share no request)."""
+    value = _sel(VALUE, service)
+    return f"{value}\n- {SI}\n{value} offset 5m"
+
+
 def expected_stddev_expr(service: Service) -> str:
     """The spread of each indicator at this time of day: the profile's, else the baseline's, else the
-    live series' own over the last hour (a hand-written baseline may give no spread)."""
-    live = f"max by (service, indicator) (stddev_over_time({_sel(VALUE, service)}[{LIVE_SPREAD_WINDOW}]))"
+    live series' own over the last hour, measured on 5-minute differences (Var(x - x') = 2 Var(x) for
+    independent windows), so that a step change, the regression itself, is one short burst of big
+    differences rather than a spread that swallows it; 0 before there is any history (a hand-written
+    baseline may give no spread: then thresholds, floors and Poisson noise decide)."""
+    live = f"max by (service, indicator) (stddev_over_time({_sel(DELTA, service)}[{LIVE_SPREAD_WINDOW}])) / 1.4142135623730951"
     return (
         f"{_interpolated(_per_hour(PROFILE_STDDEV, service), service)}\nor\n"
-        f"{_flat(BASELINE_STDDEV, service)}\nor\n{live}"
+        f"{_flat(BASELINE_STDDEV, service)}\nor\n{live}\nor\n"
+        f"max by (service, indicator) ({_sel(VALUE, service)}) * 0"
     )
 
 
@@ -247,6 +258,7 @@ def recording_rules(service: Service) -> list[dict[str, Any]]:
             rules.append({"record": REQUESTS, "expr": Expr(ind.traffic_query), "labels": labels})
     svc = {**service.labels, "service": service.name}  # recorded series: label values as they are
     rules += [
+        {"record": DELTA, "expr": Expr(delta_expr(service)), "labels": svc},
         {"record": WEIGHT, "expr": Expr(weight_expr()), "labels": svc},
         {"record": EXPECTED, "expr": Expr(expected_expr(service)), "labels": svc},
         {"record": EXPECTED_STDDEV, "expr": Expr(expected_stddev_expr(service)), "labels": svc},
