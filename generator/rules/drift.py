@@ -408,7 +408,7 @@ def query_value(metric: str, service: Service, ind: Indicator, fn: str, suffix: 
 
 
 def drift_annotations(
-    service: Service, ind: Indicator, drift: DriftSettings, severity: str, limit: Decimal
+    service: Service, ind: Indicator, drift: DriftSettings, severity: str, limit: Decimal, wait: int
 ) -> dict[str, str]:
     """What one indicator's drift alert says: the value now, the baseline, the change and its size."""
     lit = promql.template_literal
@@ -435,7 +435,7 @@ def drift_annotations(
         + lit(
             f" standard deviations of noise). The {severity} threshold is {_pct(limit)}, with at least "
             f"{_amount(ind, ind.min_change)} and {promql.number(drift.z_threshold)} standard deviations, "
-            f"for {fd(drift.for_seconds)}."
+            f"for {fd(wait)}."
         ),
         **ind.annotations,
     }
@@ -481,7 +481,8 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
             "tier": tier,
             **_literal(ind.labels),
         }
-        annotations = drift_annotations(service, ind, drift, severity, limit)
+        wait = drift.regression_for_seconds if regression else drift.for_seconds
+        annotations = drift_annotations(service, ind, drift, severity, limit, wait)
         if regression:
             annotations["summary"] = promql.template_literal(
                 f"{service.name} {ind.name} regressed more than {_pct(limit)} over its release baseline"
@@ -490,7 +491,7 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
             {
                 "alert": REGRESSION_ALERT if regression else DRIFT_ALERT,
                 "expr": Expr(drift_condition(service, ind, drift, limit)),
-                **_timing(drift.regression_for_seconds if regression else drift.for_seconds, drift),
+                **_timing(wait, drift),
                 "labels": labels,
                 "annotations": annotations,
             }
