@@ -897,7 +897,7 @@ def time_of_day_groups(service: Service, drift: DriftSettings) -> list[dict[str,
                     continue  # no critical level in reach in this world
                 # Hour 0 3 % past the target (on the better side), hour 23 on the worse side, so that only
                 # the interpolation hits it, and earlier (more weight on hour 23) drift was larger.
-                p0 = target.value * (0.97 if ind.direction == "lower_is_worse" else 1.03)
+                p0 = target.value * (0.99 if ind.direction == "lower_is_worse" else 1.03)
                 p23 = (target.value - w[0] * p0) / w[23]
                 if not _valid(ind, p0) or not _valid(ind, p23):
                     continue
