@@ -20,7 +20,7 @@ from slodrift.generator.rules.drift import drift_groups
 from slodrift.generator.spec import load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
-from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import EXAMPLE, ROOT
 
 HEAD = """\
 version: 1
