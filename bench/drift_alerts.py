@@ -43,6 +43,7 @@ from bench.common import ROOT, SLODRIFT, prometheus, run, tempdir, write_config 
 DAY = 86400
 START = 1763683200  # 2025-11-21T00:00:00Z: the baseline day; the watch starts a day later
 STEP = 60  # seconds between raw samples
+GAUGE_STEP = 240  # seconds between the exporter's (constant) samples
 INSTANCES = 3
 MEAN_RPS = 182.4  # the example baseline's request rate
 ERROR_RATIO = 0.0005
@@ -164,7 +165,8 @@ def write_openmetrics(path: Path, raw: list[tuple[str, dict[str, str], np.ndarra
     for name, labels, value, frm, to in extra:
         lt = labels_text(labels)
         lines = by_name.setdefault(name, [])
-        lines.extend(f"{name}{lt} {value!r} {ts}\n" for ts in range(frm, to, STEP))
+        # constant gauges every 4 minutes: inside Prometheus' 5m lookback, a quarter of the samples
+        lines.extend(f"{name}{lt} {value!r} {ts}\n" for ts in range(frm, to, GAUGE_STEP))
     with path.open("w") as f:
         for name, lines in by_name.items():
             f.write(f"# TYPE {name} gauge\n")

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from slodrift.generator.render import render
 from slodrift.generator.rules.drift import drift_groups
@@ -113,6 +114,7 @@ def value_is(expr: str, at: str, want: float, labels: str, rel: float = 1e-9) ->
 # -- 1. Poisson noise alone paged ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_poisson_noise_at_the_example_traffic_does_not_alert_but_a_real_doubling_does(promtool, tmp_path):
     """The example baseline: 182.4 req/s, error ratio 0.0005, so 27.4 errors expected per 5 minutes
     (Poisson sd 5.2). 38 errors per 5m for 20 minutes is a 2-sigma wobble: +39 % (past the 10 %
@@ -160,6 +162,7 @@ def test_poisson_noise_at_the_example_traffic_does_not_alert_but_a_real_doubling
 # -- 2. the error ratio was judged as a relative change ---------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_tiny_error_ratios_are_judged_in_percentage_points(promtool, tmp_path):
     """A clean baseline day (0 errors) and 2 errors per 100k requests now was +20 % against the 0.0001
     floor: critical. 0.0001 -> 0.0002 was +100 %: critical. Both are 0.0001 or less, under the 0.00025
@@ -204,6 +207,7 @@ def profile(
     return out
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_night_traffic_at_40_percent_of_the_daily_mean_is_compared_with_the_night(promtool, tmp_path):
     """promtool's clock starts at 00:00 UTC. The baseline day averaged 182.4 req/s, but 73 req/s
     around midnight (40 %); tonight is 73 req/s. Against the daily mean that was a 60 % drop, critical
@@ -262,6 +266,7 @@ def test_night_traffic_at_40_percent_of_the_daily_mean_is_compared_with_the_nigh
 # -- 4. availability was avg(up) -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_one_replica_of_three_down_is_not_an_availability_drift(promtool, tmp_path):
     """Availability is the success ratio of requests (0.9995 before and now); `up` of one of three
     targets at 0 for 15 minutes (avg(up) 0.667, a 33 % drop: critical before) changes nothing. The
@@ -294,6 +299,7 @@ def test_one_replica_of_three_down_is_not_an_availability_drift(promtool, tmp_pa
 REPLICAS = "      replicas: {query: 'count(up{job=\"shop\"})', category: configuration, direction: either, unit: count}\n"
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_an_autoscaler_going_from_10_to_11_pods_files_a_ticket_not_a_page(promtool, tmp_path):
     n = 30
     ups = [gauge("up", 1, n, job="shop", instance=f"i{i}") for i in range(10)]
@@ -340,6 +346,7 @@ def amtool_receiver(tmp_path: Path, spec_text: str, labels: dict[str, str]) -> s
     return r.stdout.strip()
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_drift_criticals_route_to_the_ticket_receiver_unless_the_spec_pages(tmp_path):
     spec = HEAD.replace(
         "        sli:", "        alerting: {page: {receiver: pager}, ticket: {receiver: chat}}\n        sli:"
@@ -378,6 +385,7 @@ def test_drift_criticals_route_to_the_ticket_receiver_unless_the_spec_pages(tmp_
 # -- 6. CPU +20 % paged, twice ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_a_cpu_regression_is_one_critical_alert_a_ticket_after_regression_for(promtool, tmp_path):
     """CPU 0.5 -> 0.625 cores (+25 %) per instance: the resource warning (10 %) after `for` (10m); the
     critical level of an indicator with `regression: 20%` is SlodriftResourceRegression alone, after
@@ -427,6 +435,7 @@ def test_a_cpu_regression_is_one_critical_alert_a_ticket_after_regression_for(pr
 # -- 7. no hysteresis, no minimum traffic -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_an_alert_at_its_threshold_does_not_flap(promtool, tmp_path):
     """p99 latency (0.3 s) against a baseline that swings between 0.25 s (drift +20 %) and 0.29 s
     (+3.4 %, under the 5 % warning) every few minutes, once it has fired: keep_firing_for (10m) holds
@@ -480,6 +489,7 @@ def p99_at_0_3(minutes: int, per_second: float = 100) -> list[dict[str, str]]:
     return out
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_too_little_traffic_is_not_judged(promtool, tmp_path):
     """At 1 request/s a 5-minute p99 rests on 300 requests, 3 of them above it: its doubling says
     little, and p99 needs 1000 requests per window. At 0.2 requests/s a single 5xx is an error ratio of
@@ -519,6 +529,7 @@ def test_too_little_traffic_is_not_judged(promtool, tmp_path):
 # -- 8. the baseline's stddev and samples were published but unused ---------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_the_baseline_spread_decides_whether_a_change_is_real(promtool, tmp_path):
     """p99 0.3 s against a 0.28 s baseline (+7.1 %, past the 5 % warning, 20 ms past the 5 ms floor):
     with a spread of 5 ms it is 4 standard deviations, a warning; with 10 ms it is 2, noise. With 4
@@ -560,6 +571,7 @@ def test_the_baseline_spread_decides_whether_a_change_is_real(promtool, tmp_path
 # -- 9. weekly seasonality ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_weekly_seasonality_compares_with_the_same_hour_of_past_weeks(promtool, tmp_path):
     """Recorded values every 10 minutes for 15 days, cycling daily between 10 (night) and 50 (day) with
     an hour-of-week offset; at day 14 12:00 the mean is that of 11:30-12:30 one and two weeks earlier,
@@ -619,6 +631,7 @@ def test_weekly_seasonality_compares_with_the_same_hour_of_past_weeks(promtool, 
 # -- 10. no 5xx series: no data -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_a_service_that_never_failed_has_an_error_ratio_of_zero(promtool, tmp_path):
     spec = HEAD + "      error_ratio: {}\n"
     n = 30
@@ -645,6 +658,7 @@ def test_a_service_that_never_failed_has_an_error_ratio_of_zero(promtool, tmp_pa
 # -- 11. generic alert text ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_each_alert_names_its_indicator_value_baseline_and_change(promtool, tmp_path):
     spec = HEAD + (
         "      p99_latency:\n"
@@ -718,6 +732,7 @@ def test_every_alert_carries_its_service_labels():
     } <= seen
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_exporter_down_is_one_baseline_missing_alert_per_service(promtool, tmp_path):
     """Seven indicators with values and no baseline at all: one alert for the service (value 7), with
     the team label for the team's route, grouped by service alone in Alertmanager (no indicator)."""
@@ -774,6 +789,7 @@ def test_exporter_down_is_one_baseline_missing_alert_per_service(promtool, tmp_p
     assert am["route"]["group_by"] == ["alertname", "service", "slo", "indicator"]
 
 
+@pytest.mark.slow  # promtool or amtool in a subprocess
 def test_without_a_baseline_spread_the_live_spread_does_not_swallow_the_regression(promtool, tmp_path):
     """A hand-written baseline (1 GiB, no spread). Memory wobbles by 2 % every minute, then steps to
     +30 % at minute 70 and stays. The live spread is measured on 5-minute differences: the step is five
