@@ -7,7 +7,6 @@ Exit codes follow the usual contract: 0 success, 1 a check that ran and failed (
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -30,22 +29,16 @@ from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from slodrift.issues import print_issues
 
 
-def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
-    if not 1 <= n <= 256:
-        raise argparse.ArgumentTypeError(f"{n} processes: give 1 to 256")
-    return n
-
-
 def _load(paths: list[str]) -> list[Spec] | None:
     try:
-        return load_specs(paths)
+        specs = load_specs(paths)
     except SpecError as exc:
         print_issues(exc.issues)
         return None
+    for spec in specs:
+        for warning in spec.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return specs
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -86,7 +79,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if problems:
             return EXIT_BAD_INPUT
         k8s = {"namespace": args.namespace, "labels": labels}
-    files = render(specs, args.alertmanager_webhook_base, k8s, workers=args.jobs)
+    files = render(specs, args.alertmanager_webhook_base, k8s)
     out = Path(args.out)
     previous, _ = read_manifest(out)
     try:
@@ -177,13 +170,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="label on the PrometheusRule objects (repeatable; e.g. release=prometheus)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=os.cpu_count() or 1,
-        metavar="N",
-        help="processes rendering services of a large spec (default: the number of CPUs; 1: none)",
     )
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")

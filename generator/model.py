@@ -78,7 +78,9 @@ class SLO:
     annotations: dict[str, str] = field(default_factory=dict)
     description: str = ""
     # Label names the objective holds for separately (one SLO per route, cluster...); empty: one SLO.
-    group_by: tuple[str, ...] = ()
+    group_by: tuple[str, ...] = ()  # labels of the raw series the SLO is evaluated per value of
+    max_groups: int = 100  # at most this many groups are recorded per evaluation (the busiest)
+    min_error_events: Decimal = Decimal(10)  # burn alerts need this many errors in the long window
 
     @property
     def error_budget(self) -> Decimal:
@@ -119,6 +121,7 @@ class Spec:
     evaluation_interval: int
     services: tuple[Service, ...]
     drift: DriftSettings | None = None
+    warnings: tuple[str, ...] = ()  # what the loader adapted, e.g. a default burn pair that could never fire
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import json
-import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
 from slodrift.generator import yaml_out
 from slodrift.generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
 from slodrift.generator.dashboard import dashboard
@@ -20,18 +15,10 @@ from slodrift.generator.rules.drift import drift_groups
 from slodrift.generator.rules.slo import slo_groups
 from slodrift.generator.rules.stability import stability_groups, stability_test_file
 from slodrift.generator.testgen.drift import drift_test_file
-from slodrift.generator.testgen.slo import (
-    pinned_keys,
-    placement_keys,
-    seed_profiles,
-    slo_test_file,
-    solve_pinned_one,
-    solve_placement_one,
-)
+from slodrift.generator.testgen.slo import slo_alert_test_file, slo_test_file, slo_window_test_file
 
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
-PARALLEL_MIN_SERVICES = 2  # one service renders in one process (forking costs 5-10 ms)
 
 
 def _header(spec: Spec, what: str) -> str:
@@ -55,92 +42,23 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
             _header(spec, f"promtool tests of the drift rules of service {service.name}"),
         )
     if service.slos:
+        interval = spec.evaluation_interval
         rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
         files[rule_rel] = yaml_out.dump(
-            {"groups": slo_groups(service, spec.evaluation_interval)},
+            {"groups": [g.to_dict() for g in slo_groups(service, interval)]},
             _header(spec, f"SLO rules of service {service.name}"),
         )
-        test = slo_test_file(service, f"../{rule_rel}", spec.evaluation_interval)
-        files[f"{TESTS_DIR}/{service.name}.slo.test.yml"] = yaml_out.dump(
-            test, _header(spec, f"promtool tests of the SLO rules of service {service.name}")
-        )
-    return files
-
-
-# What the workers pull from, set before they fork (they inherit it: nothing is pickled on the way in).
-_TASKS: list[Any] = []
-_TASK_FN: list[Callable[[Any], Any]] = []
-_NEXT: list[Any] = []  # [the shared counter of the next task]
-
-
-def _pull(_worker: int) -> dict[int, Any]:
-    """Run tasks, taking the next one from the shared counter until none is left.
-
-    Pulling rather than splitting up front keeps every process busy to the end: a forked child runs
-    slower at first (it copies the pages it touches), and tasks differ in cost.
-    """
-    fn, counter = _TASK_FN[0], _NEXT[0]
-    out: dict[int, Any] = {}
-    while True:
-        with counter.get_lock():
-            i = counter.value
-            counter.value = i + 1
-        if i >= len(_TASKS):
-            return out
-        out[i] = fn(_TASKS[i])
-
-
-def _fork_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
-    """`fn` of each item, in order, computed by this process and `workers` - 1 forked children at once.
-
-    The children inherit everything (fork), so only the results cross a pipe; the heap is frozen first
-    so that their garbage collections do not copy the parent's pages.
-    """
-    workers = min(workers, len(items))
-    if workers <= 1:
-        return [fn(item) for item in items]
-    context = multiprocessing.get_context("fork")
-    _TASKS[:], _TASK_FN[:], _NEXT[:] = items, [fn], [context.Value("l", 0)]
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
-            futures = [pool.submit(_pull, k) for k in range(1, workers)]
-            try:
-                results = _pull(0)
-                for future in futures:
-                    results.update(future.result())
-            except BaseException:
-                with _NEXT[0].get_lock():  # nothing left to take: the other processes stop after their task
-                    _NEXT[0].value = len(items)
-                raise
-    finally:
-        gc.unfreeze()
-        _TASKS.clear()
-        _TASK_FN.clear()
-        _NEXT.clear()
-    return [results[i] for i in range(len(items))]
-
-
-def _render_job(job: tuple[Spec, Service]) -> dict[str, str]:
-    return service_files(*job)
-
-
-def _render_parallel(jobs: list[tuple[Spec, Service]], workers: int) -> dict[str, str]:
-    """Services rendered by `workers` processes, after the comparison profiles the test files need
-    are solved, also by all of them, so every process finds them solved."""
-    services = [(s, spec.evaluation_interval) for spec, s in jobs]
-    pinned = pinned_keys(services)
-    seed_profiles(dict(zip(pinned, _fork_map(solve_pinned_one, pinned, workers), strict=True)), {})
-    placed = placement_keys(services)  # needs the pinned ones
-    seed_profiles({}, dict(zip(placed, _fork_map(solve_placement_one, placed, workers), strict=True)))
-    # Largest services first, so that the last ones taken are small and the processes finish together.
-    order = sorted(
-        range(len(jobs)), key=lambda i: -(len(jobs[i][1].slos) * 4 + len(jobs[i][1].indicators) + 1)
-    )
-    rendered = dict(zip(order, _fork_map(_render_job, [jobs[i] for i in order], workers), strict=True))
-    files: dict[str, str] = {}
-    for i in range(len(jobs)):  # in job order, as one process would have written them
-        files.update(rendered[i])
+        tests = {
+            "slo": (slo_test_file, "promtool tests of the SLO rules (raw counters) of service"),
+            "slo-alerts": (slo_alert_test_file, "promtool tests of the burn alerts' conditions of service"),
+            "slo-windows": (slo_window_test_file, "promtool tests of the window sums of service"),
+        }
+        for suffix, (build, what) in tests.items():
+            test = build(service, f"../{rule_rel}", interval)
+            if test is not None:
+                files[f"{TESTS_DIR}/{service.name}.{suffix}.test.yml"] = yaml_out.dump(
+                    test, _header(spec, f"{what} {service.name}")
+                )
     return files
 
 
@@ -148,26 +66,17 @@ def render(
     specs: list[Spec],
     webhook_base: str = DEFAULT_WEBHOOK_BASE,
     k8s: dict[str, Any] | None = None,
-    workers: int = 1,
 ) -> dict[str, str]:
     """All files for the given specs, keyed by path relative to the output directory.
 
-    `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file. With
-    `workers` > 1 and several services, that many processes (this one and forked children) first solve
-    the comparison profiles the test files need, then render the services, each taking the next one
-    still to do (the renderers are pure). The output is the same either way.
+    `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file, built from
+    the same rule groups (data, not the YAML text just written).
     """
     files: dict[str, str] = {}
-    jobs = [(spec, service) for spec in specs for service in spec.services]
-    if (
-        workers > 1
-        and len(jobs) >= PARALLEL_MIN_SERVICES
-        and "fork" in multiprocessing.get_all_start_methods()
-    ):
-        files.update(_render_parallel(jobs, workers))
-    else:
-        for job in jobs:
-            files.update(service_files(*job))
+    k8s_objects: dict[str, Any] = {}
+    for spec in specs:
+        for service in spec.services:
+            files.update(service_files(spec, service))
     if specs:
         rel = f"{RULES_DIR}/slodrift-stability.yml"
         files[rel] = yaml_out.dump(
@@ -186,12 +95,20 @@ def render(
         )
         files["dashboards/slodrift.json"] = json.dumps(dashboard(specs), indent=2) + "\n"
     if k8s is not None and specs:
-        for rel in [r for r in files if r.startswith(RULES_DIR + "/")]:
-            stem = PurePosixPath(rel).name.removesuffix(".yml")
-            obj = prometheus_rule(
-                stem, yaml.safe_load(files[rel]), k8s.get("namespace", ""), k8s.get("labels", {})
-            )
+        for spec in specs:
+            for service in spec.services:
+                if service.indicators and spec.drift is not None:
+                    k8s_objects[f"{service.name}.drift"] = {
+                        "groups": drift_groups(service, spec.drift, spec.evaluation_interval)
+                    }
+                if service.slos:
+                    k8s_objects[f"{service.name}.slo"] = {
+                        "groups": [g.to_dict() for g in slo_groups(service, spec.evaluation_interval)]
+                    }
+        k8s_objects["slodrift-stability"] = {"groups": stability_groups()}
+        for stem, data in k8s_objects.items():
+            obj = prometheus_rule(stem, data, k8s.get("namespace", ""), k8s.get("labels", {}))
             files[f"kubernetes/{stem}.prometheusrule.yml"] = yaml_out.dump(
-                obj, _header(specs[0], f"PrometheusRule with the groups of {rel}")
+                obj, _header(specs[0], f"PrometheusRule with the groups of {RULES_DIR}/{stem}.yml")
             )
     return files

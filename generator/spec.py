@@ -67,24 +67,31 @@ RESERVED_LABELS = frozenset(
 
 DEFAULT_SLO_WINDOW = "30d"
 DEFAULT_EVALUATION_INTERVAL = "1m"
-DEFAULT_MIN_REQUEST_RATE = Decimal("0.1")
+DEFAULT_MIN_REQUEST_RATE = Decimal(0)
+DEFAULT_MIN_ERROR_EVENTS = Decimal(10)
+DEFAULT_MAX_GROUPS = 100
+REFERENCE_WINDOW = 30 * 86400  # the SLO window the workbook's default burn pairs are written for
+INFEASIBLE_CAP = Decimal("0.9")  # a default pair that could never fire alerts at this error ratio instead
 DEFAULT_TIERS: dict[str, dict[str, Any]] = {
-    # Google SRE workbook, chapter 5: 2 % / 5 % of a 30-day budget in 1 h / 6 h page (14.4x, 6x);
-    # 10 % in 1 d / 3 d file a ticket (3x, 1x). Given as budget shares, so they scale with the window.
+    # Google SRE workbook, chapter 5, for a 30-day window: 2 % / 5 % of the budget in 1 h / 6 h page
+    # (14.4x, 6x); 10 % in 1 d / 3 d file a ticket (3x, 1x). For another SLO window the factors stay and
+    # the windows scale with it (as Pyrra does), so each pair still fires at the same share of the budget
+    # and the slowest one at 1x: a service on track to meet its SLO never gets a ticket. `_default` marks
+    # these windows (the schema keeps users from writing the key), so only they are scaled or adapted.
     "page": {
         "severity": "critical",
         "for": "2m",
         "windows": [
-            {"long": "1h", "short": "5m", "budget_consumed": "2%"},
-            {"long": "6h", "short": "30m", "budget_consumed": "5%"},
+            {"long": "1h", "short": "5m", "factor": 14.4, "_default": True},
+            {"long": "6h", "short": "30m", "factor": 6, "_default": True},
         ],
     },
     "ticket": {
         "severity": "warning",
         "for": "15m",
         "windows": [
-            {"long": "1d", "short": "2h", "budget_consumed": "10%"},
-            {"long": "3d", "short": "6h", "budget_consumed": "10%"},
+            {"long": "1d", "short": "2h", "factor": 3, "_default": True},
+            {"long": "3d", "short": "6h", "factor": 1, "_default": True},
         ],
     },
 }
@@ -355,6 +362,11 @@ def parse_amount(value: Any, unit: str, budget: Decimal | None = None) -> Decima
     return Decimal(m.group(1)) * scale
 
 
+def _decimal(value: Any) -> Decimal:
+    """A YAML number as an exact Decimal (0.1 stays 0.1)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
     """Deep-merge alerting settings: an SLO overrides single fields of the defaults, not whole tiers."""
     out = dict(base)
@@ -379,10 +391,17 @@ class _Builder:
         self.doc = doc
         self.issues: list[SpecIssue] = []
         self.bad_templates: set[str] = set()
+        self.warnings: list[str] = []
         self.interval = 60
+        self.default_group_by: list[str] = []
+        self.default_max_groups = DEFAULT_MAX_GROUPS
 
     def fail(self, path: Path_, message: str) -> None:
         self.issues.append(self.doc.issue(path, message))
+
+    def warn(self, path: Path_, message: str) -> None:
+        """Something the loader adapted: printed as `warning:`, never an error."""
+        self.warnings.append(str(self.doc.issue(path, message)))
 
     def duration(self, value: str, path: Path_) -> int:
         try:
@@ -463,6 +482,8 @@ class _Builder:
                     given[tier].get("annotations"), ("defaults", "alerting", tier, "annotations")
                 )
         default_alerting = _merge({**DEFAULT_TIERS, "no_data": DEFAULT_NO_DATA}, defaults.get("alerting"))
+        self.default_group_by = defaults.get("group_by", [])
+        self.default_max_groups = defaults.get("max_groups", DEFAULT_MAX_GROUPS)
         services = []
         seen: dict[str, int] = {}
         for i, svc in enumerate(data.get("services", [])):
@@ -482,7 +503,13 @@ class _Builder:
             watch_days=rel.get("watch_days", 7),
         )
         return Spec(
-            self.doc.file, data["version"], release, interval, tuple(services), self.drift(data.get("drift"))
+            self.doc.file,
+            data["version"],
+            release,
+            interval,
+            tuple(services),
+            self.drift(data.get("drift")),
+            warnings=tuple(self.warnings),
         )
 
     def timestamp(self, value: str | None, path: Path_) -> datetime | None:
@@ -803,11 +830,15 @@ class _Builder:
             self.check_window(window, (*path, "window"))
         labels = {**service_labels, **self.labels(slo.get("labels"), (*path, "labels"))}
         sli = self.sli(slo["sli"], (*path, "sli"), selector)
+        group_by = self.group_by(
+            slo.get("group_by", self.default_group_by),
+            (*path, "group_by") if "group_by" in slo else ("defaults", "group_by"),
+            labels,
+        )
         alerting = _merge(default_alerting, slo.get("alerting"))
         apath = (*path, "alerting")
         common_labels = self.labels(alerting.get("labels"), (*apath, "labels"))
         common_annotations = self.annotations(alerting.get("annotations"), (*apath, "annotations"))
-        budget = 1 - objective
         tiers = []
         for name in ("page", "ticket"):
             tier = alerting.get(name)
@@ -816,53 +847,9 @@ class _Builder:
             tpath = (*apath, name)
             windows = []
             for k, w in enumerate(tier.get("windows", [])):
-                wpath = (*tpath, "windows", k)
-                long_s = self.duration(w["long"], (*wpath, "long"))
-                short_s = self.duration(w["short"], (*wpath, "short"))
-                for key, secs in (("long", long_s), ("short", short_s)):
-                    if secs % 60:
-                        self.fail(
-                            (*wpath, key),
-                            f"alert windows are whole minutes (got {w[key]}): the "
-                            "shortest SLI window is 5m, so a finer window adds nothing",
-                        )
-                    elif secs % self.interval:
-                        self.fail(
-                            (*wpath, key),
-                            f"alert window {w[key]} is not a whole number of evaluation "
-                            f"intervals ({promql.format_duration(self.interval)})",
-                        )
-                if short_s >= long_s:
-                    self.fail(
-                        (*wpath, "short"),
-                        f"short window {w['short']} must be shorter than long window {w['long']}",
-                    )
-                if long_s > window:
-                    self.fail(
-                        (*wpath, "long"),
-                        f"alert window {w['long']} is longer than the SLO window "
-                        f"{promql.format_duration(window)}",
-                    )
-                if ("factor" in w) == ("budget_consumed" in w):
-                    self.fail(wpath, "give exactly one of budget_consumed or factor")
-                    continue
-                if "factor" in w:
-                    factor = Decimal(repr(w["factor"]))
-                else:
-                    share = _percent(w["budget_consumed"])
-                    if not 0 < share <= 1:
-                        self.fail((*wpath, "budget_consumed"), "must be more than 0% and at most 100%")
-                        continue
-                    # Six decimals keep names and thresholds readable (28d/3d gives 0.933333...).
-                    factor = (share * window / long_s).quantize(Decimal("0.000001")).normalize()
-                if factor * budget >= 1:
-                    self.fail(
-                        wpath,
-                        f"burn factor {promql.number(factor)} x error budget {promql.number(budget)} "
-                        f"= {promql.number(factor * budget)}: the error ratio can never exceed 1, so this "
-                        "alert could never fire; lower the factor or raise the objective",
-                    )
-                windows.append(BurnWindow(long_s, short_s, factor))
+                pair = self.burn_window(w, (*tpath, "windows", k), window, objective)
+                if pair is not None:
+                    windows.append(pair)
             tiers.append(
                 AlertTier(
                     name=name,
@@ -885,6 +872,7 @@ class _Builder:
                 nd.get("severity", DEFAULT_NO_DATA["severity"]),
             )
         min_rate = alerting.get("min_request_rate", DEFAULT_MIN_REQUEST_RATE)
+        min_errors = alerting.get("min_error_events", DEFAULT_MIN_ERROR_EVENTS)
         return SLO(
             name=slo["name"],
             objective=objective,
@@ -892,27 +880,120 @@ class _Builder:
             sli=sli,
             tiers=tuple(tiers),
             no_data=no_data,
-            min_request_rate=Decimal(repr(min_rate)) if isinstance(min_rate, float) else Decimal(min_rate),
+            min_request_rate=_decimal(min_rate),
             labels=labels,
             annotations=common_annotations,
             description=slo.get("description", ""),
-            group_by=self.group_by(slo.get("group_by"), (*path, "group_by")),
+            group_by=group_by,
+            max_groups=slo.get("max_groups", self.default_max_groups),
+            min_error_events=_decimal(min_errors),
         )
 
-    def group_by(self, names: list[str] | None, path: Path_) -> tuple[str, ...]:
-        """Group label names: legal Prometheus label names that slodrift does not set itself."""
+    def group_by(self, names: list[str], path: Path_, static: dict[str, str]) -> tuple[str, ...]:
+        """Group labels: label names of the raw series, none of them set by slodrift or the spec itself
+        (a static label of the same name would overwrite every group's value)."""
         out = []
-        for i, name in enumerate(names or ()):
+        for i, name in enumerate(names):
             try:
                 promql.check_label_name(name)
             except promql.PromQLError as exc:
                 self.fail((*path, i), str(exc))
                 continue
-            if name in RESERVED_LABELS:
-                self.fail((*path, i), f"label {name!r} is set by slodrift itself; it cannot group an SLO")
-                continue
-            out.append(name)
+            if name in RESERVED_LABELS or name in ("event", "long_window", "short_window"):
+                self.fail((*path, i), f"label {name!r} is set by slodrift itself; it cannot be a group label")
+            elif name in static:
+                self.fail(
+                    (*path, i),
+                    f"label {name!r} is also a static label of this SLO (labels:), which would "
+                    "overwrite every group's value; remove one of them",
+                )
+            else:
+                out.append(name)
         return tuple(out)
+
+    def burn_window(
+        self, w: dict[str, Any], path: Path_, window: int, objective: Decimal
+    ) -> BurnWindow | None:
+        """One window pair of a tier, with its factor; default pairs scale with the SLO window and are
+        adapted (with a warning) when they could never fire; a user's pair is taken as written."""
+        default = bool(w.get("_default"))
+        long_s = self.duration(w["long"], (*path, "long"))
+        short_s = self.duration(w["short"], (*path, "short"))
+        budget = 1 - objective
+        if default and window != REFERENCE_WINDOW:
+            unit = max(60, self.interval)
+            long_s = max(2 * unit, self.scaled(long_s, window))
+            short_s = min(self.scaled(short_s, window), long_s - unit)
+        for key, secs in (("long", long_s), ("short", short_s)):
+            if default:
+                continue
+            if secs % 60:
+                self.fail(
+                    (*path, key),
+                    f"alert windows are whole minutes (got {w[key]}): the "
+                    "shortest SLI window is 5m, so a finer window adds nothing",
+                )
+            elif secs % self.interval:
+                self.fail(
+                    (*path, key),
+                    f"alert window {w[key]} is not a whole number of evaluation "
+                    f"intervals ({promql.format_duration(self.interval)})",
+                )
+        if short_s >= long_s:
+            self.fail(
+                (*path, "short"), f"short window {w['short']} must be shorter than long window {w['long']}"
+            )
+        if long_s > window:
+            self.fail(
+                (*path, "long"),
+                f"alert window {promql.format_duration(long_s)} is longer than the SLO window "
+                f"{promql.format_duration(window)}",
+            )
+        if ("factor" in w) == ("budget_consumed" in w):
+            self.fail(path, "give exactly one of budget_consumed or factor")
+            return None
+        if "factor" in w:
+            factor = _decimal(w["factor"])
+        else:
+            share = _percent(w["budget_consumed"])
+            if not 0 < share <= 1:
+                self.fail((*path, "budget_consumed"), "must be more than 0% and at most 100%")
+                return None
+            # Six decimals keep names and thresholds readable (28d/3d gives 0.933333...).
+            factor = (share * window / long_s).quantize(Decimal("0.000001")).normalize()
+            if factor < 1:
+                self.warn(
+                    path,
+                    f"{promql.number(share * 100)}% of the budget in {w['long']} is a burn factor of "
+                    f"{promql.number(factor)} (< 1) at a {promql.format_duration(window)} SLO window: this "
+                    "alert fires while the SLO is on track to be met",
+                )
+        pair = f"{promql.format_duration(long_s)}/{promql.format_duration(short_s)}"
+        if factor * budget >= 1:
+            if not default:
+                self.fail(
+                    path,
+                    f"burn factor {promql.number(factor)} x error budget {promql.number(budget)} "
+                    f"= {promql.number(factor * budget)}: the error ratio can never exceed 1, so this "
+                    "alert could never fire; lower the factor or raise the objective",
+                )
+                return None
+            capped = (INFEASIBLE_CAP / budget).quantize(Decimal("0.000001")).normalize()
+            self.warn(
+                path,
+                f"the default {promql.number(factor)}x burn over {pair} needs an error ratio of "
+                f"{promql.number(factor * budget)} at objective {promql.number(objective * 100)}%, which can "
+                f"never happen; this pair alerts at {promql.number(capped)}x ({promql.number(INFEASIBLE_CAP * 100)}% "
+                "errors) instead",
+            )
+            factor = capped
+        return BurnWindow(long_s, short_s, factor)
+
+    def scaled(self, seconds: int, window: int) -> int:
+        """A default alert window for an SLO window other than 30 days: proportional, rounded to whole
+        evaluation intervals (and minutes), at least one."""
+        unit = max(60, self.interval)
+        return max(unit, round(Decimal(seconds) * window / REFERENCE_WINDOW / unit) * unit)
 
 
 def load_spec_text(file: str, raw: bytes) -> Spec:

@@ -1,8 +1,9 @@
 """Annotation templates checked the way Prometheus will read them (Go's text/template), before any rule
 is written: promtool must never refuse a rule file that `slodrift check` accepted.
 
-slodrift allows one action, `{{ $labels.NAME }}` (and `{{ "{{" }}`, a literal `{{`), so the generated
-tests can render the expected text. Go's lexer starts an action at every `{{` and ends it at the first
+slodrift allows `{{ $labels.NAME }}`, the alert's value as `{{ $value }}` or `{{ $value | printf "%.1f" }}`
+(any digit of decimals), and `{{ "{{" }}` (a literal `{{`), so the generated tests can render the
+expected text. Go's lexer starts an action at every `{{` and ends it at the first
 `}}` (outside strings, which no allowed action contains); so the text is split the same way here and
 every action must be one of the allowed ones. Whitespace inside an action is Go's (space, tab, CR, LF),
 not Python's `\\s`, which also accepts Unicode spaces that Go refuses; trim markers (`{{-`, `-}}`) and
@@ -16,7 +17,9 @@ import re
 __all__ = ["template_problem"]
 
 _GO_SPACE = "[ \t\r\n]*"
-_ALLOWED = re.compile(rf'{_GO_SPACE}(?:\$labels\.[A-Za-z_][A-Za-z0-9_]*|"\{{\{{"){_GO_SPACE}')
+_ALLOWED = re.compile(
+    rf'{_GO_SPACE}(?:\$labels\.[A-Za-z_][A-Za-z0-9_]*|"\{{\{{"|\$value(?:[ \t]*\|[ \t]*printf[ \t]+"%\.[0-9]f")?){_GO_SPACE}'
+)
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -39,7 +42,8 @@ def template_problem(text: str) -> str | None:
         body = text[start + 2 : end]
         if not _ALLOWED.fullmatch(body):
             return (
-                f"unsupported template action {{{{{_shown(body)}}}}}: only {{{{ $labels.NAME }}}} is "
-                "allowed, so the generated tests can render it"
+                f"unsupported template action {{{{{_shown(body)}}}}}: only {{{{ $labels.NAME }}}}, "
+                '{{ $value }} and {{ $value | printf "%.1f" }} are allowed, so the generated tests can '
+                "render them"
             )
         pos = end + 2

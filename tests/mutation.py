@@ -8,47 +8,57 @@ import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from slodrift.generator.writer import write_tree
 
 
-def caught(
-    promtool: str,
-    files: Mapping[str, str],
-    rule_file: str,
-    test_file: str,
-    cases: Sequence[object],
-    tmp_path: Path,
-) -> dict[str, bool | None]:
-    """For each `pytest.param(pattern, replacement, id=...)`: True when the generated tests fail on the
-    rules with that one substitution, False when they still pass, None when the pattern is not there."""
-    text = files[rule_file]
+@dataclass(frozen=True)
+class Mutation:
+    """One wrong rule file, and the generated test files that must notice it."""
 
-    def one(case: object) -> tuple[str, bool | None]:
-        pattern, replacement = case.values  # type: ignore[attr-defined]
-        mutated, n = re.subn(pattern, replacement, text, count=1)
-        if n != 1:
-            return case.id, None  # type: ignore[attr-defined]
-        out = tmp_path / re.sub(r"[^a-zA-Z0-9]+", "_", case.id)  # type: ignore[attr-defined]
-        write_tree(out, {**files, rule_file: mutated})
+    id: str
+    text: str | None  # the mutated rule file; None when the pattern was not found
+    tests: tuple[str, ...]
+
+
+def substitute(text: str, pattern: str, replacement: str, occurrence: int = 0) -> str | None:
+    """`text` with the `occurrence`-th match of `pattern` replaced, or None without one."""
+    matches = list(re.finditer(pattern, text))
+    if len(matches) <= occurrence:
+        return None
+    m = matches[occurrence]
+    return text[: m.start()] + m.expand(replacement) + text[m.end() :]
+
+
+def caught(
+    promtool: str, files: Mapping[str, str], rule_file: str, mutations: Sequence[Mutation], tmp_path: Path
+) -> dict[str, bool | None]:
+    """For each mutation: True when its test files fail on the mutated rules, False when they still
+    pass, None when the mutation's pattern was not in the rules."""
+
+    def one(m: Mutation) -> tuple[str, bool | None]:
+        if m.text is None:
+            return m.id, None
+        out = tmp_path / re.sub(r"[^a-zA-Z0-9]+", "_", m.id)
+        write_tree(out, {**files, rule_file: m.text})
         r = subprocess.run(
-            [promtool, "test", "rules", test_file],
+            [promtool, "test", "rules", *m.tests],
             cwd=out,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,
             check=False,
         )
-        return case.id, r.returncode != 0  # type: ignore[attr-defined]
+        return m.id, r.returncode != 0
 
     with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
-        return dict(pool.map(one, cases))
+        return dict(pool.map(one, mutations))
 
 
 def assert_all_caught(results: dict[str, bool | None], expected: int) -> None:
     assert len(results) == expected, "two mutations share an id"
     assert not [k for k, v in results.items() if v is None], "patterns not found in the rules"
-    assert not [k for k, v in results.items() if not v], (
-        "the generated tests did not notice these wrong rules"
-    )
+    missed = [k for k, v in results.items() if not v]
+    assert not missed, f"the generated tests did not notice these wrong rules: {missed}"

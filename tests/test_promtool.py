@@ -11,12 +11,13 @@ import pytest
 import yaml
 from slodrift.generator import promtool as promtool_lib
 from slodrift.generator.render import render
-from slodrift.generator.rules.slo import BURN_ALERT, NO_DATA_ALERT
+from slodrift.generator.rules.slo import ABSENT_ALERT, BURN_ALERT, NO_DATA_ALERT
+from slodrift.generator.rules.slo_names import span
 from slodrift.generator.spec import load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
 from tests.helpers import EXAMPLE, ROOT
-from tests.mutation import assert_all_caught, caught
+from tests.mutation import Mutation, assert_all_caught, caught, substitute
 
 pytestmark = pytest.mark.slow
 
@@ -69,43 +70,46 @@ def test_other_evaluation_intervals_pass_promtool(promtool, tmp_path, interval):
     assert f"evaluation_interval: {interval}" in text
     files = generate([load_spec_text("example.yml", text.encode())], tmp_path)
     rules = files["rules/checkout.slo.yml"]
-    assert f"slodrift:sli_errors:increase{interval}" in rules
+    assert f"slodrift:sli_events:increase{interval}" in rules
     checked = promtool_run(
         promtool, "check", "rules", *sorted(str(p) for p in (tmp_path / "rules").glob("*.yml")), cwd=tmp_path
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # one service's SLO tests: the other files do not depend on the interval's slices
-    tested = promtool_run(promtool, "test", "rules", "promtool-tests/checkout.slo.test.yml", cwd=tmp_path)
+    tests = sorted(
+        str(p.relative_to(tmp_path)) for p in (tmp_path / "promtool-tests").glob("checkout.slo*.yml")
+    )
+    tested = promtool_run(promtool, "test", "rules", *tests, cwd=tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_every_alert_has_a_firing_and_a_quiet_test(tmp_path):
+def test_every_alert_has_a_firing_and_a_quiet_test():
+    """Every burn pair, absent and no-data alert of the example is shown firing and shown quiet by
+    some generated test."""
     files = render([load_spec(EXAMPLE)])
-    for rel, text in files.items():
-        if not rel.endswith(".slo.test.yml"):
-            continue
-        tests = yaml.safe_load(text)["tests"]
-        rule_file = yaml.safe_load(
-            files[rel.replace("promtool-tests/", "rules/").replace(".test.yml", ".yml")]
-        )
+    for service in ("checkout", "catalog"):
+        rule_file = yaml.safe_load(files[f"rules/{service}.slo.yml"])
         alerts = {
-            (r["alert"], r["labels"]["slo"], r["labels"].get("tier"))
+            (r["alert"], r["labels"]["slo"], r["labels"].get("long_window"))
             for g in rule_file["groups"]
             for r in g["rules"]
             if "alert" in r
         }
-        fired, quiet = set(), set()
-        for group in tests:
-            for at in group.get("alert_rule_test", []):
-                seen = {
-                    (at["alertname"], a["exp_labels"]["slo"], a["exp_labels"].get("tier"))
-                    for a in at["exp_alerts"]
-                }
-                fired |= seen
-                quiet |= {a for a in alerts if a[0] == at["alertname"]} - seen
-        assert alerts - fired == set(), f"{rel}: alerts never shown firing: {alerts - fired}"
-        assert alerts - quiet == set(), f"{rel}: alerts never shown quiet: {alerts - quiet}"
-        assert {a[0] for a in alerts} == {BURN_ALERT, NO_DATA_ALERT}
+        fired, checked = set(), set()
+        for rel, text in files.items():
+            if not rel.startswith(f"promtool-tests/{service}.slo"):
+                continue
+            for group in yaml.safe_load(text)["tests"]:
+                for at in group.get("alert_rule_test", []):
+                    seen = {
+                        (at["alertname"], a["exp_labels"]["slo"], a["exp_labels"].get("long_window"))
+                        for a in at["exp_alerts"]
+                    }
+                    fired |= seen
+                    checked |= {a for a in alerts if a[0] == at["alertname"]} - seen
+        assert alerts - fired == set(), f"{service}: alerts never shown firing: {alerts - fired}"
+        assert alerts - checked == set(), f"{service}: alerts never shown quiet: {alerts - checked}"
+        assert {a[0] for a in alerts} == {BURN_ALERT, NO_DATA_ALERT, ABSENT_ALERT}
 
 
 def test_hostile_label_values_arrive_intact(promtool, tmp_path):
@@ -158,102 +162,120 @@ def test_hostile_label_values_arrive_intact(promtool, tmp_path):
     )
 
 
-AVAILABILITY = '{service="checkout",slo="availability"}'
-# Every comparison of the checkout availability burn alerts: (window, limit) of each ratio, and the
-# traffic guard's window per pair (its limit is the spec's min_request_rate, 0.1).
-RATIO_COMPARISONS = [
-    ("1h", "0.0144"),
-    ("5m", "0.0144"),
-    ("6h", "0.006"),
-    ("30m", "0.006"),
-    ("1d", "0.003"),
-    ("2h", "0.003"),
-    ("3d", "0.001"),
-    ("6h", "0.001"),
-]
-# The ranges the guard reads: each long window less half the 1m evaluation interval (see slo_rules.range_seconds).
-GUARD_WINDOWS = ["59m30s", "5h59m30s", "23h59m30s", "2d23h59m30s"]
+CHECKOUT = "rules/checkout.slo.yml"
+RAW = "promtool-tests/checkout.slo.test.yml"
+ALERTS = "promtool-tests/checkout.slo-alerts.test.yml"
+WINDOWS = "promtool-tests/checkout.slo-windows.test.yml"
+DURATION = r"(?:\[(?P<range>[0-9a-z]+)\]|offset (?P<offset>[0-9a-z]+))"
 
 
-def _scaled(value: str, by: str) -> str:
-    return format(Decimal(value) * Decimal(by), "f").rstrip("0")
+def _window_rule_spans(text: str) -> list[tuple[str, int, int]]:
+    """(record name, start, end) of every recording rule that builds windows: blocks, open block, sums."""
+    spans = []
+    for m in re.finditer(r"- record: (slodrift:sli_events:(?:block\w*|sum\w*))\n", text):
+        end = text.find("\n  - ", m.end())
+        spans.append((m.group(1), m.start(), end if end > 0 else len(text)))
+    return spans
 
 
-def every_comparison_mutated() -> list:
-    """Each comparison 5 % stricter and 5 % looser: the generated tests pin every one from both sides."""
-    cases = []
-    for by in ("1.05", "0.95"):
-        for window, limit in RATIO_COMPARISONS:
-            cases.append(
-                pytest.param(
-                    re.escape(f"slodrift:sli_error:ratio_rate{window}{AVAILABILITY} > {limit}\n"),
-                    f"slodrift:sli_error:ratio_rate{window}{AVAILABILITY} > {_scaled(limit, by)}\n",
-                    id=f"ratio {window} > {limit} x{by}",
+def every_window_range_mutated(text: str, interval: int = 60) -> list[Mutation]:
+    """Every range and offset of every rule that builds a window, one interval shorter and longer:
+    each must fail a generated test (the window test for block-built sums, the raw test otherwise)."""
+    out = []
+    for name, start, end in _window_rule_spans(text):
+        body = text[start:end]
+        sums_from_blocks = name.startswith("slodrift:sli_events:sum") and "block" in body
+        tests = (WINDOWS,) if sums_from_blocks else (RAW,)
+        for k, m in enumerate(re.finditer(DURATION, body)):
+            seconds = parse_duration_ms(m.group("range") or m.group("offset"))
+            for delta in (-interval, interval):
+                new = seconds + delta * 1000
+                if new <= 0:
+                    continue
+                text_new = m.group(0).replace(m.group("range") or m.group("offset"), span(new / 1000))
+                mutated = text[: start + m.start()] + text_new + text[start + m.end() :]
+                out.append(Mutation(f"{name} #{k} {m.group(0)} {delta:+d}s", mutated, tests))
+    return out
+
+
+def parse_duration_ms(text: str) -> int:
+    units = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|d|h|m|s)", text))
+
+
+def every_alert_limit_mutated(text: str) -> list[Mutation]:
+    """Every limit of every burn pair (both burn thresholds, the error guard, both coverage counts) 5 %
+    either way (one interval for counts); each tier's `for` one interval either way."""
+    out = []
+    for b, block in enumerate(
+        re.finditer(r"- alert: SlodriftErrorBudgetBurn\n(?:    [^\n]*\n|      [^\n]*\n)*", text)
+    ):
+        for k, m in enumerate(re.finditer(r"(?P<op>>=?) (?P<limit>[0-9.]+)\n", block.group(0))):
+            limit = Decimal(m.group("limit"))
+            line = block.group(0)[block.group(0).rfind("\n", 0, m.start()) : m.start()]
+            counted = 'event="interval"' in line
+            for by in ("up", "down"):
+                step = Decimal(1) if counted else limit * Decimal("0.05")
+                new = limit + step if by == "up" else limit - step
+                at = block.start() + m.start("limit")
+                mutated = text[:at] + format(new.normalize(), "f") + text[block.start() + m.end("limit") :]
+                out.append(
+                    Mutation(f"alert #{b} limit #{k} {m.group('op')} {limit} {by}", mutated, (ALERTS,))
                 )
-            )
-        for window in GUARD_WINDOWS:
-            guard = f"avg_over_time(slodrift:sli_requests:increase1m{AVAILABILITY}[{window}]) / 60 >= "
-            cases.append(
-                pytest.param(
-                    re.escape(f"{guard}0.1\n"), f"{guard}{_scaled('0.1', by)}\n", id=f"guard {window} x{by}"
-                )
-            )
-    for window in ("20m", "10m"):  # the no-data window is 15m
-        cases.append(
-            pytest.param(
-                re.escape(f"absent_over_time(slodrift:sli_error:ratio_rate5m{AVAILABILITY}[15m])"),
-                f"absent_over_time(slodrift:sli_error:ratio_rate5m{AVAILABILITY}[{window}])",
-                id=f"no-data window {window}",
-            )
-        )
-    return cases
+        fors = re.search(r"for: (\d+)m\n", block.group(0))
+        if fors:
+            minutes = int(fors.group(1))
+            for new in (minutes - 1, minutes + 1):
+                at = block.start() + fors.start(1)
+                mutated = text[:at] + str(new) + text[block.start() + fors.end(1) :]
+                out.append(Mutation(f"alert #{b} for {minutes}m -> {new}m", mutated, (ALERTS,)))
+    return out
 
 
-MUTATIONS = [
-    pytest.param(
-        r"> 0\.006\n(\s*)and ignoring \(window\)\n(\s*)(\S+) > 0\.006",
-        r"> 0.0058\n\1and ignoring (window)\n\2\3 > 0.0058",
-        id="6x pair threshold",
-    ),
-    pytest.param(
-        r"> 0\.001\n(\s*)and ignoring \(window\)\n(\s*)(\S+) > 0\.001",
-        r"> 0.00097\n\1and ignoring (window)\n\2\3 > 0.00097",
-        id="1x pair threshold",
-    ),
-    pytest.param(r">= 0\.1\n", ">= 0.01\n", id="minimum-traffic guard 10x too low"),
-    pytest.param(r"for: 15m", "for: 1h", id="ticket for"),
-    pytest.param(
-        r"sum_over_time\(slodrift:sli_errors:increase1m\{service=\"checkout\",slo=\"availability\"\}\[59m30s\]\)",
-        'avg_over_time(slodrift:sli_errors:increase1m{service="checkout",slo="availability"}[59m30s])',
-        id="average of slices instead of their sum",
-    ),
-    # a range of the full window: one slice too many on Prometheus 2 (closed ranges)
-    pytest.param(r"\[59m30s\]\)\n(\s*)or", r"[1h])\n\1or", id="1h range one slice too long"),
-    pytest.param(r"\[29d23h59m30s\]\)\n(\s*)or", r"[4h59m30s])\n\1or", id="wrong period window"),
-    pytest.param(
-        r"\(last_over_time\((http_requests_total\{code=~\"5..\",job=\"checkout\"\})\[5m\]\) and [^\n]*\)",
-        r"last_over_time(\1[5m])",
-        id="a new counter's whole value counted",
-    ),
-    pytest.param(
-        r"\n\s*or\n\s*\(last_over_time\(http_requests_total\{job=\"checkout\"\}\[5m\]\) and [^\n]*\)",
-        "",
-        id="a counter reset no longer counted",
-    ),
-    pytest.param(r"vector\(0\.001\)", "vector(0.002)", id="budget"),
-    *every_comparison_mutated(),
-]
+def other_mutations(text: str) -> list[Mutation]:
+    both = (RAW, ALERTS)
+    return [
+        Mutation(
+            "a reset inside an interval no longer counted",
+            substitute(text, r" \* \(1 - \(clamp_max\(resets\([^\n]*", ""),
+            (RAW,),
+        ),
+        Mutation("budget", substitute(text, r"vector\(0\.001\)", "vector(0.002)"), both),
+        Mutation(
+            "sum of slices averaged",
+            substitute(
+                text,
+                r"sum_over_time\((slodrift:sli_events:increase1m\{service=\"checkout\"\}\[4m30s\])\)",
+                r"avg_over_time(\1)",
+            ),
+            (RAW,),
+        ),
+        Mutation("block mask shifted", substitute(text, r"% 64 == 1\)", "% 64 == 2)"), (RAW,)),
+        Mutation(
+            "open block counted from the wrong slice",
+            substitute(text, r"\(vector\(time\(\)\) - 120\)", "(vector(time()) - 60)", 3),
+            (RAW,),
+        ),
+        Mutation(
+            "absent alert too slow",
+            substitute(text, r"(alert: SlodriftSLIAbsent[^\n]*\n(?:[^\n]*\n)*?\s*for: )5m", r"\g<1>15m"),
+            (RAW,),
+        ),
+        Mutation("no-data window", substitute(text, r"\[15m\]\)", "[5m])"), (RAW,)),
+        Mutation(
+            "coverage not required",
+            substitute(text, r"\n\s*and ignoring \(event\)\n[^\n]*event=\"interval\"\} >= 54", ""),
+            both,
+        ),
+    ]
 
 
 def test_generated_tests_catch_every_wrong_rule(promtool, tmp_path):
-    """Every mutation of checkout's SLO rules fails the generated tests."""
-    results = caught(
-        promtool,
-        render([load_spec(EXAMPLE)]),
-        "rules/checkout.slo.yml",
-        "promtool-tests/checkout.slo.test.yml",
-        MUTATIONS,
-        tmp_path,
-    )
-    assert len(MUTATIONS) > 30
-    assert_all_caught(results, len(MUTATIONS))
+    """Every mutation of checkout's SLO rules fails the generated tests: each range of each window one
+    interval off (the 30d window's included), each alert limit 5 % off, each `for` one interval off."""
+    files = render([load_spec(EXAMPLE)])
+    text = files[CHECKOUT]
+    mutations = every_window_range_mutated(text) + every_alert_limit_mutated(text) + other_mutations(text)
+    results = caught(promtool, files, CHECKOUT, mutations, tmp_path)
+    assert len(mutations) > 150
+    assert_all_caught(results, len(mutations))

@@ -189,9 +189,9 @@ def test_vmalert_evaluates_rules_into_victoriametrics(
         assert len(ratio) == 1 and ratio[0]["metric"]["team"] == "payments"
         assert float(ratio[0]["value"][1]) == pytest.approx(RATE_5XX / (RATE_OK + RATE_5XX), rel=1e-6)
         # the raw reads: events of the last (1m) evaluation interval
-        per_interval = '{service="checkout",slo="availability",window="1m"}'
-        (errors,) = _query(vm, f"slodrift:sli_errors:increase1m{per_interval}")
-        (total,) = _query(vm, f"slodrift:sli_requests:increase1m{per_interval}")
+        per_interval = 'slodrift:sli_events:increase1m{service="checkout",slo="availability",event="%s"}'
+        (errors,) = _query(vm, per_interval % "error")
+        (total,) = _query(vm, per_interval % "total")
         assert float(errors["value"][1]) == pytest.approx(RATE_5XX * 60, rel=1e-6)
         assert float(total["value"][1]) == pytest.approx((RATE_OK + RATE_5XX) * 60, rel=1e-6)
         latency = wait_until(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slodrift.generator import promql
 
 STEP = 60  # seconds between input samples and rule evaluations in every generated test
+MAX_STEPS = 400  # evaluations a generated test group may run (promtool evaluates every rule at each)
 
 
 def series(metric: str, labels: dict[str, str]) -> str:

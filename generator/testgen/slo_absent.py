@@ -1,0 +1,167 @@
+"""The absent and no-data test of a service: its targets go quiet, then vanish.
+
+Each SLO's total counter (or, for a query SLI, its recorded total) has samples for the first five
+minutes only; the service's `up` series reads 1 until minute 40, then vanishes. With a selector on the
+service, that is first an idle service whose targets are up (no data: the no-data alert, not a page),
+then one whose targets are gone (SlodriftSLIAbsent, critical). Without one, slodrift cannot tell idle
+from gone, and SlodriftSLIAbsent fires once the series are gone. Edges depend on Prometheus' 5-minute
+lookback, so the checks sit minutes away from every edge.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slodrift.generator import promql
+from slodrift.generator.model import SLO, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.slo_alerts import ABSENT_FOR, absent_rules, raw_total
+from slodrift.generator.rules.slo_names import ABSENT_ALERT, EVENT, NO_DATA_ALERT, TOTAL, events_name
+from slodrift.generator.testgen.labels import labels_matching
+from slodrift.generator.testgen.series import MAX_STEPS, series
+from slodrift.generator.testgen.templates import render_template
+
+QUIET_AT = 300  # seconds: the last sample of every SLI series
+GONE_AT = 2400  # seconds: the last sample of `up`
+LOOKBACK = 300
+MARGIN = 150  # seconds between a check and any edge, beyond one evaluation interval
+CHECKS = (1200, 2220, 3480)  # seconds: idle, idle long enough for no-data, gone
+
+
+def _query_metrics(slo: SLO) -> set[str]:
+    text = " ".join(q for q in (slo.sli.error_query, slo.sli.total_query, slo.sli.error_ratio_query) if q)
+    return set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", text))
+
+
+def fed_slos(service: Service) -> list[SLO]:
+    """SLOs fed in this test: selector SLIs (their raw total), and query SLIs whose queries read none
+    of those counters (their recorded total; the rules would otherwise record one from the counters)."""
+    raw = [s for s in service.slos if raw_total(s) is not None]
+    metrics = {r.metric for s in raw for r in [raw_total(s)] if r is not None}
+    return raw + [s for s in service.slos if raw_total(s) is None and not _query_metrics(s) & metrics]
+
+
+def _phases(service: Service, slo: SLO, interval: int) -> dict[str, tuple[float, float]]:
+    """When each alert of the SLO is active: (from, to) in seconds, edges approximate to a lookback."""
+    raw = raw_total(slo) is not None
+    absent_from = QUIET_AT + LOOKBACK  # the total has no sample in the last five minutes
+    gone_from = max(absent_from, GONE_AT + LOOKBACK) if service.selector else absent_from
+    out: dict[str, tuple[float, float]] = {ABSENT_ALERT: (gone_from + ABSENT_FOR, float("inf"))}
+    if slo.no_data:
+        if slo.sli.kind == "error_ratio":
+            ratio_until = 0.0  # the ratio query selects nothing here: no 5m ratio ever
+        else:
+            slices_until = QUIET_AT + (LOOKBACK if raw else 0)  # a raw read sees a counter for 5m more
+            ratio_until = slices_until + RATE_WINDOW_RANGE(interval)
+        out[NO_DATA_ALERT] = (ratio_until + slo.no_data.for_seconds, gone_from)
+    return out
+
+
+def RATE_WINDOW_RANGE(interval: int) -> float:  # noqa: N802 - a derived constant
+    """How long the 5m window holds a slice after the last one."""
+    return 300 - interval / 2
+
+
+def _safe(check: int, phases: list[tuple[float, float]], interval: int) -> bool:
+    return all(
+        abs(check - edge) > MARGIN + interval for a, b in phases for edge in (a, b) if edge != float("inf")
+    )
+
+
+class AbsentTest:
+    """The absent and no-data test group of one service."""
+
+    def __init__(self, service: Service, interval: int) -> None:
+        self.service = service
+        self.interval = interval
+        self.slos = fed_slos(service)
+
+    def inputs(self) -> list[dict[str, str]]:
+        i = self.interval
+        quiet = QUIET_AT // i
+        out = []
+        for slo in self.slos:
+            raw = raw_total(slo)
+            if raw is not None:
+                labels = labels_matching(raw)
+                out.append({"series": series(raw.metric, labels), "values": f"0+60x{quiet}"})
+                if slo.sli.kind == "latency":  # every request fast: the SLI reads 0, not nothing
+                    assert slo.sli.histogram is not None and slo.sli.threshold is not None
+                    bucket = {**labels, "le": promql.number(slo.sli.threshold)}
+                    out.append(
+                        {"series": series(slo.sli.histogram + "_bucket", bucket), "values": f"0+60x{quiet}"}
+                    )
+            else:
+                labels = {**self.service.labels, "service": self.service.name, "slo": slo.name, EVENT: TOTAL}
+                out.append({"series": series(events_name(i), labels), "values": f"60+0x{quiet}"})
+        if self.service.selector:
+            up = {m.label: m.value for m in self.service.selector}
+            out.append({"series": series("up", up), "values": f"1+0x{GONE_AT // i}"})
+        return out
+
+    def expected(self, slo: SLO, alertname: str) -> dict[str, Any]:
+        """Labels: what `absent()` derives from equality matchers, then the rule's labels (the SLO's
+        labels, service and slo, severity, receiver); annotations rendered with them."""
+        raw = raw_total(slo)
+        if alertname == ABSENT_ALERT:
+            sel = (
+                raw
+                if raw is not None
+                else promql.parse_selector(
+                    promql.selector(
+                        events_name(self.interval),
+                        {"service": self.service.name, "slo": slo.name, EVENT: TOTAL},
+                    )
+                )
+            )
+            base = {m.label: m.value for m in sel.matchers if m.op == "="}
+        else:
+            base = {"service": self.service.name, "slo": slo.name}
+        page = next((t for t in slo.tiers if t.name == "page"), None)
+        labels = {**base, **slo.labels, "service": self.service.name, "slo": slo.name}
+        if alertname == ABSENT_ALERT:
+            labels["severity"] = page.severity if page else "critical"
+            if page and page.receiver:
+                labels["receiver"] = page.receiver
+        else:
+            assert slo.no_data is not None
+            labels["severity"] = slo.no_data.severity
+        rule = next(r for r in absent_rules(self.service, slo, self.interval) if r.alert == alertname)
+        return {
+            "exp_labels": labels,
+            # the value of both alerts is 1 (absent(), times the info series)
+            "exp_annotations": {k: render_template(v, labels, 1.0) for k, v in rule.annotations.items()},
+        }
+
+    def group(self) -> dict[str, Any] | None:
+        if not self.slos or max(CHECKS) // self.interval > MAX_STEPS:
+            return None  # at a short interval this timeline (set by Prometheus' 5m lookback) is too long
+        phases = {slo.name: _phases(self.service, slo, self.interval) for slo in self.slos}
+        edges = [p for ph in phases.values() for p in ph.values()]
+        checks = [c - c % self.interval for c in CHECKS]
+        tests = []
+        for check in checks:
+            if not _safe(check, edges, self.interval):
+                continue
+            for alertname in (ABSENT_ALERT, NO_DATA_ALERT):
+                alerts = [
+                    self.expected(slo, alertname)
+                    for slo in self.slos
+                    if alertname in phases[slo.name]
+                    and phases[slo.name][alertname][0] <= check < phases[slo.name][alertname][1]
+                ]
+                tests.append({"eval_time": fd(check), "alertname": alertname, "exp_alerts": alerts})
+        if not tests:
+            return None
+        return {
+            "name": f"{self.service.name}: the SLIs go quiet, then the targets vanish",
+            "interval": fd(self.interval),
+            "input_series": self.inputs(),
+            "alert_rule_test": tests,
+        }
+
+
+def absent_group(service: Service, interval: int) -> dict[str, Any] | None:
+    """The absent and no-data test group of one service, or None when none of its SLOs can be fed."""
+    return AbsentTest(service, interval).group()

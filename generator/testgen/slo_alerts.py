@@ -1,0 +1,257 @@
+"""The comparison test of a service's burn alerts: every condition of every window pair 2 % on either
+side of its limit, with everything else of the pair decided by a wide margin.
+
+Inputs are the window sums the alert reads (errors, total and covered intervals of its long and short
+window), one case per condition and side, told apart by a case label; the error ratios are computed
+by the rules themselves from those sums. Whether each case fires comes from the spec, not the rules:
+a threshold, guard or coverage limit that is off by 5 %, or a `for` off by one interval, fails a case.
+How the sums are built from raw counters is the raw test's and the window test's job.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.slo_alerts import burn_annotations, guards_apply
+from slodrift.generator.rules.slo_names import (
+    BURN_ALERT,
+    ERROR,
+    EVENT,
+    INTERVAL,
+    TOTAL,
+    covered_count,
+    sum_name,
+)
+from slodrift.generator.testgen.series import MAX_STEPS, num, series
+from slodrift.generator.testgen.slo_reference import covered
+from slodrift.generator.testgen.templates import render_template
+
+CASE = "slodrift_case"
+NEAR_OVER, NEAR_UNDER = 1.02, 0.98  # the tested limit
+WELL_OVER = 1.5  # every other condition of the case, far from its limit
+TOTAL_EVENTS = 1_000_000.0  # events in a window of a case (the long window, scaled for the short)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The sums one case feeds for one window."""
+
+    errors: float
+    total: float
+    intervals: float
+
+
+@dataclass(frozen=True)
+class Case:
+    """One side of one condition of one window pair."""
+
+    name: str
+    slo: SLO
+    tier: AlertTier
+    pair: BurnWindow
+    long: Window
+    short: Window
+
+
+def _fires(slo: SLO, pair: BurnWindow, long: Window, short: Window, interval: int) -> bool:
+    """The pair's condition on the fed sums, from the spec's meaning."""
+    budget = float(slo.error_budget)
+    if not long.errors / long.total / budget > float(pair.factor):
+        return False
+    if not short.errors / short.total > float(pair.factor * slo.error_budget):
+        return False
+    if guards_apply(slo):
+        if slo.min_error_events > 0 and long.errors < float(slo.min_error_events):
+            return False
+        if slo.min_request_rate > 0 and long.total / pair.long < float(slo.min_request_rate):
+            return False
+    return covered(int(long.intervals), pair.long // interval) and covered(
+        int(short.intervals), pair.short // interval
+    )
+
+
+def _base(slo: SLO, pair: BurnWindow, interval: int) -> tuple[Window, Window]:
+    """Sums that fire by a wide margin: burning 1.5x the factor in both windows, fully covered, with
+    traffic and errors well above any guard."""
+    ratio = min(float(pair.factor * slo.error_budget) * WELL_OVER, 1.0)
+    total = TOTAL_EVENTS
+    if slo.min_error_events > 0:
+        total = max(total, float(slo.min_error_events) * WELL_OVER * 2 / ratio)
+    if slo.min_request_rate > 0:
+        total = max(total, float(slo.min_request_rate) * pair.long * WELL_OVER * 2)
+    long = Window(ratio * total, total, float(pair.long // interval))
+    short = Window(ratio * total, total, float(pair.short // interval))
+    return long, short
+
+
+def cases(slo: SLO, interval: int) -> list[Case]:
+    """Every condition of every pair, just over and just under its limit."""
+    out = []
+    for tier in slo.tiers:
+        for k, pair in enumerate(tier.windows):
+            long, short = _base(slo, pair, interval)
+            tag = f"{slo.name}/{tier.name}/{k}"
+            out.append(Case(f"{tag}/fires", slo, tier, pair, long, short))
+            ratio = float(pair.factor * slo.error_budget)
+            for side, f in (("over", NEAR_OVER), ("under", NEAR_UNDER)):
+                if ratio * f < 1:
+                    out.append(
+                        Case(
+                            f"{tag}/long-{side}",
+                            slo,
+                            tier,
+                            pair,
+                            Window(ratio * f * long.total, long.total, long.intervals),
+                            short,
+                        )
+                    )
+                    out.append(
+                        Case(
+                            f"{tag}/short-{side}",
+                            slo,
+                            tier,
+                            pair,
+                            long,
+                            Window(ratio * f * short.total, short.total, short.intervals),
+                        )
+                    )
+            if guards_apply(slo) and slo.min_error_events > 0:
+                need = float(slo.min_error_events)
+                for side, errors in (("over", need), ("under", math.ceil(need) - 1.0)):
+                    if errors > 0 and errors / long.total < 1:
+                        # errors at the guard, in enough traffic that the ratio still burns far over
+                        total = errors / min(ratio * WELL_OVER, 1.0)
+                        out.append(
+                            Case(
+                                f"{tag}/min-errors-{side}",
+                                slo,
+                                tier,
+                                pair,
+                                Window(errors, total, long.intervals),
+                                short,
+                            )
+                        )
+            if guards_apply(slo) and slo.min_request_rate > 0:
+                need = float(slo.min_request_rate) * pair.long
+                for side, f in (("over", NEAR_OVER), ("under", NEAR_UNDER)):
+                    total = need * f
+                    errors = max(ratio * WELL_OVER * total, float(slo.min_error_events) * WELL_OVER)
+                    if errors < total:
+                        out.append(
+                            Case(
+                                f"{tag}/min-rate-{side}",
+                                slo,
+                                tier,
+                                pair,
+                                Window(errors, total, long.intervals),
+                                short,
+                            )
+                        )
+            for which, window, base in (("long", pair.long, long), ("short", pair.short, short)):
+                need = covered_count(window, interval)
+                for side, count in (("over", need), ("under", need - 1)):
+                    if count < 0:
+                        continue
+                    w = Window(base.errors, base.total, float(count))
+                    lw, sw = (w, short) if which == "long" else (long, w)
+                    out.append(Case(f"{tag}/covered-{which}-{side}", slo, tier, pair, lw, sw))
+    return out
+
+
+class AlertTest:
+    """The comparison test group of one service."""
+
+    def __init__(self, service: Service, interval: int) -> None:
+        self.service = service
+        self.interval = interval
+        self.cases = [c for slo in service.slos for c in cases(slo, interval)]
+        fors = [-(-t.for_seconds // interval) for slo in service.slos for t in slo.tiers]
+        # `for` checked to the interval where it fits in MAX_STEPS evaluations (all, at 1m intervals)
+        self.fors = {f for f in fors if f + 2 <= MAX_STEPS}
+        self.steps = max(self.fors, default=0) + 2
+
+    def _ids(self, case: Case) -> dict[str, str]:
+        return {**self.service.labels, "service": self.service.name, "slo": case.slo.name, CASE: case.name}
+
+    def inputs(self) -> list[dict[str, str]]:
+        out = []
+        for case in self.cases:
+            ids = self._ids(case)
+            for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
+                for event, value in ((ERROR, w.errors), (TOTAL, w.total), (INTERVAL, w.intervals)):
+                    out.append(
+                        {
+                            "series": series(sum_name(window), {**ids, EVENT: event}),
+                            "values": f"{num(value)}+0x{self.steps}",
+                        }
+                    )
+        return out
+
+    def expected(self, case: Case, tier: AlertTier, pair: BurnWindow, long: Window) -> dict[str, Any]:
+        """The alert a case raises for one pair: labels from the spec, the rule's annotation templates
+        rendered with them and the long window's burn rate."""
+        labels = {
+            **self._ids(case),
+            **case.slo.labels,
+            **tier.labels,
+            "severity": tier.severity,
+            "tier": tier.name,
+            "long_window": fd(pair.long),
+            "short_window": fd(pair.short),
+        }
+        if tier.receiver:
+            labels["receiver"] = tier.receiver
+        value = long.errors / long.total / float(case.slo.error_budget)
+        return {
+            "exp_labels": labels,
+            "exp_annotations": {
+                k: render_template(v, labels, value)
+                for k, v in burn_annotations(self.service, case.slo, tier, pair).items()
+            },
+        }
+
+    def alerts_at(self, step: int) -> list[dict[str, Any]]:
+        """Every alert firing at `step`: each pair of the case's SLO whose two windows the case feeds,
+        when the sums satisfy it and its tier's `for` has passed (the inputs hold from evaluation 0)."""
+        out = []
+        for case in self.cases:
+            fed = {case.pair.long: case.long, case.pair.short: case.short}
+            for tier in case.slo.tiers:
+                for pair in tier.windows:
+                    if (
+                        pair.long not in fed
+                        or pair.short not in fed
+                        or step < -(-tier.for_seconds // self.interval)
+                    ):
+                        continue
+                    if _fires(case.slo, pair, fed[pair.long], fed[pair.short], self.interval):
+                        out.append(self.expected(case, tier, pair, fed[pair.long]))
+        return out
+
+    def group(self) -> dict[str, Any] | None:
+        if not self.cases:
+            return None
+        # Each tier's `for`, and one evaluation before it: a `for` off by one interval fails.
+        checks = sorted(({self.steps} | self.fors | {f - 1 for f in self.fors}) - {-1})
+        return {
+            "name": f"{self.service.name}: every burn condition 2 % either side of its limit",
+            "interval": fd(self.interval),
+            "input_series": self.inputs(),
+            "alert_rule_test": [
+                {
+                    "eval_time": fd(step * self.interval) if step else "0s",
+                    "alertname": BURN_ALERT,
+                    "exp_alerts": self.alerts_at(step),
+                }
+                for step in checks
+            ],
+        }
+
+
+def alert_group(service: Service, interval: int) -> dict[str, Any] | None:
+    """The comparison test group of one service's burn alerts, or None without any."""
+    return AlertTest(service, interval).group()

@@ -1,0 +1,351 @@
+"""The raw-counter test of a service's SLO rules: what a scraped service exposes in, alerts out.
+
+Every SLO whose SLI reads plain selectors (events, latency) gets counters scraped twice per evaluation
+interval: a large count from before the rules were loaded, steady traffic, and from the third interval
+an error burst in its first group (a second group, when the SLO is grouped, stays healthy). Right after
+the third interval every counter of the burning group restarts, and counts past its old value within
+the next interval, so a reset inside an interval is read. The true events of each interval are known
+by construction; the reference model (`slo_reference`) turns them into the window sums, ratios and
+alert times the test expects. This is the production case of a deploy: rules loaded onto history, a
+burst two minutes later, no page until the windows are covered, then the page, for the burning group
+only, with its labels and the current burn rate in its description.
+
+SLIs given as queries cannot be fed raw counters in general: their recorded totals are fed instead
+(unless a query reads a metric fed here), and the test checks their windows only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slodrift.generator import promql
+from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
+from slodrift.generator.promql import format_duration as fd
+from slodrift.generator.rules.slo_alerts import burn_annotations
+from slodrift.generator.rules.slo_names import (
+    BLOCK_SLICES,
+    BURN_ALERT,
+    CURRENT_BURN_WINDOW,
+    ERROR,
+    EVENT,
+    INTERVAL,
+    TOTAL,
+    burn_name,
+    events_name,
+    ratio_name,
+    service_windows,
+    span,
+    sum_name,
+)
+from slodrift.generator.testgen.labels import labels_matching, selects
+from slodrift.generator.testgen.series import MAX_STEPS, num, series
+from slodrift.generator.testgen.slo_reference import Events, burn_condition, burn_value
+from slodrift.generator.testgen.templates import render_template
+
+HISTORY = 1_000_000  # what a counter had counted before the rules were loaded
+PER_SCRAPE = 60  # events per scrape
+SCRAPES = 2  # scrapes per evaluation interval
+BURST_FROM = 3  # the first evaluation interval with errors: two intervals after the rules started
+RESTART_AFTER = 3  # the burning group's counters restart right after this interval's last scrape
+WARMUP_CHECK = 6  # six intervals after loading, with a burst going on, nothing may fire yet
+SHORT_HORIZON = 20  # evaluations when no SLO of the service can page
+
+
+@dataclass
+class Counter:
+    """One raw counter: its true events per scrape, and where it restarts from 0."""
+
+    metric: str
+    labels: dict[str, str]
+    events: list[int]  # events[k]: counted between sample k-1 and sample k (events[0] is unused)
+    restart_after: int | None = None  # the sample index after which the counter restarts
+    base: int = HISTORY
+
+    def samples(self) -> list[int]:
+        """The counter's value at every scrape."""
+        value = self.base
+        out = [value]
+        for k in range(1, len(self.events)):
+            if k - 1 == self.restart_after:
+                value = 0
+            value += self.events[k]
+            out.append(value)
+        return out
+
+
+@dataclass
+class Plan:
+    """The inputs of a service's raw test and what each SLO (and group) reads from them."""
+
+    counters: list[Counter] = field(default_factory=list)
+    recorded: list[dict[str, str]] = field(default_factory=list)
+    events: dict[tuple[str, tuple[tuple[str, str], ...]], Events] = field(default_factory=dict)
+
+
+def groups_of(slo: SLO) -> list[dict[str, str]]:
+    """The groups fed: a burning one and, for a grouped SLO, a healthy one."""
+    if not slo.group_by:
+        return [{}]
+    return [{g: "a" for g in slo.group_by}, {g: "b" for g in slo.group_by}]
+
+
+def _key(slo: SLO, group: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return slo.name, tuple(sorted(group.items()))
+
+
+def _burst_errors(slo: SLO) -> int:
+    """Errors per scrape in the burst: three times the fastest pair's threshold, at most every event."""
+    factors = [bw.factor for t in slo.tiers for bw in t.windows]
+    share = 0.5 if not factors else min(1.0, 3 * float(max(factors) * slo.error_budget))
+    return max(1, math.ceil(share * PER_SCRAPE))
+
+
+def _per_scrape(per: int, steps: int, start: int = 1) -> list[int]:
+    """`per` events at every scrape from evaluation interval `start` on."""
+    first = SCRAPES * (start - 1) + 1
+    return [0] + [per if k >= first else 0 for k in range(1, steps * SCRAPES + 1)]
+
+
+def _counters(slo: SLO, steps: int) -> list[Counter]:
+    """Per group: errors and the rest (events SLIs) or count and threshold bucket (latency SLIs)."""
+    sli = slo.sli
+    out = []
+    for g, group in enumerate(groups_of(slo)):
+        burning = g == 0
+        restart = SCRAPES * RESTART_AFTER if burning else None
+        bad = _per_scrape(_burst_errors(slo), steps, BURST_FROM) if burning else _per_scrape(0, steps)
+        every = _per_scrape(PER_SCRAPE, steps)
+        if sli.kind == "events":
+            assert sli.errors is not None and sli.total is not None
+            bad_labels = {**labels_matching(sli.errors), **group}
+            good_labels = {**labels_matching(sli.total, avoid=sli.errors), **group}
+            good = every
+            if sli.errors.metric == sli.total.metric and selects(sli.total, bad_labels):
+                good = [x - y for x, y in zip(every, bad, strict=True)]  # the total reads the errors too
+            out.append(Counter(sli.errors.metric, bad_labels, bad, restart, base=0))
+            out.append(Counter(sli.total.metric, good_labels, good, restart))
+        else:
+            assert sli.histogram is not None and sli.threshold is not None
+            count = promql.Selector(sli.histogram + "_count", sli.latency_matchers)
+            labels = {**labels_matching(count), **group}
+            fast = [x - y for x, y in zip(every, bad, strict=True)]
+            out.append(Counter(sli.histogram + "_count", labels, every, restart))
+            out.append(
+                Counter(
+                    sli.histogram + "_bucket", {**labels, "le": promql.number(sli.threshold)}, fast, restart
+                )
+            )
+    return out
+
+
+def _interval_events(counters: list[Counter], steps: int) -> list[float | None]:
+    """True events of each evaluation interval (None for interval 0: no sample before it)."""
+    out: list[float | None] = [None]
+    for n in range(1, steps + 1):
+        ks = range(SCRAPES * (n - 1) + 1, SCRAPES * n + 1)
+        out.append(float(sum(c.events[k] for c in counters for k in ks)))
+    return out
+
+
+def _reading(sel: promql.Selector, counters: list[Counter], group: dict[str, str]) -> list[Counter]:
+    return [
+        c
+        for c in counters
+        if sel.metric == c.metric
+        and selects(sel, c.labels)
+        and all(c.labels.get(k) == v for k, v in group.items())
+    ]
+
+
+def sli_events(slo: SLO, counters: list[Counter], group: dict[str, str], steps: int) -> Events:
+    """The true events an SLO's selectors read from the fed counters, for one group."""
+    sli = slo.sli
+    if sli.kind == "events":
+        assert sli.errors is not None and sli.total is not None
+        return Events(
+            _interval_events(_reading(sli.errors, counters, group), steps),
+            _interval_events(_reading(sli.total, counters, group), steps),
+        )
+    assert sli.histogram is not None and sli.threshold is not None
+    count = promql.Selector(sli.histogram + "_count", sli.latency_matchers)
+    bucket = promql.Selector(
+        sli.histogram + "_bucket", (*sli.latency_matchers, promql.le_matcher(sli.threshold))
+    )
+    total = _interval_events(_reading(count, counters, group), steps)
+    fast = _interval_events(_reading(bucket, counters, group), steps)
+    return Events([None if t is None else t - (f or 0.0) for t, f in zip(total, fast, strict=True)], total)
+
+
+def _query_metrics(slo: SLO) -> set[str]:
+    text = " ".join(q for q in (slo.sli.error_query, slo.sli.total_query, slo.sli.error_ratio_query) if q)
+    return set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", text))
+
+
+def make_plan(service: Service, steps: int, interval: int) -> Plan:
+    """Counters for every selector SLI; recorded totals for each query SLI that reads none of them."""
+    p = Plan()
+    for slo in service.slos:
+        if slo.sli.kind in ("events", "latency"):
+            p.counters.extend(_counters(slo, steps))
+    fed = {c.metric for c in p.counters}
+    for slo in service.slos:
+        for group in groups_of(slo):
+            if slo.sli.kind in ("events", "latency"):
+                p.events[_key(slo, group)] = sli_events(slo, p.counters, group, steps)
+            elif not _query_metrics(slo) & fed:
+                per = float(SCRAPES * PER_SCRAPE) if slo.sli.kind == "event_queries" else 1.0
+                p.events[_key(slo, group)] = Events([None] + [0.0] * steps, [None] + [per] * steps)
+                labels = {**service.labels, "service": service.name, "slo": slo.name, **group, EVENT: TOTAL}
+                values = " ".join(["_"] + (["_"] * (SCRAPES - 1) + [num(per)]) * steps)
+                p.recorded.append({"series": series(events_name(interval), labels), "values": values})
+    return p
+
+
+class RawTest:
+    """The raw-counter test group of one service."""
+
+    def __init__(self, service: Service, interval: int) -> None:
+        self.service = service
+        self.interval = interval
+        self.steps = self._horizon()
+        self.plan = make_plan(service, self.steps, interval)
+
+    def _horizon(self) -> int:
+        """Long enough for the page of the fastest pair of every SLO that has one, a few intervals more
+        (slower pairs are proven by the comparison tests: showing them from raw counters would take
+        their whole long window of evaluations)."""
+        firsts = [
+            min(bw.long + t.for_seconds for t in slo.tiers if t.name == "page" for bw in t.windows)
+            for slo in self.service.slos
+            if any(t.name == "page" and t.windows for t in slo.tiers)
+        ]
+        # ... and past the first 64-slice block, so windows read one (recorded at evaluation 65).
+        # At short evaluation intervals a page may be too many evaluations away: then the windows only.
+        blocks = BLOCK_SLICES + 6
+        page = max(firsts) // self.interval + 4 if firsts else 0
+        return max(SHORT_HORIZON, blocks, page if page <= MAX_STEPS else 0)
+
+    def at(self, n: int) -> str:
+        return fd(n * self.interval)
+
+    def group(self) -> dict[str, Any] | None:
+        """The test group, or None when no SLO of the service can be fed."""
+        if not self.plan.events:
+            return None
+        inputs = [
+            {"series": series(c.metric, c.labels), "values": " ".join(str(v) for v in c.samples())}
+            for c in self.plan.counters
+        ] + self.plan.recorded
+        tests = []
+        for slo in self.service.slos:
+            for group in groups_of(slo):
+                ev = self.plan.events.get(_key(slo, group))
+                if ev is not None:
+                    tests += self.window_tests(slo, group, ev)
+        return {
+            "name": f"{self.service.name}: raw counters; rules loaded onto history, a burst, a restart",
+            "interval": span(self.interval / SCRAPES),
+            "input_series": inputs,
+            "promql_expr_test": tests,
+            "alert_rule_test": self.alert_tests(),
+        }
+
+    def _expr(self, metric: str, labels: dict[str, str], value: float, n: int) -> dict[str, Any]:
+        matchers = {k: v for k, v in labels.items() if k not in self.service.labels}
+        return {
+            "expr": promql.selector(metric, matchers),
+            "eval_time": self.at(n),
+            "exp_samples": [{"labels": series(metric, labels), "value": value}],
+        }
+
+    def window_tests(self, slo: SLO, group: dict[str, str], ev: Events) -> list[dict[str, Any]]:
+        """The slices of the restart interval, every window's sums at the end, the 1h ratio and burn."""
+        ids = {**self.service.labels, "service": self.service.name, "slo": slo.name, **group}
+        out = []
+        n = RESTART_AFTER + 1
+        for event, xs in ((ERROR, ev.error), (TOTAL, ev.total)):
+            value = xs[n]
+            if (
+                value is not None
+                and n <= self.steps
+                and not (event == ERROR and slo.sli.kind == "error_ratio")
+            ):
+                out.append(self._expr(events_name(self.interval), {**ids, EVENT: event}, value, n))
+        end = self.steps
+        events = (TOTAL, INTERVAL) if slo.sli.kind == "error_ratio" else (ERROR, TOTAL, INTERVAL)
+        for window in service_windows(self.service):
+            err, tot, count = ev.window(end, window // self.interval)
+            values = {ERROR: err, TOTAL: tot, INTERVAL: float(count)}
+            for event in events:
+                out.append(self._expr(sum_name(window), {**ids, EVENT: event}, values[event], end))
+        err, tot, _ = ev.window(end, CURRENT_BURN_WINDOW // self.interval)
+        if tot and slo.sli.kind != "error_ratio":
+            labels = {**ids, "window": fd(CURRENT_BURN_WINDOW)}
+            out.append(self._expr(ratio_name(CURRENT_BURN_WINDOW), labels, err / tot, end))
+            out.append(
+                self._expr(burn_name(CURRENT_BURN_WINDOW), labels, err / tot / float(slo.error_budget), end)
+            )
+        return out
+
+    def _firing(self, slo: SLO, tier: AlertTier, bw: BurnWindow, ev: Events) -> list[bool]:
+        """Whether the pair's alert is firing at each evaluation (its `for` applied)."""
+        for_steps = -(-tier.for_seconds // self.interval)
+        out, run = [], 0
+        for n in range(self.steps + 1):
+            active = burn_condition(slo, bw, ev, n, self.interval)
+            run = run + 1 if active else 0
+            out.append(active and run - 1 >= for_steps)
+        return out
+
+    def expected_alert(
+        self, slo: SLO, tier: AlertTier, bw: BurnWindow, group: dict[str, str], value: float
+    ) -> dict[str, Any]:
+        """Labels of the firing alert, from the spec: the series' identity, the SLO's and the tier's
+        labels, the pair; annotations are the rule's templates rendered with them and the value."""
+        labels = {
+            **self.service.labels,
+            "service": self.service.name,
+            "slo": slo.name,
+            **group,
+            **slo.labels,
+            **tier.labels,
+            "severity": tier.severity,
+            "tier": tier.name,
+            "long_window": fd(bw.long),
+            "short_window": fd(bw.short),
+        }
+        if tier.receiver:
+            labels["receiver"] = tier.receiver
+        templates = burn_annotations(self.service, slo, tier, bw)
+        return {
+            "exp_labels": labels,
+            "exp_annotations": {k: render_template(v, labels, value) for k, v in templates.items()},
+        }
+
+    def alert_tests(self) -> list[dict[str, Any]]:
+        """The burn alert six intervals in (nothing may fire) and at the end (what the model says)."""
+        firing: dict[int, list[dict[str, Any]]] = {WARMUP_CHECK: [], self.steps: []}
+        for slo in self.service.slos:
+            for group in groups_of(slo):
+                ev = self.plan.events.get(_key(slo, group))
+                if ev is None:
+                    continue
+                for tier in slo.tiers:
+                    for bw in tier.windows:
+                        states = self._firing(slo, tier, bw, ev)
+                        for n, alerts in firing.items():
+                            if n <= self.steps and states[n]:
+                                value = burn_value(slo, bw, ev, n, self.interval)
+                                alerts.append(self.expected_alert(slo, tier, bw, group, value))
+        return [
+            {"eval_time": self.at(n), "alertname": BURN_ALERT, "exp_alerts": alerts}
+            for n, alerts in sorted(firing.items())
+        ]
+
+
+def raw_group(service: Service, interval: int) -> dict[str, Any] | None:
+    """The raw-counter test group of one service, or None when none of its SLOs can be fed."""
+    return RawTest(service, interval).group()

@@ -1,0 +1,491 @@
+"""The SLO rules under production conditions (issue 12), each case fed raw counters as a scraped
+service exposes them, with the expected outcome worked out by hand here, not by the generator.
+
+Each test renders a small spec with the real generator, then runs promtool on a hand-written test
+against the rendered rules. Times are minutes after the rules were loaded (promtool's time 0); rule
+evaluations happen every minute, inputs are scraped every minute unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import yaml
+from slodrift.generator.promql import parse_duration
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_spec_text
+
+AVAILABILITY = """\
+- name: availability
+  objective: 99.9
+  sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+"""
+
+
+def spec_text(slos: str, service_labels: str = "{team: payments}", defaults: str = "") -> str:
+    """A one-service spec (`api`, selector job="api") with the given SLOs (YAML list items)."""
+    return (
+        "version: 1\n"
+        "defaults:\n  evaluation_interval: 1m\n"
+        + textwrap.indent(textwrap.dedent(defaults), "  ")
+        + "services:\n"
+        + f"  - name: api\n    labels: {service_labels}\n    selector: {{job: api}}\n    slos:\n"
+        + textwrap.indent(textwrap.dedent(slos), "      ")
+    )
+
+
+def rendered(tmp: Path, text: str) -> Path:
+    """Renders the spec under tmp (rules/, promtool-tests/); returns the SLO rule file."""
+    spec = load_spec_text("spec.yml", text.encode())
+    for rel, content in render([spec]).items():
+        path = tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return tmp / "rules" / "api.slo.yml"
+
+
+def promtool_passes(promtool: str, tmp: Path, rules: Path, group: dict[str, Any]) -> None:
+    test = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "group_eval_order": ["slodrift-slo-api", "slodrift-slo-alerts-api"],
+        "tests": [{"interval": "1m", **group}],
+    }
+    path = tmp / "case.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    r = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def counter(per_minute: list[float], start: float = 0.0) -> str:
+    """A counter sampled every minute: `start`, then the running sum of `per_minute`."""
+    values, v = [start], start
+    for x in per_minute:
+        v += x
+        values.append(v)
+    return " ".join(repr(float(x)) for x in values)
+
+
+def firing(alertname: str, at: str, count: int, **labels: str) -> dict[str, Any]:
+    """`count` alerts named `alertname` with these labels firing at `at`."""
+    matchers = ",".join(
+        f'{k}="{v}"' for k, v in {"alertname": alertname, "alertstate": "firing", **labels}.items()
+    )
+    return {
+        "expr": f"count(ALERTS{{{matchers}}}) or vector(0)",
+        "eval_time": at,
+        "exp_samples": [{"labels": "{}", "value": count}],
+    }
+
+
+def value(expr: str, at: str, labels: str, v: float) -> dict[str, Any]:
+    return {"expr": expr, "eval_time": at, "exp_samples": [{"labels": labels, "value": v}]}
+
+
+def absent(expr: str, at: str) -> dict[str, Any]:
+    return {"expr": expr, "eval_time": at, "exp_samples": []}
+
+
+BURN = "SlodriftErrorBudgetBurn"
+
+
+def test_1_ratio_only_sli_pages_at_50_percent_errors(promtool: str, tmp_path: Path):
+    """A ratio-only SLI at 50 % errors must page. Before, its traffic guard read the constant weight
+    of 1 event per interval as 1/60 req/s, under the default 0.1, so it never fired."""
+    slos = """\
+    - name: ratio
+      objective: 99
+      sli:
+        error_ratio_query: 'sum(rate(errs_total[{{window}}])) / sum(rate(reqs_total[{{window}}]))'
+    """
+    rules = rendered(tmp_path, spec_text(slos))
+    minutes = 70
+    inputs = [
+        {"series": 'reqs_total{job="api"}', "values": counter([100] * minutes)},
+        {"series": 'errs_total{job="api"}', "values": counter([50] * minutes)},
+    ]
+    # The ratio (0.5, 50x the 1 % budget) exists from minute 1 (rate needs two samples). The 1h window
+    # counts as covered at 54 of its 60 intervals: from minute 54, firing after `for: 2m` at 56.
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing(BURN, "50m", 0),
+                firing(BURN, "60m", 1, slo="ratio", team="payments", long_window="1h", short_window="5m"),
+            ],
+        },
+    )
+
+
+def test_2_label_change_keeps_every_window_evaluating(promtool: str, tmp_path: Path):
+    """A service label renamed (team: payments -> squad: payments) by a deploy of the rules: slices
+    recorded under the old labels stay inside every window. Before, `sum_over_time` then returned two
+    series that the rule's labels made identical, and every window rule failed for a whole window."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY, service_labels="{squad: payments}"))
+    old = '{team="payments",service="api",slo="availability",event="%s"}'
+    # First hour: slices the old rules recorded (fed as they were), 100 requests and 1 error a minute.
+    old_slices = [
+        {"series": "slodrift:sli_events:increase1m" + old % "total", "values": "_ " + " ".join(["100"] * 60)},
+        {"series": "slodrift:sli_events:increase1m" + old % "error", "values": "_ " + " ".join(["1"] * 60)},
+        {
+            "series": "slodrift:sli_events:increase1m" + old % "interval",
+            "values": "_ " + " ".join(["1"] * 60),
+        },
+    ]
+    # From minute 60 the raw counters (scraped since then) feed the new rules: 200 a minute, 4 errors.
+    gap = "_x60 "
+    raw = [
+        {"series": 'http_requests_total{job="api",code="200"}', "values": gap + counter([196] * 60)},
+        {"series": 'http_requests_total{job="api",code="500"}', "values": gap + counter([4] * 60)},
+    ]
+    # At minute 120: the new slices are minutes 61..120 (the first raw sample is at 60, so minute 60
+    # has no slice); the old ones 1..60. 2h window: 60 x 100 + 60 x 200 requests, 60 + 240 errors.
+    new = '{squad="payments",service="api",slo="availability",event="%s"}'
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": old_slices + raw,
+            "promql_expr_test": [
+                value(
+                    'slodrift:sli_events:sum2h{event="total"}',
+                    "120m",
+                    "slodrift:sli_events:sum2h" + new % "total",
+                    18000,
+                ),
+                value(
+                    'slodrift:sli_events:sum2h{event="error"}',
+                    "120m",
+                    "slodrift:sli_events:sum2h" + new % "error",
+                    300,
+                ),
+                value(
+                    'slodrift:sli_events:sum2h{event="interval"}',
+                    "120m",
+                    "slodrift:sli_events:sum2h" + new % "interval",
+                    120,
+                ),
+                value(
+                    "slodrift:sli_error:ratio_rate30m",
+                    "120m",
+                    'slodrift:sli_error:ratio_rate30m{squad="payments",service="api",slo="availability",window="30m"}',
+                    4 / 200,
+                ),
+            ],
+        },
+    )
+
+
+def test_3_total_outage_of_a_quiet_service_pages(promtool: str, tmp_path: Path):
+    """100 % errors at 0.08 req/s: before, the default 0.1 req/s guard kept it silent for good. Now
+    the guard asks for 10 errors in the long window: 4.8 a minute pass it within three minutes."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    minutes = 70
+    inputs = [{"series": 'http_requests_total{job="api",code="503"}', "values": counter([4.8] * minutes)}]
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing(BURN, "50m", 0),  # the 1h window is not covered yet
+                firing(BURN, "60m", 1, long_window="1h", team="payments", severity="critical"),
+            ],
+        },
+    )
+
+
+def test_3_quiet_healthy_service_does_not_page(promtool: str, tmp_path: Path):
+    """The other side of the guard: a service at 0.05 req/s with 3 failures in an hour (1.7 %, over the
+    1.44 % page threshold of a 99.9 % SLO) is not an outage: fewer than 10 errors, no page."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    minutes = 70
+    errors = [1.0 if m in (55, 62, 66) else 0.0 for m in range(minutes)]
+    inputs = [
+        {"series": 'http_requests_total{job="api",code="200"}', "values": counter([3 - e for e in errors])},
+        {"series": 'http_requests_total{job="api",code="500"}', "values": counter(errors)},
+    ]
+    promtool_passes(
+        promtool, tmp_path, rules, {"input_series": inputs, "promql_expr_test": [firing(BURN, "68m", 0)]}
+    )
+
+
+def test_4_vanished_targets_page_within_ten_minutes(promtool: str, tmp_path: Path):
+    """Every raw series of the SLI and the service's targets gone at minute 20 (Prometheus writes
+    staleness markers): SlodriftSLIAbsent, critical, 5 minutes later. Before, only a warning after
+    about 34 minutes. It carries the service's labels (team) for routing."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    inputs = [
+        {"series": 'http_requests_total{job="api",code="200"}', "values": counter([100] * 20) + " stale"},
+        {"series": 'up{job="api"}', "values": " ".join(["1"] * 21) + " stale"},
+    ]
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing("SlodriftSLIAbsent", "24m", 0),
+                firing(
+                    "SlodriftSLIAbsent", "28m", 1, team="payments", severity="critical", slo="availability"
+                ),
+                firing("SlodriftSLINoData", "28m", 0),
+            ],
+        },
+    )
+
+
+def test_4_idle_service_with_targets_up_does_not_page(promtool: str, tmp_path: Path):
+    """A service whose counters do not exist (no request since it started: client libraries create a
+    labelled counter on first use) but whose targets are up is idle, not gone: no page, a warning."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    inputs = [{"series": 'up{job="api"}', "values": " ".join(["1"] * 41)}]
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing("SlodriftSLIAbsent", "40m", 0),
+                firing("SlodriftSLINoData", "40m", 1, team="payments", severity="warning"),
+            ],
+        },
+    )
+
+
+def test_5_restarted_counter_passing_its_old_value_counts_every_event(promtool: str, tmp_path: Path):
+    """A pod restarts within an interval and its error counter passes its old value (3) before the next
+    evaluation: 5 errors, counted as 5 (as increase() counts them), not as 5 - 3 = 2. Scraped every 20s."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    # Samples every 20 s. Errors: 0 until 2m, 3 at 2m (3 errors in the interval), then the pod restarts:
+    # 1 at 2m20s, 4 at 2m40s, 5 at 3m: 5 errors in the interval (2m, 3m], all after the restart.
+    errors = "0 0 0 0 0 0 3 1 4 5 5 5 5 5 5 5"
+    ok = " ".join(str(100 * k) for k in range(16))
+    test = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "group_eval_order": ["slodrift-slo-api", "slodrift-slo-alerts-api"],
+        "tests": [
+            {
+                "interval": "20s",
+                "input_series": [
+                    {"series": 'http_requests_total{job="api",code="500"}', "values": errors},
+                    {"series": 'http_requests_total{job="api",code="200"}', "values": ok},
+                ],
+                "promql_expr_test": [
+                    value(
+                        'slodrift:sli_events:increase1m{event="error"}',
+                        at,
+                        'slodrift:sli_events:increase1m{team="payments",service="api",slo="availability",event="error"}',
+                        v,
+                    )
+                    for at, v in (("2m", 3), ("3m", 5), ("4m", 0))
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "case.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    r = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_7_warm_up_no_page_from_a_partial_window(promtool: str, tmp_path: Path):
+    """Rules loaded onto a service with long history; a 2 % error burst two minutes later. Before, the
+    page fired after six minutes: the "6h" window held eight slices. Now no window acts complete
+    before 90 % of it is covered; budget remaining is absent (coverage says how far along it is)."""
+    rules = rendered(tmp_path, spec_text(AVAILABILITY))
+    minutes = 40
+    errors = [0.0, 0.0] + [2.0] * (minutes - 2)  # 2 of 100 a minute from minute 2
+    inputs = [
+        {
+            "series": 'http_requests_total{job="api",code="200"}',
+            "values": counter([100 - e for e in errors], 5e6),
+        },
+        {"series": 'http_requests_total{job="api",code="500"}', "values": counter(errors, 1234)},
+    ]
+    ids = '{team="payments",service="api",slo="availability",window="30d"}'
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing(BURN, "6m", 0),
+                firing(BURN, "30m", 0),
+                absent("slodrift:slo_error_budget_remaining:ratio", "30m"),
+                absent("slodrift:slo_burn:rate30d", "30m"),
+                value(
+                    "slodrift:slo_period_coverage:ratio",
+                    "30m",
+                    "slodrift:slo_period_coverage:ratio" + ids,
+                    30 / 43200,
+                ),
+            ],
+        },
+    )
+
+
+def test_10_11_alert_shows_current_burn_and_service_labels(promtool: str, tmp_path: Path):
+    """The page's description carries the burn rate of the pair that fired, its labels say which pair,
+    and an annotation using a service label renders on the burn and the no-data alerts alike."""
+    slos = """\
+    - name: availability
+      objective: 99.9
+      sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+      alerting:
+        annotations: {team_page: 'https://wiki.example.com/{{ $labels.team }}', now: '{{ $value | printf "%.1f" }}x'}
+    """
+    rules = rendered(tmp_path, spec_text(slos))
+    minutes = 62
+    inputs = [
+        {"series": 'http_requests_total{job="api",code="200"}', "values": counter([95] * minutes)},
+        {"series": 'http_requests_total{job="api",code="500"}', "values": counter([5] * minutes)},
+    ]
+    doc = yaml.safe_load(rules.read_text())
+    burn = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == BURN)
+    labels = {
+        "team": "payments",
+        "service": "api",
+        "slo": "availability",
+        "severity": "critical",
+        "tier": "page",
+        "long_window": "1h",
+        "short_window": "5m",
+    }
+    annotations = {k: v for k, v in burn["annotations"].items()}
+    # 5 % errors = 50x the 0.1 % budget: the value is 50.0 and the team renders.
+    expected = {
+        **{k: v for k, v in annotations.items() if "{{" not in v},
+        "team_page": "https://wiki.example.com/payments",
+        "now": "50.0x",
+        "summary": "api availability: error budget burning too fast (page, 1h/5m)",
+        "description": (
+            "The availability SLO of api (99.9% over 30d) is burning its error budget at 50.0x over the "
+            "last 1h, and faster than 14.4x over the last 5m too (alert threshold 14.4x: 1.44% errors)."
+        ),
+    }
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "alert_rule_test": [
+                {
+                    "eval_time": "60m",
+                    "alertname": BURN,
+                    "exp_alerts": [{"exp_labels": labels, "exp_annotations": expected}],
+                }
+            ],
+        },
+    )
+
+
+def test_8_seven_day_window_scales_windows_not_factors(promtool: str, tmp_path: Path):
+    """At 7d, the default pairs keep the workbook's factors (14.4, 6, 3, 1) and their windows scale
+    with the SLO window (1h -> 14m at 7/30), so each pair fires at the same share of the budget and a
+    service on track to meet its SLO (0.9x burn everywhere) never gets a ticket; at 1.1x it does."""
+    slos = """\
+    - name: weekly
+      objective: 99.9
+      window: 7d
+      sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+    """
+    text = spec_text(slos)
+    spec = load_spec_text("spec.yml", text.encode())
+    (slo,) = spec.services[0].slos
+    pairs = {(t.name, bw.long, bw.short, float(bw.factor)) for t in slo.tiers for bw in t.windows}
+    assert pairs == {
+        ("page", 14 * 60, 60, 14.4),
+        ("page", 84 * 60, 7 * 60, 6.0),
+        ("ticket", 336 * 60, 28 * 60, 3.0),
+        ("ticket", 1008 * 60, 84 * 60, 1.0),
+    }
+    assert spec.warnings == ()
+    rules = rendered(tmp_path, text)
+    # Window sums fed directly (how they come from counters is shown above): fully covered windows at
+    # a given burn, for 20 minutes (beyond the ticket's `for: 15m`).
+    inputs = []
+    for case, burn in (("on-track", 0.9), ("slow-burn", 1.1)):
+        for w in ("1m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m", "7d"):
+            slices = parse_duration(w) // 60
+            ids = f'service="api",slo="weekly",case="{case}",team="payments"'
+            total = 1000.0 * slices
+            for event, v in (("total", total), ("error", total * 0.001 * burn), ("interval", float(slices))):
+                inputs.append(
+                    {
+                        "series": f'slodrift:sli_events:sum{w}{{{ids},event="{event}"}}',
+                        "values": f"{v!r}+0x20",
+                    }
+                )
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                firing(BURN, "18m", 0, case="on-track"),
+                firing(BURN, "18m", 1, case="slow-burn", tier="ticket", long_window="16h48m"),
+            ],
+        },
+    )
+
+
+def test_9_ninety_percent_objective_adapts_defaults_and_pages(promtool: str, tmp_path: Path, capsys):
+    """A 90 % objective: the default 14.4x pair would need 144 % errors. It is capped at 9x (90 %
+    errors) with a warning, not refused; a 95 %-errors outage pages on it."""
+    slos = """\
+    - name: latency
+      objective: 90
+      sli: {latency: {histogram: http_request_duration_seconds, threshold: 0.3}}
+    """
+    text = spec_text(slos)
+    spec = load_spec_text("spec.yml", text.encode())
+    assert (
+        len(spec.warnings) == 1 and "14.4x burn over 1h/5m" in spec.warnings[0] and "9x" in spec.warnings[0]
+    )
+    assert "spec.yml:" in spec.warnings[0] and "alerting.page.windows[0]" in spec.warnings[0]
+    rules = rendered(tmp_path, text)
+    minutes = 62
+    inputs = [
+        {"series": 'http_request_duration_seconds_count{job="api"}', "values": counter([100] * minutes)},
+        {
+            "series": 'http_request_duration_seconds_bucket{job="api",le="0.3"}',
+            "values": counter([5] * minutes),
+        },
+    ]
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [firing(BURN, "60m", 1, long_window="1h", slo="latency")],
+        },
+    )
+    # ... and everything generated for it passes its own generated tests
+    r = subprocess.run(
+        [promtool, "test", "rules", *map(str, sorted((tmp_path / "promtool-tests").glob("api.slo*.yml")))],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout
