@@ -62,3 +62,12 @@ def assert_all_caught(results: dict[str, bool | None], expected: int) -> None:
     assert not [k for k, v in results.items() if v is None], "patterns not found in the rules"
     missed = [k for k, v in results.items() if not v]
     assert not missed, f"the generated tests did not notice these wrong rules: {missed}"
+
+
+def from_params(text: str, params: Sequence[object], tests: tuple[str, ...]) -> list[Mutation]:
+    """`pytest.param(pattern, replacement, id=...)` cases as mutations of `text` (first match each)."""
+    out = []
+    for p in params:
+        pattern, replacement = p.values  # type: ignore[attr-defined]
+        out.append(Mutation(p.id, substitute(text, pattern, replacement), tests))  # type: ignore[attr-defined]
+    return out

@@ -79,7 +79,7 @@ def test_structure():
     assert {
         "SLI vs objective",
         "Error budget remaining",
-        "Burn rate: page (1h)",
+        "Burn rate: page (56m, 1h)",
         "Drift from the baseline: performance",
         "Stability score",
         "Rollback recommended",
@@ -178,12 +178,12 @@ def steps(p: dict) -> list[float]:
 
 
 def test_burn_thresholds_are_the_spec_factors_per_tier_and_window_and_are_drawn():
-    # The SRE workbook's factors for a 30d SLO (checkout), scaled to 28d for catalog (x 28/30)
+    # The SRE workbook's factors at every SLO window; catalog's 28d windows scale (x 28/30), its factors do not
     expected = {
-        "Burn rate: page (1h)": [13.44, 14.4],
-        "Burn rate: page (6h)": [5.6, 6.0],
-        "Burn rate: ticket (1d)": [2.8, 3.0],
-        "Burn rate: ticket (3d)": [0.933333, 1.0],
+        "Burn rate: page (56m, 1h)": [14.4],
+        "Burn rate: page (5h36m, 6h)": [6.0],
+        "Burn rate: ticket (22h24m, 1d)": [3.0],
+        "Burn rate: ticket (2d19h12m, 3d)": [1.0],
     }
     panels = by_title(dashboard())
     for title, factors in expected.items():
@@ -193,7 +193,7 @@ def test_burn_thresholds_are_the_spec_factors_per_tier_and_window_and_are_drawn(
         assert p["fieldConfig"]["defaults"]["unit"] == "suffix:×"
     assert (
         "14.4x over 1h: checkout availability, checkout latency"
-        in panels["Burn rate: page (1h)"]["description"]
+        in panels["Burn rate: page (56m, 1h)"]["description"]
     )
     # a spec with other factors gets other lines
     faster = EXAMPLE.read_text().replace(
@@ -203,7 +203,7 @@ def test_burn_thresholds_are_the_spec_factors_per_tier_and_window_and_are_drawn(
     )
     faster = faster.replace("    page: {receiver: pager}\n", "", 1)
     got = by_title(dashboard(faster))
-    assert steps(got["Burn rate: page (1h)"]) == [10.0]
+    assert steps(got["Burn rate: page (1h)"]) == [10.0]  # a user's windows are not scaled
 
 
 def test_drift_thresholds_per_category_come_from_the_spec():
@@ -256,15 +256,15 @@ def test_a_row_per_service_with_each_slo_at_a_glance():
     )  # the objective, 99.5 %
     assert sli["targets"][0]["expr"].startswith('1 - slodrift:sli_error:ratio_rate4w{service="catalog"')
     assert (budget["fieldConfig"]["defaults"]["min"], budget["fieldConfig"]["defaults"]["max"]) == (0, 1)
-    # burn per tier: page over 1h at 13.44, ticket over 1d at 2.8, each its own threshold
-    assert [t["legendFormat"] for t in burn["targets"]] == ["page 1h", "ticket 1d"]
+    # burn per tier: page over 56m at 14.4, ticket over 22h24m at 3, each its own threshold
+    assert [t["legendFormat"] for t in burn["targets"]] == ["page 56m", "ticket 22h24m"]
     per_ref = {
         o["matcher"]["options"]: [
             s["value"] for s in o["properties"][0]["value"]["steps"] if s["value"] is not None
         ]
         for o in burn["fieldConfig"]["overrides"]
     }
-    assert per_ref == {"A": [13.44], "B": [2.8]}
+    assert per_ref == {"A": [14.4], "B": [3.0]}
     # links: the example's runbook_url with {{ $labels.service }} filled in
     assert {lk["url"] for lk in sli["links"]} == {"https://runbooks.example.com/slo/catalog"}
     assert sli["links"][0]["targetBlank"] is True

@@ -14,7 +14,7 @@ from slodrift.generator.spec import SpecError, load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
 from tests.helpers import EXAMPLE
-from tests.mutation import assert_all_caught, caught
+from tests.mutation import assert_all_caught, caught, from_params
 
 SPEC = """\
 version: 1
@@ -279,14 +279,10 @@ DRIFT_MUTATIONS = [
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_generated_drift_tests_catch_every_wrong_rule(promtool, tmp_path):
-    results = caught(
-        promtool,
-        render([load_spec(EXAMPLE)]),
-        "rules/checkout.drift.yml",
-        "promtool-tests/checkout.drift.test.yml",
-        DRIFT_MUTATIONS,
-        tmp_path,
-    )
+    files = render([load_spec(EXAMPLE)])
+    rule_file = "rules/checkout.drift.yml"
+    mutations = from_params(files[rule_file], DRIFT_MUTATIONS, ("promtool-tests/checkout.drift.test.yml",))
+    results = caught(promtool, files, rule_file, mutations, tmp_path)
     assert_all_caught(results, len(DRIFT_MUTATIONS))
 
 

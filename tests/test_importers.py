@@ -298,9 +298,9 @@ def test_bad_inputs_exit_2_with_file_and_path(
 
 
 def test_converted_spec_rejected_by_slodrift_is_an_error(tmp_path: Path):
-    # A 1d window is valid OpenSLO, but slodrift's default ticket tier looks back 3d: the loader says so.
+    # A 1m window is valid OpenSLO, but slodrift's shortest default page window (scaled to it) is 2m.
     src = tmp_path / "short.yml"
-    src.write_text(OPENSLO_V1.replace("duration: 28d", "duration: 1d"))
+    src.write_text(OPENSLO_V1.replace("duration: 28d", "duration: 1m"))
     with pytest.raises(ImportFailed) as exc:
         openslo_to_spec(parse_source(str(src), src.read_bytes()))
     assert "longer than the SLO window" in str(exc.value)

@@ -43,8 +43,15 @@ def test_example_spec_model():
     assert page.receiver == "pager" and page.severity == "critical" and page.for_seconds == 120
     assert ticket.receiver == "chat" and ticket.for_seconds == 900
     assert checkout.slos[1].sli.kind == "latency" and checkout.slos[1].sli.threshold == Decimal("0.5")
-    # 28-day window: burn factors scale so the same share of the budget is consumed
-    assert [w.factor for w in catalog.slos[0].tiers[0].windows] == [Decimal("13.44"), Decimal("5.6")]
+    # 28-day window: the factors stay, the windows scale with the SLO window (1h -> 56m, 5m -> 5m)
+    assert [(w.long, w.short, w.factor) for w in catalog.slos[0].tiers[0].windows] == [
+        (56 * 60, 5 * 60, Decimal("14.4")),
+        (336 * 60, 28 * 60, Decimal("6")),
+    ]
+    assert [(w.long, w.factor) for w in catalog.slos[0].tiers[1].windows] == [
+        (1344 * 60, Decimal("3")),
+        (4032 * 60, Decimal("1")),
+    ]
     assert catalog.slos[1].tiers[1].for_seconds == 1800  # per-SLO override of one field only
     assert spec.release.watch_start.isoformat() == "2025-11-22T00:00:00+00:00"
 
@@ -52,7 +59,8 @@ def test_example_spec_model():
 def test_minimal_spec_gets_defaults():
     spec = load_spec_text("s.yml", BASE.encode())
     slo = spec.services[0].slos[0]
-    assert slo.window == 30 * 86400 and slo.min_request_rate == Decimal("0.1")
+    assert slo.window == 30 * 86400 and slo.min_request_rate == Decimal(0)
+    assert slo.min_error_events == Decimal(10) and slo.max_groups == 100
     assert slo.no_data and slo.no_data.for_seconds == 900
     assert spec.release.name == "checkout" and spec.release.watch_days == 7
 
@@ -86,7 +94,11 @@ def test_tiers_can_be_disabled_and_factors_given_directly():
         (BASE.replace("version: 1", "version: 2"), "version: 1 was expected"),
         (BASE + "        window: 30x\n", "services[0].slos[0].window: '30x' is not a duration"),
         (BASE + "        window: 0d\n", "services[0].slos[0].window: invalid duration '0d'"),
-        (BASE + "        window: 2h\n", "alert window 6h is longer than the SLO window 2h"),
+        (
+            BASE
+            + "        window: 2h\n        alerting: {page: {windows: [{long: 6h, short: 30m, factor: 6}]}}\n",
+            "alert window 6h is longer than the SLO window 2h",
+        ),
         (
             BASE.replace("selector: {job: checkout}", "selector: {}"),
             "services[0].selector: {} should be non-empty",
@@ -111,10 +123,14 @@ def test_tiers_can_be_disabled_and_factors_given_directly():
             "conflicts with the service selector",
         ),
         (
-            BASE + "        alerting: {annotations: {summary: '{{ $value }}'}}\n",
+            BASE + "        alerting: {annotations: {summary: '{{ $value | humanize }}'}}\n",
             "unsupported template action",
         ),
-        (BASE.replace("objective: 99.9", "objective: 90"), "could never fire"),
+        (
+            BASE.replace("objective: 99.9", "objective: 90")
+            + "        alerting: {page: {windows: [{long: 1h, short: 5m, factor: 14.4}]}}\n",
+            "could never fire",
+        ),
         (
             BASE.replace("version: 1\n", "version: 1\nversion: 1\n"),
             "spec.yml:2: version: duplicate key 'version'",
@@ -173,7 +189,7 @@ def test_group_by_is_a_tuple_of_checked_label_names():
     assert any("group_by" in e and "non-unique" in e for e in errs)
     errs = errors_of(BASE + "        group_by: [route, slo]\n")
     assert errs == [
-        "spec.yml:9: services[0].slos[0].group_by[1]: label 'slo' is set by slodrift itself; it cannot group an SLO"
+        "spec.yml:9: services[0].slos[0].group_by[1]: label 'slo' is set by slodrift itself; it cannot be a group label"
     ]
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from slodrift.generator import yaml_out
 from slodrift.generator.promql import Expr
 from slodrift.generator.render import render
-from slodrift.generator.spec import load_spec, load_spec_text
+from slodrift.generator.spec import load_spec
 
 from tests.helpers import EXAMPLE
 
@@ -168,7 +168,7 @@ def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
         return text
 
     monkeypatch.setattr(yaml_out, "dump", recording_dump)
-    files = render([load_spec(EXAMPLE)], workers=1)
+    files = render([load_spec(EXAMPLE)])
     yml = {rel: text for rel, text in files.items() if rel.endswith(".yml")}
     assert any(rel.endswith(".test.yml") for rel in yml) and any(rel.startswith("rules/") for rel in yml)
     for rel, text in yml.items():
@@ -177,35 +177,7 @@ def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
         assert _typed(yaml.safe_load(text)) == _typed(data), rel
 
 
-@pytest.mark.slow
-def test_parallel_render_writes_the_same_files():
-    services = "\n".join(
-        f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
-        f"      - {{name: availability, objective: {99 + i % 3 / 10}, sli: {{errors: 'x_total{{code=\"500\"}}',"
-        f" total: x_total}}}}"
-        for i in range(20)
-    )
-    spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
-    assert render([spec], workers=2) == render([spec], workers=1)
-    assert list(render([spec], workers=3)) == list(render([spec], workers=1))  # same files, same order
-
-
-def test_a_failing_service_fails_a_parallel_render(monkeypatch):
-    import slodrift.generator.render as render_module
-
-    services = "\n".join(
-        f"  - name: svc{i}\n    selector: {{job: svc{i}}}\n    slos:\n"
-        f"      - {{name: a, objective: 99, sli: {{errors: 'x_total{{code=\"500\"}}', total: x_total}}}}"
-        for i in range(20)
-    )
-    spec = load_spec_text("many.yml", f"version: 1\nservices:\n{services}\n".encode())
-    real = render_module.service_files
-
-    def broken(spec, service):
-        if service.name == "svc7":
-            raise ValueError("svc7 cannot be rendered")
-        return real(spec, service)
-
-    monkeypatch.setattr(render_module, "service_files", broken)
-    with pytest.raises(ValueError, match="svc7"):
-        render([spec], workers=2)
+def test_rendering_twice_gives_the_same_files():
+    """No state is left behind by a render: the second one (in the same process) is the same text."""
+    spec = load_spec(EXAMPLE)
+    assert render([spec]) == render([spec])

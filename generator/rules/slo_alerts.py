@@ -213,8 +213,12 @@ def absent_rules(service: Service, slo: SLO, interval: int) -> list[Alerting]:
     ]
     if slo.no_data:
         rate5m = promql.selector(ratio_name(RATE_WINDOW), slo_matchers(service, slo))
+        window = fd(slo.no_data.for_seconds)
+        # ... once the rules have run that long (their info series existed a window ago): rules just
+        # loaded have recorded nothing yet, which is not the SLI having no data.
+        running = f"{promql.selector(INFO, slo_matchers(service, slo))} offset {window}"
         expr = with_labels(
-            f"absent_over_time({rate5m}[{fd(slo.no_data.for_seconds)}])\nunless on () (\n{gone}\n)",
+            f"absent_over_time({rate5m}[{window}])\nand on ()\n{running}\nunless on () (\n{gone}\n)",
             service,
             slo,
             [k for k in slo.labels if k not in ("service", "slo")],
