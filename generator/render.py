@@ -105,7 +105,7 @@ def render(
                     k8s_objects[f"{service.name}.slo"] = {
                         "groups": [g.to_dict() for g in slo_groups(service, spec.evaluation_interval)]
                     }
-        k8s_objects["slodrift-stability"] = {"groups": stability_groups()}
+        k8s_objects["slodrift-stability"] = {"groups": stability_groups(specs)}
         for stem, data in k8s_objects.items():
             obj = prometheus_rule(stem, data, k8s.get("namespace", ""), k8s.get("labels", {}))
             files[f"kubernetes/{stem}.prometheusrule.yml"] = yaml_out.dump(

@@ -270,6 +270,7 @@ def other_mutations(text: str) -> list[Mutation]:
     ]
 
 
+@pytest.mark.timeout(3600)
 def test_generated_tests_catch_every_wrong_rule(promtool, tmp_path):
     """Every mutation of checkout's SLO rules fails the generated tests: each range of each window one
     interval off (the 30d window's included), each alert limit 5 % off, each `for` one interval off."""
@@ -278,4 +279,5 @@ def test_generated_tests_catch_every_wrong_rule(promtool, tmp_path):
     mutations = every_window_range_mutated(text) + every_alert_limit_mutated(text) + other_mutations(text)
     results = caught(promtool, files, CHECKOUT, mutations, tmp_path)
     assert len(mutations) > 150
+    print(f'{len(mutations)} mutations')
     assert_all_caught(results, len(mutations))

@@ -52,6 +52,10 @@ def rules_dir(tmp_path: Path) -> Path:
     spec = tmp_path / "checkout.yml"
     text = EXAMPLE.read_text()
     assert text.rstrip().splitlines()[-1].startswith("  ") and "\ndrift:\n" in text
+    # Every level of the rules' chain (slices, window sums, ratios) reaches vmalert one evaluation late:
+    # a 15s interval (the imported samples' step) keeps the four levels within a minute.
+    assert "evaluation_interval: 1m" in text
+    text = text.replace("evaluation_interval: 1m", "evaluation_interval: 15s")
     spec.write_text(text.rstrip() + "\n  keep_firing_for: 0s\n")
     out = tmp_path / "generated"
     r = run_cli("generate", str(spec), "--out", str(out))
@@ -188,12 +192,12 @@ def test_vmalert_evaluates_rules_into_victoriametrics(
         )
         assert len(ratio) == 1 and ratio[0]["metric"]["team"] == "payments"
         assert float(ratio[0]["value"][1]) == pytest.approx(RATE_5XX / (RATE_OK + RATE_5XX), rel=1e-6)
-        # the raw reads: events of the last (1m) evaluation interval
-        per_interval = 'slodrift:sli_events:increase1m{service="checkout",slo="availability",event="%s"}'
+        # the raw reads: events of the last (15s) evaluation interval
+        per_interval = 'slodrift:sli_events:increase15s{service="checkout",slo="availability",event="%s"}'
         (errors,) = _query(vm, per_interval % "error")
         (total,) = _query(vm, per_interval % "total")
-        assert float(errors["value"][1]) == pytest.approx(RATE_5XX * 60, rel=1e-6)
-        assert float(total["value"][1]) == pytest.approx((RATE_OK + RATE_5XX) * 60, rel=1e-6)
+        assert float(errors["value"][1]) == pytest.approx(RATE_5XX * STEP, rel=1e-6)
+        assert float(total["value"][1]) == pytest.approx((RATE_OK + RATE_5XX) * STEP, rel=1e-6)
         latency = wait_until(
             lambda: _query(vm, 'slodrift:sli_error:ratio_rate5m{service="checkout",slo="latency"}'),
             90,

@@ -99,6 +99,15 @@ def _recorded_total(service: Service, slo: SLO, interval: int) -> str:
     return f"sum {by(slo.group_by)} ({sel})"
 
 
+def _only_recorded(slo: SLO, errors: str, total: str) -> str:
+    """A grouped SLO's errors only for the groups its total recorded (at most `max_groups`). An SLO
+    without groups does not wait for the total: an evaluator that sees it one evaluation late (vmalert)
+    would otherwise drop errors it has read."""
+    if not slo.group_by:
+        return errors
+    return f"{errors}\nand {on(slo.group_by)}\n{total}"
+
+
 def error_expr(service: Service, slo: SLO, interval: int) -> str:
     """Bad events of the last interval, for every group that has a total: 0 for a group with requests
     but no error series at all (a service that has not failed since it started: `code="500"` appears
@@ -108,24 +117,29 @@ def error_expr(service: Service, slo: SLO, interval: int) -> str:
     match = on(slo.group_by)
     if sli.kind == "events":
         assert sli.errors is not None
-        bad = f"{_events(slo, sli.errors, interval)}\nand {match}\n{total}"
-        return f"(\n{bad}\n)\nor {match}\n0 * {total}"
+        return (
+            f"(\n{_only_recorded(slo, _events(slo, sli.errors, interval), total)}\n)\nor {match}\n0 * {total}"
+        )
     if sli.kind == "latency":
         assert sli.histogram is not None and sli.threshold is not None
         good = promql.Selector(
             sli.histogram + "_bucket", (*sli.latency_matchers, promql.le_matcher(sli.threshold))
         )
-        # No fallback: a missing bucket (a threshold that is no bucket bound) must not read as 100 % slow.
-        return f"{total}\n- {match}\n{_events(slo, good, interval)}"
+        count = promql.Selector(sli.histogram + "_count", sli.latency_matchers)
+        # Both counters read here (not the total recorded just before), so an evaluator that sees
+        # that one evaluation late (vmalert) still subtracts the same interval's events. No fallback:
+        # a missing bucket (a threshold that is no bucket bound) must not read as 100 % slow.
+        slow = f"{_events(slo, count, interval)}\n- {match}\n{_events(slo, good, interval)}"
+        return _only_recorded(slo, slow, total)
     if sli.kind == "event_queries":
         assert sli.error_query is not None
         q = _query(sli.error_query, interval)
-        bad = f"sum {by(slo.group_by)} (\n  {q}\n) * {promql.number(interval)}\nand {match}\n{total}"
-        return f"(\n{bad}\n)\nor {match}\n0 * {total}"
+        bad = f"sum {by(slo.group_by)} (\n  {q}\n) * {promql.number(interval)}"
+        return f"(\n{_only_recorded(slo, bad, total)}\n)\nor {match}\n0 * {total}"
     if sli.kind == "error_ratio":
         assert sli.error_ratio_query is not None
         q = _query(sli.error_ratio_query, interval)
-        return f"avg {by(slo.group_by)} (\n  {q}\n)\nand {match}\n{total}"
+        return _only_recorded(slo, f"avg {by(slo.group_by)} (\n  {q}\n)", total)
     raise ValueError(f"unknown SLI kind {sli.kind!r}")
 
 
