@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 import jsonschema
 import yaml
+from slodrift.generator import grouping, promql
 from slodrift.generator import indicators as builtin
-from slodrift.generator import promql
 from slodrift.generator.model import (
     SLI,
     SLO,
@@ -835,6 +835,7 @@ class _Builder:
             (*path, "group_by") if "group_by" in slo else ("defaults", "group_by"),
             labels,
         )
+        self.check_query_grouping(sli, group_by, (*path, "sli"))
         alerting = _merge(default_alerting, slo.get("alerting"))
         apath = (*path, "alerting")
         common_labels = self.labels(alerting.get("labels"), (*apath, "labels"))
@@ -888,6 +889,30 @@ class _Builder:
             max_groups=slo.get("max_groups", self.default_max_groups),
             min_error_events=_decimal(min_errors),
         )
+
+    def check_query_grouping(self, sli: SLI, group_by: tuple[str, ...], path: Path_) -> None:
+        """A query SLI whose result keeps labels the SLO is not grouped by: slodrift sums it `by` the
+        group labels only, so say which groups are summed away rather than flatten them in silence."""
+        queries = {
+            "error_query": sli.error_query,
+            "total_query": sli.total_query,
+            "error_ratio_query": sli.error_ratio_query,
+        }
+        for key, query in queries.items():
+            if not query:
+                continue
+            try:
+                labels = grouping.result_labels(query)
+            except grouping.GroupingUnknown:
+                continue
+            if isinstance(labels, tuple) and set(labels) - set(group_by):
+                extra = ", ".join(label for label in labels if label not in group_by)
+                self.warn(
+                    (*path, key),
+                    f"the query keeps the label(s) {extra}, which slodrift sums away (the SLO is "
+                    f"grouped by {', '.join(group_by) or 'nothing'}); set group_by to evaluate the SLO "
+                    "per value of them",
+                )
 
     def group_by(self, names: list[str], path: Path_, static: dict[str, str]) -> tuple[str, ...]:
         """Group labels: label names of the raw series, none of them set by slodrift or the spec itself

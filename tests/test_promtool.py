@@ -279,5 +279,5 @@ def test_generated_tests_catch_every_wrong_rule(promtool, tmp_path):
     mutations = every_window_range_mutated(text) + every_alert_limit_mutated(text) + other_mutations(text)
     results = caught(promtool, files, CHECKOUT, mutations, tmp_path)
     assert len(mutations) > 150
-    print(f'{len(mutations)} mutations')
+    print(f"{len(mutations)} mutations")
     assert_all_caught(results, len(mutations))

@@ -41,8 +41,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slodrift.generator import promql
+from slodrift.generator.grouping import ALL, GroupingUnknown, result_labels
 from slodrift.generator.importers.common import Context, Imported, Source, finish, percent, regroup
-from slodrift.generator.importers.grouping import ALL, GroupingUnknown, result_labels
 
 from slodrift.issues import Path_
 

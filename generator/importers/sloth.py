@@ -47,6 +47,7 @@ import difflib
 import re
 from typing import Any
 
+from slodrift.generator.grouping import ALL, SCALAR, GroupingUnknown, result_labels
 from slodrift.generator.importers.common import (
     Context,
     Imported,
@@ -56,7 +57,6 @@ from slodrift.generator.importers.common import (
     percent,
     regroup,
 )
-from slodrift.generator.importers.grouping import ALL, SCALAR, GroupingUnknown, result_labels
 from slodrift.generator.spec import SpecIssue
 
 from slodrift.issues import Path_
