@@ -14,6 +14,7 @@ from slodrift.generator.render import render
 from slodrift.generator.rules.slo import ABSENT_ALERT, BURN_ALERT, NO_DATA_ALERT
 from slodrift.generator.rules.slo_names import span
 from slodrift.generator.spec import load_spec, load_spec_text
+from slodrift.generator.testgen.slo_alerts import error_guard_binds
 from slodrift.generator.writer import write_tree
 
 from tests.helpers import EXAMPLE, ROOT
@@ -188,9 +189,17 @@ def every_window_range_mutated(text: str, interval: int = 60) -> list[Mutation]:
         tests = (WINDOWS,) if sums_from_blocks else (RAW,)
         for k, m in enumerate(re.finditer(DURATION, body)):
             seconds = parse_duration_ms(m.group("range") or m.group("offset"))
+            latest = m.group("range") and body.rfind("last_over_time(", 0, m.start()) > body.rfind(
+                ")", 0, m.start()
+            )
             for delta in (-interval, interval):
                 new = seconds + delta * 1000
                 if new <= 0:
+                    continue
+                if latest and delta > 0:
+                    # The latest open block within a longer range is the same one whenever the open
+                    # block is recorded at every evaluation: an equivalent mutant (it differs only
+                    # across a gap in the rules' own evaluations, which has no single right value).
                     continue
                 text_new = m.group(0).replace(m.group("range") or m.group("offset"), span(new / 1000))
                 mutated = text[: start + m.start()] + text_new + text[start + m.end() :]
@@ -207,13 +216,17 @@ def every_alert_limit_mutated(text: str) -> list[Mutation]:
     """Every limit of every burn pair (both burn thresholds, the error guard, both coverage counts) 5 %
     either way (one interval for counts); each tier's `for` one interval either way."""
     out = []
-    for b, block in enumerate(
-        re.finditer(r"- alert: SlodriftErrorBudgetBurn\n(?:    [^\n]*\n|      [^\n]*\n)*", text)
-    ):
+    # the availability SLO's pairs (the latency SLO's are built by the same code)
+    slo = load_spec(EXAMPLE).services[0].slos[0]
+    binds = [error_guard_binds(slo, bw) for t in slo.tiers for bw in t.windows]
+    blocks = re.finditer(r"- alert: SlodriftErrorBudgetBurn\n(?:    [^\n]*\n|      [^\n]*\n)*", text)
+    for b, block in enumerate(m for m in blocks if 'slo="availability"' in m.group(0)):
         for k, m in enumerate(re.finditer(r"(?P<op>>=?) (?P<limit>[0-9.]+)\n", block.group(0))):
             limit = Decimal(m.group("limit"))
             line = block.group(0)[block.group(0).rfind("\n", 0, m.start()) : m.start()]
             counted = 'event="interval"' in line
+            if 'event="error"' in line and not binds[b]:
+                continue  # the traffic guard asks for more errors than this one: an equivalent mutant
             for by in ("up", "down"):
                 step = Decimal(1) if counted else limit * Decimal("0.05")
                 new = limit + step if by == "up" else limit - step

@@ -21,12 +21,14 @@ ACCEPTED = [
     "{ single brace }",
     "{{\t$labels.x\n}}",
     "{{ $labels.service }}}",
+    "{{ $value }}",
+    '{{ $value | printf "%.1f" }}x',
     "",
 ]
 REFUSED = [
     ("foo {{ bar", "unclosed template action"),
     ("{{ $labels.service }", "unclosed template action"),
-    ("{{ $value }}", "unsupported template action"),
+    ("{{ $value | humanize }}", "unsupported template action"),
     ("{{- $labels.service }}", "unsupported template action"),
     ("{{ $labels.service -}}", "unsupported template action"),
     ("{{/* comment */}}", "unsupported template action"),

@@ -10,7 +10,6 @@ How the sums are built from raw counters is the raw test's and the window test's
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +73,15 @@ def _fires(slo: SLO, pair: BurnWindow, long: Window, short: Window, interval: in
     )
 
 
+def error_guard_binds(slo: SLO, pair: BurnWindow) -> bool:
+    """Whether the error guard can decide anything for a pair: not when the traffic guard already asks
+    for more errors (its minimum traffic at the pair's threshold)."""
+    if slo.min_error_events <= 0:
+        return False
+    least = slo.min_request_rate * pair.long * pair.factor * slo.error_budget
+    return least < slo.min_error_events
+
+
 def _base(slo: SLO, pair: BurnWindow, interval: int) -> tuple[Window, Window]:
     """Sums that fire by a wide margin: burning 1.5x the factor in both windows, fully covered, with
     traffic and errors well above any guard."""
@@ -119,10 +127,10 @@ def cases(slo: SLO, interval: int) -> list[Case]:
                             Window(ratio * f * short.total, short.total, short.intervals),
                         )
                     )
-            if guards_apply(slo) and slo.min_error_events > 0:
+            if guards_apply(slo) and error_guard_binds(slo, pair):
                 need = float(slo.min_error_events)
-                for side, errors in (("over", need), ("under", math.ceil(need) - 1.0)):
-                    if errors > 0 and errors / long.total < 1:
+                for side, errors in (("over", need), ("under", need * NEAR_UNDER)):
+                    if errors > 0:
                         # errors at the guard, in enough traffic that the ratio still burns far over
                         total = errors / min(ratio * WELL_OVER, 1.0)
                         out.append(

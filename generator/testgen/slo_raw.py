@@ -103,10 +103,11 @@ def _burst_errors(slo: SLO) -> int:
     return max(1, math.ceil(share * PER_SCRAPE))
 
 
-def _per_scrape(per: int, steps: int, start: int = 1) -> list[int]:
-    """`per` events at every scrape from evaluation interval `start` on."""
+def _per_scrape(per: int, steps: int, start: int = 1, spread: int = 11) -> list[int]:
+    """About `per` events at every scrape from evaluation interval `start` on, varying from scrape to
+    scrape (by up to `spread` - 1), so no two slices, blocks or windows are equal by accident."""
     first = SCRAPES * (start - 1) + 1
-    return [0] + [per if k >= first else 0 for k in range(1, steps * SCRAPES + 1)]
+    return [0] + [per + (k * 37) % spread if k >= first else 0 for k in range(1, steps * SCRAPES + 1)]
 
 
 def _counters(slo: SLO, steps: int) -> list[Counter]:
@@ -116,8 +117,11 @@ def _counters(slo: SLO, steps: int) -> list[Counter]:
     for g, group in enumerate(groups_of(slo)):
         burning = g == 0
         restart = SCRAPES * RESTART_AFTER if burning else None
-        bad = _per_scrape(_burst_errors(slo), steps, BURST_FROM) if burning else _per_scrape(0, steps)
         every = _per_scrape(PER_SCRAPE, steps)
+        bad = (
+            _per_scrape(_burst_errors(slo), steps, BURST_FROM, 3) if burning else _per_scrape(0, steps, 1, 1)
+        )
+        bad = [min(b, e) for b, e in zip(bad, every, strict=True)]
         if sli.kind == "events":
             assert sli.errors is not None and sli.total is not None
             bad_labels = {**labels_matching(sli.errors), **group}
@@ -222,9 +226,10 @@ class RawTest:
             for slo in self.service.slos
             if any(t.name == "page" and t.windows for t in slo.tiers)
         ]
-        # ... and past the first 64-slice block, so windows read one (recorded at evaluation 65).
-        # At short evaluation intervals a page may be too many evaluations away: then the windows only.
-        blocks = BLOCK_SLICES + 6
+        # ... and past the second 64-slice block (the first one is recorded at evaluation 65 and
+        # misses slice 0, which has no sample before it), so windows read whole blocks. At short
+        # evaluation intervals a page may be too many evaluations away: then the windows only.
+        blocks = 2 * BLOCK_SLICES + 6
         page = max(firsts) // self.interval + 4 if firsts else 0
         return max(SHORT_HORIZON, blocks, page if page <= MAX_STEPS else 0)
 
@@ -276,11 +281,15 @@ class RawTest:
                 out.append(self._expr(events_name(self.interval), {**ids, EVENT: event}, value, n))
         end = self.steps
         events = (TOTAL, INTERVAL) if slo.sli.kind == "error_ratio" else (ERROR, TOTAL, INTERVAL)
-        for window in service_windows(self.service):
-            err, tot, count = ev.window(end, window // self.interval)
-            values = {ERROR: err, TOTAL: tot, INTERVAL: float(count)}
-            for event in events:
-                out.append(self._expr(sum_name(window), {**ids, EVENT: event}, values[event], end))
+        # Every window at the end, and where the open block is one of each block size (63 slices after
+        # a 64-slice block, read three evaluations later): each block level is read.
+        checks = sorted({n for n in (BLOCK_SLICES + 2, 2 * BLOCK_SLICES + 2) if n < end} | {end})
+        for n in checks:
+            for window in service_windows(self.service):
+                err, tot, count = ev.window(n, window // self.interval)
+                values = {ERROR: err, TOTAL: tot, INTERVAL: float(count)}
+                for event in events:
+                    out.append(self._expr(sum_name(window), {**ids, EVENT: event}, values[event], n))
         err, tot, _ = ev.window(end, CURRENT_BURN_WINDOW // self.interval)
         if tot and slo.sli.kind != "error_ratio":
             labels = {**ids, "window": fd(CURRENT_BURN_WINDOW)}
