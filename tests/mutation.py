@@ -38,10 +38,11 @@ def caught(
     """For each mutation: True when its test files fail on the mutated rules, False when they still
     pass, None when the mutation's pattern was not in the rules."""
 
-    def one(m: Mutation) -> tuple[str, bool | None]:
+    def one(k_m: tuple[int, Mutation]) -> tuple[str, bool | None]:
+        k, m = k_m
         if m.text is None:
             return m.id, None
-        out = tmp_path / re.sub(r"[^a-zA-Z0-9]+", "_", m.id)
+        out = tmp_path / f"{k:04d}"
         write_tree(out, {**files, rule_file: m.text})
         r = subprocess.run(
             [promtool, "test", "rules", *m.tests],
@@ -54,7 +55,7 @@ def caught(
         return m.id, r.returncode != 0
 
     with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
-        return dict(pool.map(one, mutations))
+        return dict(pool.map(one, enumerate(mutations)))
 
 
 def assert_all_caught(results: dict[str, bool | None], expected: int) -> None:

@@ -26,12 +26,14 @@ from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_alerts import burn_annotations
 from slodrift.generator.rules.slo_names import (
+    BLOCK_LEVELS,
     BLOCK_SLICES,
     BURN_ALERT,
     CURRENT_BURN_WINDOW,
     ERROR,
     EVENT,
     INTERVAL,
+    PARTIAL,
     TOTAL,
     burn_name,
     events_name,
@@ -191,9 +193,14 @@ def _query_metrics(slo: SLO) -> set[str]:
 def make_plan(service: Service, steps: int, interval: int) -> Plan:
     """Counters for every selector SLI; recorded totals for each query SLI that reads none of them."""
     p = Plan()
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for slo in service.slos:
         if slo.sli.kind in ("events", "latency"):
-            p.counters.extend(_counters(slo, steps))
+            for c in _counters(slo, steps):
+                key = (c.metric, tuple(sorted(c.labels.items())))
+                if key not in seen:  # SLOs reading the same series share it (expectations sum what each reads)
+                    seen.add(key)
+                    p.counters.append(c)
     fed = {c.metric for c in p.counters}
     for slo in service.slos:
         for group in groups_of(slo):
@@ -290,6 +297,18 @@ class RawTest:
                 values = {ERROR: err, TOTAL: tot, INTERVAL: float(count)}
                 for event in events:
                     out.append(self._expr(sum_name(window), {**ids, EVENT: event}, values[event], n))
+        # The open block where its newest block of each size was recorded just one evaluation before
+        # (the count of slices since the last 64-slice block is 2^j times an odd number).
+        for level in range(BLOCK_LEVELS):
+            n = 2 + (1 << level) + (1 << (level + 1))
+            if n > end:
+                continue
+            m = n - 2
+            start = m - m % BLOCK_SLICES
+            for event, xs in ((ERROR, ev.error), (TOTAL, ev.total), (INTERVAL, ev.intervals())):
+                if event in events:
+                    value = sum(x for x in xs[start + 1 : m + 1] if x is not None)
+                    out.append(self._expr(PARTIAL, {**ids, EVENT: event}, value, n))
         err, tot, _ = ev.window(end, CURRENT_BURN_WINDOW // self.interval)
         if tot and slo.sli.kind != "error_ratio":
             labels = {**ids, "window": fd(CURRENT_BURN_WINDOW)}

@@ -25,6 +25,10 @@ class Events:
     error: Sequence[float | None]
     total: Sequence[float | None]
 
+    def intervals(self) -> list[float | None]:
+        """1 for every interval with data (the `interval` event), None elsewhere."""
+        return [None if t is None else 1.0 for t in self.total]
+
     def window(self, n: int, slices: int) -> tuple[float, float, int]:
         """Errors, total and the number of intervals with data in the `slices` intervals ending at n."""
         err = tot = 0.0
