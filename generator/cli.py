@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from slodrift.generator import promtool
+from slodrift.generator import promtool, test_state
 from slodrift.generator.kubernetes import label_problem, namespace_problem
 from slodrift.generator.model import Spec
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
@@ -106,7 +106,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    """promtool check + test on a generated directory, with a one-screen summary."""
+    """promtool check + test on a generated directory, with a one-screen summary. With `--changed`,
+    only the test files whose fingerprint (the file, its rules, promtool) did not pass before."""
     base = Path(args.dir)
     rule_files = sorted((base / RULES_DIR).glob("*.yml"))
     test_files = sorted((base / TESTS_DIR).glob("*.yml"))
@@ -115,22 +116,45 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         checked = promtool.check_rules(rule_files)
-        tested = promtool.test_rules(test_files) if test_files else None
+        ver = promtool.version()
+        prints = {f: test_state.fingerprint(f, ver) for f in test_files}
+        passed = test_state.load(base)
+        rel = {f: str(f.relative_to(base)) for f in test_files}
+        todo = [f for f in test_files if not args.changed or passed.get(rel[f]) != prints[f]]
+        results = promtool.test_each(todo)
     except promtool.PromtoolMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    kept = {k: v for k, v in passed.items() if k in rel.values()}
+    for f, r in results.items():
+        if r.ok:
+            kept[rel[f]] = prints[f]
+        else:
+            kept.pop(rel[f], None)
+    try:
+        test_state.save(base, kept)
+    except (OSError, OutputError) as exc:  # a read-only output: the run still counts, --changed will not
+        print(
+            f"warning: cannot record which tests passed in {base / test_state.STATE_FILE}: {exc}",
+            file=sys.stderr,
+        )
     c = promtool.count(rule_files, test_files)
     print(f"rules:  {len(rule_files)} file(s), {c.recording} recording, {c.alerts} alerting")
     print(
         f"tests:  {len(test_files)} file(s), {c.test_groups} test group(s), "
         f"{c.alert_tests} alert test(s), {c.expr_tests} expression test(s)"
     )
+    if args.changed:
+        print(
+            f"changed: {len(todo)} test file(s) to run, {len(test_files) - len(todo)} unchanged since they passed"
+        )
+    tested_ok = all(r.ok for r in results.values())
     print(f"promtool check rules: {'PASS' if checked.ok else 'FAIL'}")
-    print(f"promtool test rules:  {'PASS' if tested and tested.ok else 'FAIL' if tested else 'no tests'}")
-    failed = [r for r in (checked, tested) if r is not None and not r.ok]
+    print(f"promtool test rules:  {'no tests' if not test_files else 'PASS' if tested_ok else 'FAIL'}")
+    failed = [r for r in (checked, *results.values()) if not r.ok]
     for r in failed:
         print(f"\n$ {' '.join(r.command)}\n{r.output.rstrip()}", file=sys.stderr)
-    return EXIT_FAILED if failed or tested is None else EXIT_OK
+    return EXIT_FAILED if failed or not test_files else EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -174,6 +198,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("test", help="run promtool check and test on a generated directory")
     p.add_argument("dir", nargs="?", default=".", help="directory holding rules/ and promtool-tests/")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help=f"test only the files whose test, rules or promtool changed since they last passed "
+        f"(remembered in DIR/{test_state.STATE_FILE})",
+    )
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("verify", help="check generated files against their MANIFEST.sha256")
     p.add_argument("dir", nargs="?", default=".", help="directory holding MANIFEST.sha256")

@@ -50,14 +50,24 @@ def check_rules(files: list[Path]) -> PromtoolResult:
     return run(["check", "rules", *map(str, files)])
 
 
+def version() -> str:
+    """promtool's version line (part of what `slodrift test --changed` fingerprints)."""
+    return run(["--version"]).output.splitlines()[0] if shutil.which("promtool") else ""
+
+
+def test_each(files: list[Path], jobs: int | None = None) -> dict[Path, PromtoolResult]:
+    """`promtool test rules` on each file, one process per file, as many at once as there are CPUs."""
+    with ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1)) as pool:
+        return dict(zip(files, pool.map(lambda f: run(["test", "rules", str(f)]), files), strict=True))
+
+
 def test_rules(files: list[Path], jobs: int | None = None) -> PromtoolResult:
     """`promtool test rules`, one process per file and as many at once as there are CPUs (promtool runs a
     file's groups one after the other on one core, and a large spec has a test file per service); the
     output is promtool's, file after file in the order given."""
     if len(files) <= 1:
         return run(["test", "rules", *map(str, files)])
-    with ThreadPoolExecutor(max(1, jobs or os.cpu_count() or 1)) as pool:
-        results = list(pool.map(lambda f: run(["test", "rules", str(f)]), files))
+    results = list(test_each(files, jobs).values())
     return PromtoolResult(
         all(r.ok for r in results),
         [promtool_path(), "test", "rules", *map(str, files)],

@@ -198,7 +198,9 @@ def make_plan(service: Service, steps: int, interval: int) -> Plan:
         if slo.sli.kind in ("events", "latency"):
             for c in _counters(slo, steps):
                 key = (c.metric, tuple(sorted(c.labels.items())))
-                if key not in seen:  # SLOs reading the same series share it (expectations sum what each reads)
+                if (
+                    key not in seen
+                ):  # SLOs reading the same series share it (expectations sum what each reads)
                     seen.add(key)
                     p.counters.append(c)
     fed = {c.metric for c in p.counters}
