@@ -37,17 +37,24 @@ def test_only_what_changed_since_it_passed_runs_again(tmp_path: Path):
 
     first = run_cli("test", str(out), "--changed")
     assert first.returncode == 0, first.stderr
-    assert changed_line(first.stdout) == f"changed: {files} test file(s) to run, 0 unchanged since they passed"
+    assert (
+        changed_line(first.stdout) == f"changed: {files} test file(s) to run, 0 unchanged since they passed"
+    )
 
     again = run_cli("test", str(out), "--changed")
-    assert changed_line(again.stdout) == f"changed: 0 test file(s) to run, {files} unchanged since they passed"
+    assert (
+        changed_line(again.stdout) == f"changed: 0 test file(s) to run, {files} unchanged since they passed"
+    )
 
     # service b's objective changes: its three SLO test files run again, a's and the shared ones do not
     spec.write_text(SPEC.replace("OBJECTIVE", "99.5"))
     assert run_cli("generate", str(spec), "--out", str(out)).returncode == 0
     third = run_cli("test", str(out), "--changed")
     assert third.returncode == 0
-    assert changed_line(third.stdout) == f"changed: 3 test file(s) to run, {files - 3} unchanged since they passed"
+    assert (
+        changed_line(third.stdout)
+        == f"changed: 3 test file(s) to run, {files - 3} unchanged since they passed"
+    )
 
     # a failing file is not remembered as passed: it runs again next time
     broken = out / "promtool-tests" / "a.slo-alerts.test.yml"
