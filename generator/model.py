@@ -142,9 +142,11 @@ class Indicator:
     category: str
     regression: Decimal | None = None
     floor: Decimal | None = None  # smallest baseline used as the relative drift's denominator
-    split_by: str | None = None  # cross-region: a label to record the indicator per value of
-    primary: str | None = None  # the value the others are compared with
-    split_query: str = ""  # the same query, aggregated by the split label too
+    # Per group (cross-region): record the indicator per value of this label too (one label; `split_by`
+    # is the spec's deprecated name for it), each group compared with the `primary` one.
+    group_by: tuple[str, ...] = ()
+    primary: str | None = None  # the group the others are compared with
+    group_query: str = ""  # the same query, aggregated by the group label too
     traffic_query: str = ""  # requests per second behind a ratio or latency ("" when none)
     noise: str = "spread"  # binomial | poisson | quantile | spread (see indicators.NOISE_MODELS)
     min_change: Decimal = Decimal(0)  # absolute floor of a change that matters, in `unit`
@@ -154,6 +156,11 @@ class Indicator:
     annotations: dict[str, str] = field(default_factory=dict)  # added to its alerts (runbook_url too)
     sources: tuple[tuple[str, Selector], ...] = ()  # raw series a built-in kind reads, by role
     quantile: Decimal | None = None  # latency kinds: the quantile computed
+
+    @property
+    def group_label(self) -> str | None:
+        """The label the indicator is grouped by (one at most), or None."""
+        return self.group_by[0] if self.group_by else None
 
 
 @dataclass(frozen=True)

@@ -546,7 +546,9 @@ class _Builder:
             self.fail(path, "a service needs at least one SLO or one indicator")
         budgets = [slo.error_budget for slo in slos if slo.sli.kind != "latency"]
         inds = tuple(
-            self.indicator(name, ind or {}, (*path, "indicators", name), selector, min(budgets, default=None))
+            self.indicator(
+                name, ind or {}, (*path, "indicators", name), selector, min(budgets, default=None), labels
+            )
             for name, ind in (svc.get("indicators") or {}).items()
         )
         anomaly = self.anomaly(svc.get("anomaly"), (*path, "anomaly"), {i.name for i in inds})
@@ -559,6 +561,7 @@ class _Builder:
         path: Path_,
         scope: tuple[promql.Matcher, ...],
         budget: Decimal | None = None,
+        static: dict[str, str] | None = None,
     ) -> Indicator:
         kind, implied = builtin.NAMED.get(name, (None, {}))
         kind = ind.get("kind", kind)
@@ -598,22 +601,23 @@ class _Builder:
             if regression <= 0:
                 self.fail((*path, "regression"), "must be more than 0%")
         floor = Decimal(repr(ind["floor"])) if "floor" in ind else defaults.floor
-        split_by, primary, split_query = ind.get("split_by"), ind.get("primary"), ""
-        if (split_by is None) != (primary is None):
-            self.fail(path, "split_by and primary go together (e.g. split_by: region, primary: us-east-1)")
-            split_by = primary = None
-        elif split_by is not None:
-            if split_by in RESERVED_LABELS:
-                self.fail((*path, "split_by"), f"label {split_by!r} is set by slodrift itself")
-            elif "query" in ind:
+        group_by, primary, group_query = self.indicator_group(ind, path, static), ind.get("primary"), ""
+        key = "split_by" if "split_by" in ind and "group_by" not in ind else "group_by"
+        if bool(group_by) != (primary is not None):
+            if key in ind or primary is not None:
+                self.fail(path, "group_by and primary go together (e.g. group_by: [region], primary: us-east-1)")
+            group_by, primary = (), None
+        elif group_by:
+            if "query" in ind:
                 self.fail(
-                    (*path, "split_by"), "a custom query cannot be split automatically; split built-in kinds"
+                    (*path, key),
+                    "a custom query cannot be grouped automatically; group built-in kinds",
                 )
             else:
                 try:
-                    split_query = builtin.default_query(kind, opts, scope, by=split_by)
+                    group_query = builtin.default_query(kind, opts, scope, by=group_by[0])
                 except promql.PromQLError as exc:
-                    self.fail((*path, "split_by"), str(exc))
+                    self.fail((*path, key), str(exc))
         unit = ind.get("unit", defaults.unit)
         min_change = self.min_change(kind, unit, ind, path, budget)
         min_requests = (
@@ -646,9 +650,9 @@ class _Builder:
             ind.get("category", defaults.category),
             regression,
             floor or None,
-            split_by,
+            group_by,
             primary,
-            split_query,
+            group_query,
             traffic,
             defaults.noise if traffic or defaults.noise in ("spread", "poisson") else "spread",
             min_change,
@@ -680,6 +684,39 @@ class _Builder:
         except ValueError as exc:
             self.fail(where, str(exc))
             return defaults.min_change
+
+    def indicator_group(
+        self, ind: dict[str, Any], path: Path_, static: dict[str, str] | None
+    ) -> tuple[str, ...]:
+        """An indicator's group label: `group_by: [label]` (the name SLOs use), or the deprecated
+        `split_by: label` with a warning. One label: each group is compared with one primary value."""
+        if "split_by" in ind and "group_by" in ind:
+            self.fail((*path, "split_by"), "give group_by only (split_by is its deprecated name), not both")
+            return ()
+        if "split_by" in ind:
+            names, where = [ind["split_by"]], (*path, "split_by")
+            self.warn(
+                where,
+                f"split_by is deprecated: write group_by: [{ind['split_by']}] (the name SLOs use for "
+                "evaluating per value of a label)",
+            )
+        elif "group_by" in ind:
+            names, where = list(ind["group_by"]), (*path, "group_by")
+            if len(names) != 1:
+                self.fail(
+                    where,
+                    f"an indicator is grouped by one label (got {len(names)}): each group is compared "
+                    "with the one named by `primary`",
+                )
+                return ()
+        else:
+            return ()
+        if where[-1] == "split_by":
+            # group_by() names list items; a deprecated split_by is a plain string at its own path
+            out = self.group_by(names, (*path,), static or {}, owner="the service's labels:", at=where)
+        else:
+            out = self.group_by(names, where, static or {}, owner="the service's labels:")
+        return out
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:
@@ -914,22 +951,31 @@ class _Builder:
                     "per value of them",
                 )
 
-    def group_by(self, names: list[str], path: Path_, static: dict[str, str]) -> tuple[str, ...]:
+    def group_by(
+        self,
+        names: list[str],
+        path: Path_,
+        static: dict[str, str],
+        owner: str = "this SLO (labels:)",
+        at: Path_ | None = None,
+    ) -> tuple[str, ...]:
         """Group labels: label names of the raw series, none of them set by slodrift or the spec itself
-        (a static label of the same name would overwrite every group's value)."""
+        (a static label of the same name would overwrite every group's value). Issues are reported at
+        `path` + index, or at `at` when given (a single label written as a string)."""
         out = []
         for i, name in enumerate(names):
+            where = at if at is not None else (*path, i)
             try:
                 promql.check_label_name(name)
             except promql.PromQLError as exc:
-                self.fail((*path, i), str(exc))
+                self.fail(where, str(exc))
                 continue
             if name in RESERVED_LABELS or name in ("event", "long_window", "short_window"):
-                self.fail((*path, i), f"label {name!r} is set by slodrift itself; it cannot be a group label")
+                self.fail(where, f"label {name!r} is set by slodrift itself; it cannot be a group label")
             elif name in static:
                 self.fail(
-                    (*path, i),
-                    f"label {name!r} is also a static label of this SLO (labels:), which would "
+                    where,
+                    f"label {name!r} is also a static label of {owner}, which would "
                     "overwrite every group's value; remove one of them",
                 )
             else:
