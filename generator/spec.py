@@ -604,8 +604,12 @@ class _Builder:
         group_by, primary, group_query = self.indicator_group(ind, path, static), ind.get("primary"), ""
         key = "split_by" if "split_by" in ind and "group_by" not in ind else "group_by"
         if bool(group_by) != (primary is not None):
-            if key in ind or primary is not None:
-                self.fail(path, "group_by and primary go together (e.g. group_by: [region], primary: us-east-1)")
+            if not group_by and key in ind:
+                pass  # the group label was given but is invalid: indicator_group said why
+            else:
+                self.fail(
+                    path, "group_by and primary go together (e.g. group_by: [region], primary: us-east-1)"
+                )
             group_by, primary = (), None
         elif group_by:
             if "query" in ind:
@@ -713,10 +717,8 @@ class _Builder:
             return ()
         if where[-1] == "split_by":
             # group_by() names list items; a deprecated split_by is a plain string at its own path
-            out = self.group_by(names, (*path,), static or {}, owner="the service's labels:", at=where)
-        else:
-            out = self.group_by(names, where, static or {}, owner="the service's labels:")
-        return out
+            return self.group_by(names, path, static or {}, owner="this service (labels:)", at=where)
+        return self.group_by(names, where, static or {}, owner="this service (labels:)")
 
     def anomaly(self, cfg: dict[str, Any] | None, path: Path_, known: set[str]) -> Anomaly | None:
         if not cfg:

@@ -328,51 +328,84 @@ services:
     labels: {team: 'x"y'}
     selector: {job: 'avg(x'}
     indicators:
-      p99_latency: {split_by: region, primary: us-east-1}
-      error_ratio: {split_by: region, primary: us-east-1}
-      availability: {split_by: region, primary: us-east-1}
-      cpu: {split_by: cluster, primary: c1}
+      p99_latency: {group_by: [region], primary: us-east-1}
+      error_ratio: {group_by: [region], primary: us-east-1}
+      availability: {group_by: [region], primary: us-east-1}
+      cpu: {group_by: [cluster], primary: c1}
 """
 
 
-def test_cross_region_queries_keep_the_split_label_and_values_intact():
-    svc = load_spec_text("s.yml", REGIONS.encode()).services[0]
+def test_cross_region_queries_keep_the_group_label_and_values_intact():
+    spec = load_spec_text("s.yml", REGIONS.encode())
+    svc = spec.services[0]
     by = {i.name: i for i in svc.indicators}
-    assert by["p99_latency"].split_query == (
+    assert by["p99_latency"].group_query == (
         'histogram_quantile(0.99, sum by (le, region) (rate(http_request_duration_seconds_bucket{job="avg(x"}[5m])))'
     )
-    assert by["availability"].split_query == (
+    assert by["availability"].group_query == (
         '1 - (\n(sum by (region) (rate(http_requests_total{code=~"5..",job="avg(x"}[5m])) or 0 * '
         'sum by (region) (rate(http_requests_total{job="avg(x"}[5m])))\n/\n'
         'sum by (region) (rate(http_requests_total{job="avg(x"}[5m]))\n)'
     )
-    assert by["cpu"].split_by == "cluster" and by["cpu"].primary == "c1"
+    assert by["cpu"].group_by == ("cluster",) and by["cpu"].primary == "c1"
     assert by["p99_latency"].query.startswith(
         "histogram_quantile(0.99, sum by (le) ("
-    )  # unsplit query unchanged
+    )  # ungrouped query unchanged
+    assert not spec.warnings
+
+
+def test_split_by_is_the_deprecated_name_of_group_by_and_warns():
+    old = REGIONS.replace("group_by: [region]", "split_by: region").replace(
+        "group_by: [cluster]", "split_by: cluster"
+    )
+    spec = load_spec_text("s.yml", old.encode())
+    new = load_spec_text("s.yml", REGIONS.encode())
+    assert spec.services == new.services  # the same model, hence the same rules
+    assert len(spec.warnings) == 4
+    assert all("split_by is deprecated" in w and "group_by: [" in w for w in spec.warnings), spec.warnings
+    assert any("indicators.cpu.split_by" in w and "group_by: [cluster]" in w for w in spec.warnings)
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "expected", "count"),
     [
         (
-            REGIONS.replace("split_by: region, primary: us-east-1}", "split_by: region}", 1),
-            "split_by and primary go together",
+            REGIONS.replace("group_by: [region], primary: us-east-1}", "group_by: [region]}", 1),
+            "group_by and primary go together",
+            1,
         ),
-        (REGIONS.replace("split_by: cluster", "split_by: service"), "is set by slodrift itself"),
-        (REGIONS.replace("split_by: cluster", "split_by: 'bad-label'"), "split_by"),
+        (REGIONS.replace("primary: c1", "primary: c1, split_by: cluster"), "give group_by only", 1),
+        (
+            REGIONS.replace("group_by: [cluster]", "group_by: [cluster, region]"),
+            "grouped by one label (got 2)",
+            1,
+        ),
+        # one clear issue, not a second "go together" one after it
+        (REGIONS.replace("group_by: [cluster]", "group_by: [service]"), "is set by slodrift itself", 1),
+        (REGIONS.replace("group_by: [cluster]", "split_by: service"), "is set by slodrift itself", 1),
+        (
+            REGIONS.replace("group_by: [cluster]", "group_by: [team]"),
+            "also a static label of this service",
+            1,
+        ),
+        (REGIONS.replace("group_by: [cluster]", "group_by: ['bad-label']"), "group_by", 1),
+        (REGIONS.replace("group_by: [cluster]", "split_by: 'bad-label'"), "split_by", 1),
         (
             REGIONS.replace(
-                "cpu: {split_by: cluster, primary: c1}", "q: {query: 'sum(x)', split_by: region, primary: a}"
+                "cpu: {group_by: [cluster], primary: c1}",
+                "q: {query: 'sum(x)', group_by: [region], primary: a}",
             ),
-            "cannot be split automatically",
+            "cannot be grouped automatically",
+            1,
         ),
     ],
 )
-def test_bad_cross_region_specs(text, expected):
+def test_bad_cross_region_specs(text, expected, count):
     with pytest.raises(SpecError) as exc:
         load_spec_text("s.yml", text.encode())
-    assert any(expected in str(i) for i in exc.value.issues), [str(i) for i in exc.value.issues]
+    issues = [str(i) for i in exc.value.issues]
+    assert any(expected in i for i in issues), issues
+    assert len(issues) == count, issues
 
 
 @pytest.mark.slow

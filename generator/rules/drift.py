@@ -283,11 +283,11 @@ def recording_rules(service: Service) -> list[dict[str, Any]]:
 
 
 def region_delta_expr(service: Service, ind: Indicator) -> str:
-    """Each split value's relative difference from the primary, signed so that positive is worse."""
-    assert ind.split_by is not None and ind.primary is not None
+    """Each group's relative difference from the primary, signed so that positive is worse."""
+    assert ind.group_label is not None and ind.primary is not None
     sel = _si(service, ind)
     every = promql.selector(REGION_VALUE, sel)
-    primary = promql.selector(REGION_VALUE, {**sel, ind.split_by: ind.primary})
+    primary = promql.selector(REGION_VALUE, {**sel, ind.group_label: ind.primary})
     denom = (
         f"clamp_min(max by (service, indicator) ({primary}), {promql.number(ind.floor)})"
         if ind.floor
@@ -303,14 +303,14 @@ def region_delta_expr(service: Service, ind: Indicator) -> str:
 
 
 def region_rules(service: Service) -> list[dict[str, Any]]:
-    """Cross-region (seed 004): the indicator per split value, and each value's delta from the primary."""
+    """Cross-region (seed 004): the indicator per group (`group_by`), and each group's delta from the primary."""
     rules: list[dict[str, Any]] = []
     for ind in service.indicators:
-        if not ind.split_by:
+        if not ind.group_by:
             continue
         labels = indicator_labels(service, ind)
         rules.append(
-            {"record": REGION_VALUE, "expr": Expr(ind.split_query), "labels": {**labels, "unit": ind.unit}}
+            {"record": REGION_VALUE, "expr": Expr(ind.group_query), "labels": {**labels, "unit": ind.unit}}
         )
         rules.append(
             {"record": REGION_DELTA, "expr": Expr(region_delta_expr(service, ind)), "labels": labels}
@@ -546,7 +546,7 @@ def region_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]
     for ind in service.indicators:
         th = drift.thresholds[ind.category]
         limit = th.warning if th.warning is not None else th.critical
-        if not ind.split_by or limit is None:
+        if ind.group_label is None or limit is None:
             continue
         rules.append(
             {
@@ -555,10 +555,10 @@ def region_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]
                 "for": fd(drift.for_seconds),
                 "labels": {**service_labels(service), "indicator": ind.name, "severity": "warning"},
                 "annotations": {
-                    "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.split_by} }}}} "
+                    "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.group_label} }}}} "
                     "drifts from the other regions",
                     "description": lit(
-                        f"{ind.name} in one {ind.split_by} is more than {_pct(limit)} worse than in "
+                        f"{ind.name} in one {ind.group_label} is more than {_pct(limit)} worse than in "
                         f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."
                     ),
                     **ind.annotations,

@@ -1128,14 +1128,14 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
 
 def region_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
     """One region 2 % over the threshold away from the primary fires; one 2 % under stays quiet."""
-    split = [i for i in service.indicators if i.split_by]
+    split = [i for i in service.indicators if i.group_by]
     if not split:
         return []
     at = _at(drift, drift.for_seconds)
     rules = {r["labels"]["indicator"]: r for r in drift_alerts(service, drift) if r["alert"] == REGION_ALERT}
     inputs, expected = [], []
     for ind in split:
-        assert ind.split_by is not None and ind.primary is not None
+        assert ind.group_label is not None and ind.primary is not None
         th = drift.thresholds[ind.category]
         limit = th.warning if th.warning is not None else th.critical
         if limit is None:
@@ -1146,7 +1146,7 @@ def region_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]
         for region, factor in ((ind.primary, 0.0), ("over-region", 1.02), ("under-region", 0.98)):
             d = float(limit) * factor if limit > 0 else (0.01 if factor > 1 else 0.0)
             v = b * (1 - d) if ind.direction == "lower_is_worse" else b * (1 + d)
-            labels = {**base, ind.split_by: region}
+            labels = {**base, ind.group_label: region}
             inputs.append({"series": series(REGION_VALUE, labels), "values": f"{num(v)}+0x{at}"})
             delta = (v - b) / max(b, floor)
             delta = (
