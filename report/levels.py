@@ -1,9 +1,12 @@
 """Recording rules in dependency order: which rules read which recorded names, and how far back.
 
 A rule depends on the rules whose recorded name its expression reads. Level 1 reads only raw series
-(what a scrape wrote); level N reads at least one name recorded at level N-1. Several rules may record one
-name (one per SLO, one per indicator): a reader depends on all of them. A rule that reads its own recorded
-name (its previous value) does not depend on itself; a longer cycle is an error.
+(what a scrape wrote); a rule at level N reads at least one rule of level N-1. Several rules may record one
+name (one per SLO, one per indicator, one per `event`): a reader depends on all of them but those its
+selector's equality matchers rule out (`x{event="total"}` does not read the rule recording `x` with
+`event: error`), so a rule can read, in the same evaluation, a series an earlier rule of its group recorded
+under the same name, as Prometheus evaluates a group's rules in order. A rule never depends on itself (a
+read of its own previous value); a longer cycle is an error.
 
 The engine evaluates level by level, each from early enough that every range its readers take over it is
 covered: `lead_ms` of a recorded name is how long before the first evaluation of interest it must start.
@@ -24,7 +27,8 @@ __all__ = ["Plan", "needed", "plan", "range_read_closure", "read_by_alerts", "re
 class Plan:
     """Levels of the rules that matter, and how early each recorded name must start."""
 
-    levels: dict[str, int]  # recorded name -> level (1 = reads raw series only)
+    levels: dict[str, int]  # recorded name -> the highest level of the rules recording it
+    rule_levels: dict[int, int]  # id(rule) of each recording rule -> its level (1 = reads raw series only)
     alert_levels: dict[int, int]  # id(rule) of each alert -> 1 + the highest level it reads (1 if none)
     lead_ms: dict[str, int]  # recorded name -> how long before the first alert evaluation it must start
     reads: dict[int, list[Read]]  # id(rule) -> its reads
@@ -43,29 +47,45 @@ def _recorded(groups: Iterable[Group]) -> dict[str, list[Rule]]:
     return out
 
 
+def _may_read(rd: Read, rule: Rule) -> bool:
+    """Whether read `rd` can see the series `rule` records: no equality matcher of the read contradicts a
+    label the rule sets (a rule's own labels override its result's)."""
+    return all(rule.labels.get(k, v) == v for k, v in rd.matchers)
+
+
 def plan(groups: list[Group], alert_warmup_ms: int = 0) -> Plan:
     """Levels of every recording rule and alert in `groups`, and the lead each recorded name needs so
     that the alerts, evaluated from `alert_warmup_ms` before the range of interest, read full windows."""
     recorded = _recorded(groups)
     rule_reads = {id(r): reads(r.expr) for g in groups for r in g.rules}
-    deps = {
-        name: {rd.name for r in rules for rd in rule_reads[id(r)]} & (recorded.keys() - {name})
-        for name, rules in recorded.items()
-    }
-    levels: dict[str, int] = {}
+    by_id = {id(r): r for rules in recorded.values() for r in rules}
 
-    def level_of(name: str, stack: tuple[str, ...] = ()) -> int:
-        if name in stack:
-            cycle = " -> ".join((*stack[stack.index(name) :], name))
+    def sources(rule: Rule) -> list[Rule]:
+        """The recording rules `rule` reads (itself excluded)."""
+        return [
+            src
+            for rd in rule_reads[id(rule)]
+            for src in recorded.get(rd.name, ())
+            if src is not rule and _may_read(rd, src)
+        ]
+
+    deps = {rid: sources(r) for rid, r in by_id.items()}
+    rule_levels: dict[int, int] = {}
+
+    def level_of(rule: Rule, stack: tuple[Rule, ...] = ()) -> int:
+        if any(rule is s for s in stack):
+            at = next(i for i, s in enumerate(stack) if s is rule)
+            cycle = " -> ".join(s.name for s in (*stack[at:], rule))
             raise ValueError(f"recording rules read each other in a cycle: {cycle}")
-        if name not in levels:
-            levels[name] = 1 + max((level_of(d, (*stack, name)) for d in deps[name]), default=0)
-        return levels[name]
+        if id(rule) not in rule_levels:
+            rule_levels[id(rule)] = 1 + max((level_of(d, (*stack, rule)) for d in deps[id(rule)]), default=0)
+        return rule_levels[id(rule)]
 
-    for name in recorded:
-        level_of(name)
+    for r in by_id.values():
+        level_of(r)
+    levels = {name: max(rule_levels[id(r)] for r in rules) for name, rules in recorded.items()}
     alert_levels = {
-        id(r): 1 + max((levels[rd.name] for rd in rule_reads[id(r)] if rd.name in levels), default=0)
+        id(r): 1 + max((rule_levels[id(s)] for s in sources(r)), default=0)
         for g in groups
         for r in g.rules
         if r.is_alert
@@ -79,12 +99,23 @@ def plan(groups: list[Group], alert_warmup_ms: int = 0) -> Plan:
                 for rd in rule_reads[id(r)]:
                     if rd.name in recorded:
                         lead[rd.name] = max(lead.get(rd.name, 0), alert_warmup_ms + rd.back_ms)
-    for name in sorted(recorded, key=lambda n: -levels[n]):
-        for r in recorded[name]:
-            for rd in rule_reads[id(r)]:
-                if rd.name in recorded and rd.name != name:
-                    lead[rd.name] = max(lead.get(rd.name, 0), lead.get(name, 0) + rd.back_ms)
-    return Plan(levels=levels, alert_levels=alert_levels, lead_ms=lead, reads=rule_reads)
+    # readers first; repeated until nothing grows, as rules recording one name may sit at several levels
+    # (bounded: names that read each other through different rules must not grow without end)
+    for _ in range(len(recorded) + 1):
+        changed = False
+        for name in sorted(recorded, key=lambda n: -levels[n]):
+            for r in recorded[name]:
+                for rd in rule_reads[id(r)]:
+                    if rd.name in recorded and rd.name != name:
+                        want = lead.get(name, 0) + rd.back_ms
+                        if want > lead.get(rd.name, 0):
+                            lead[rd.name] = want
+                            changed = True
+        if not changed:
+            break
+    return Plan(
+        levels=levels, rule_levels=rule_levels, alert_levels=alert_levels, lead_ms=lead, reads=rule_reads
+    )
 
 
 def needed(groups: list[Group], roots: Iterable[str]) -> set[str]:
@@ -108,19 +139,21 @@ def read_by_alerts(groups: list[Group]) -> set[str]:
 
 
 def range_read_closure(groups: list[Group]) -> set[str]:
-    """What a backfill must write: every recorded name some recording rule reads with a range (a window
-    is built from its past values), and every recorded name those are computed from. Ranges that alerts
-    take (`absent_over_time(x[15m])`) are not windows anything is built from, and do not count."""
+    """What a backfill must write: every recorded name some recording rule reads from the past, with a
+    range selector or an `offset` (a window summed over its past values, a block of earlier slices, the
+    open block one window ago), and every recorded name those are computed from. Reads that alerts make
+    (`absent_over_time(x[15m])`, `info offset 15m`) are not windows anything is built from, and do not
+    count; nor does a read of the present value (a ratio of two window sums)."""
     recorded = _recorded(groups)
-    ranged = {
+    past = {
         rd.name
         for g in groups
         for r in g.rules
         if not r.is_alert
         for rd in reads(r.expr)
-        if rd.ranged and rd.name in recorded
+        if (rd.ranged or rd.back_ms > 0) and rd.name in recorded
     }
-    return needed(groups, ranged)
+    return needed(groups, past)
 
 
 def restrict(groups: list[Group], keep: Mapping[str, object] | set[str], alerts: bool) -> list[Group]:

@@ -79,12 +79,14 @@ def parse_duration_ms(text: str) -> int:
 
 @dataclass(frozen=True)
 class Read:
-    """One read of a metric name: how far back before the evaluation time it reaches (ms) and whether it
-    reads a range (a range selector or a subquery) rather than the single latest sample."""
+    """One read of a metric name: how far back before the evaluation time it reaches (ms), whether it
+    reads a range (a range selector or a subquery) rather than the single latest sample, and the equality
+    matchers of its selector (`{event="total"}`: which of several rules recording the name it can see)."""
 
     name: str
     back_ms: int
     ranged: bool
+    matchers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,37 @@ def reads(expr: str) -> list[Read]:
     out = []
     for i in positions:
         j = i + 1
+        matchers: tuple[tuple[str, str], ...] = ()
         if j < len(toks) and toks[j].text == "{":
-            j = _close(toks, j, "{", "}") + 1
+            close = _close(toks, j, "{", "}")
+            matchers = _equality_matchers(toks[j + 1 : close])
+            j = close + 1
         back, ranged, _ = _suffix(toks, j)
-        out.append(Read(toks[i].text, max(0, back + extra[i]), ranged or ranged_by_subquery[i]))
+        out.append(Read(toks[i].text, max(0, back + extra[i]), ranged or ranged_by_subquery[i], matchers))
     return out
+
+
+def _unquote(text: str) -> str:
+    """A PromQL string literal's value (single-character escapes decoded; none inside `...`)."""
+    if text[0] == "`":
+        return text[1:-1]
+    return re.sub(
+        r"\\(.)",
+        lambda m: {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}.get(
+            m.group(1), m.group(1)
+        ),
+        text[1:-1],
+    )
+
+
+def _equality_matchers(inner: list[_Tok]) -> tuple[tuple[str, str], ...]:
+    """The `label="value"` matchers among the tokens inside a selector's braces (others are skipped)."""
+    out = []
+    for k in range(len(inner) - 2):
+        a, op, v = inner[k], inner[k + 1], inner[k + 2]
+        if a.kind == "ident" and op.kind == "op" and op.text == "=" and v.kind == "string":
+            out.append((a.text, _unquote(v.text)))
+    return tuple(out)
 
 
 def names_read(expr: str) -> set[str]:

@@ -179,7 +179,7 @@ def evaluate(
     done = 0
     for level in range(1, stages + 1):
         started = time.monotonic()
-        rec = [t for t in tasks if not t.rule.is_alert and p.levels[t.rule.name] == level]
+        rec = [t for t in tasks if not t.rule.is_alert and p.rule_levels[id(t.rule)] == level]
         alerts = [
             (i, t) for i, t in enumerate(tasks) if t.rule.is_alert and p.alert_levels[id(t.rule)] == level
         ]

@@ -50,11 +50,25 @@ def test_reads_report_ranges_offsets_and_subqueries():
         "+ max_over_time(rate(d[5m])[1h:1m]) + e[10m:1m]"
     )
     got = {r.name: r for r in reads(expr)}
-    assert got["a:b:c"] == Read("a:b:c", 3_570_000, True)
+    assert got["a:b:c"] == Read("a:b:c", 3_570_000, True, (("slo", "x"),))
     assert got["raw"] == Read("raw", 360_000, True)
     assert got["inst"] == Read("inst", 0, False)
     assert got["d"] == Read("d", 3_900_000, True)
     assert got["e"] == Read("e", 600_000, True)
+
+
+def test_reads_keep_equality_matchers_only():
+    expr = (
+        """x{event="total", code=~"5..", job!="a", le='0.5', q="a\\"b"} + y{`k`="v"} + z"""
+        ' + w{service="s",slo="a b"}[5m] offset 1m'
+    )
+    got = {r.name: r.matchers for r in reads(expr)}
+    assert got == {
+        "x": (("event", "total"), ("le", "0.5"), ("q", 'a"b')),
+        "y": (),  # not a label name: no matcher
+        "z": (),
+        "w": (("service", "s"), ("slo", "a b")),
+    }
 
 
 def test_rename_touches_metric_names_only():
@@ -156,6 +170,54 @@ def test_levels_and_leads():
 def test_backfill_set_is_what_windows_read_with_ranges():
     groups = parse_groups(GROUPS, "g.yml")
     assert levels.range_read_closure(groups) == {"s:errors:increase1m", "s:requests:increase1m"}
+
+
+# slodrift's shape: one name recorded per event, a rule reading the series an earlier rule of its group
+# recorded in the same evaluation (under the same name), sparse blocks read with an offset only
+SAME_NAME = {
+    "groups": [
+        {
+            "name": "g",
+            "interval": "1m",
+            "rules": [
+                {"record": "ev", "expr": "sum(increase(r[1m]))", "labels": {"event": "total"}},
+                {
+                    "record": "ev",
+                    "expr": 'sum(increase(e[1m])) or 0 * ev{event="total"}',
+                    "labels": {"event": "error"},
+                },
+                {"record": "ev", "expr": '0 * ev{event="total"} + 1', "labels": {"event": "interval"}},
+                {"record": "blk", "expr": "sum by (event) (sum_over_time(ev[1m30s] offset 1m))"},
+                {"record": "part", "expr": "last_over_time(blk[30s] offset 1m)"},
+                {"record": "win", "expr": "sum_over_time(blk[59m30s]) + part - part offset 1h"},
+                {"record": "ratio", "expr": 'win{event="error"} / ignoring (event) win{event="total"}'},
+                {"record": "info", "expr": "vector(1)"},
+            ],
+        },
+        {"name": "a", "rules": [{"alert": "A", "expr": "ratio > 0.1 and info offset 15m"}]},
+    ]
+}
+
+
+def test_a_rule_reading_its_own_name_waits_for_the_rules_its_matchers_select():
+    groups = parse_groups(SAME_NAME, "g.yml")
+    total, error, interval, blk, part, win, ratio, info = groups[0].rules
+    p = levels.plan(groups)
+    assert [p.rule_levels[id(r)] for r in groups[0].rules] == [1, 2, 2, 3, 4, 5, 6, 1]
+    assert p.levels["ev"] == 2  # its readers wait for every rule recording it
+    assert p.alert_levels[id(groups[1].rules[0])] == 7
+    # the open block is read one hour back (`part offset 1h`), the blocks 1m30s before that (`[30s] offset
+    # 1m`, more than the window's 59m30s), the slices 2m30s before the blocks (`[1m30s] offset 1m`)
+    assert p.lead_ms["part"] == 3_600_000
+    assert p.lead_ms["blk"] == 3_600_000 + 90_000
+    assert p.lead_ms["ev"] == 3_600_000 + 90_000 + 150_000
+
+
+def test_backfill_set_counts_offsets_as_reads_of_the_past():
+    groups = parse_groups(SAME_NAME, "g.yml")
+    # blocks (range + offset), the open block (offset), the slices they are built from; not the window sums
+    # (read at present), nor `info` (only an alert reads it back)
+    assert levels.range_read_closure(groups) == {"ev", "blk", "part"}
 
 
 def test_cycles_are_refused():
