@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from slodrift.demo import cli as demo_cli
 from slodrift.exporter import cli as exporter_cli
 from slodrift.generator import cli as generator_cli
 from slodrift.report import cli as report_cli
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     generator_cli.register(sub)
     report_cli.register(sub)
     exporter_cli.register(sub)
+    demo_cli.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""`slodrift demo`: the whole loop of slodrift, live, on one machine (see run.py)."""

@@ -1,0 +1,281 @@
+"""`slodrift demo`: the whole loop, live, on 127.0.0.1.
+
+Synthetic services with Poisson traffic, the generated rules in a real Prometheus, the generated
+routing in a real Alertmanager, a webhook playing the receivers, a baseline captured from the first
+minute, the exporter publishing it; then a release of checkout regresses (p99 latency, errors) and
+recovers; the stability report and a backtest of the same minutes at the end. Everything it starts is
+stopped on completion, on Ctrl-C and on SIGTERM, whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from slodrift.demo import scenario as sc
+from slodrift.demo.live import Live
+from slodrift.demo.procs import Children, DemoError, group_alive
+from slodrift.demo.service import SyntheticService, Traffic
+from slodrift.demo.stack import Layout, Ports, Stack
+from slodrift.demo.steps import Result, Steps, stamp
+from slodrift.demo.view import Links
+from slodrift.demo.watch import indicators_of, page_pairs
+from slodrift.demo.webhook import Receivers
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from slodrift.generator.spec import SpecError, load_spec
+from slodrift.report.prometheus_api import PrometheusClient
+
+DAY = 86400
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP: stop like Ctrl-C does."""
+
+
+@dataclass
+class Milestones:
+    """When each step of the story happened (Unix time), written to summary.json."""
+
+    times: dict[str, float | None] = field(default_factory=dict)
+
+    def mark(self, name: str, at: float | None = None) -> None:
+        self.times.setdefault(name, at if at is not None else time.time())
+
+    def write(self, path: Path, **extra: object) -> None:
+        doc = {"milestones": {k: (stamp(v) if v else None) for k, v in self.times.items()}, **extra}
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Interrupted` in the main thread while the demo runs."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def workdir(given: Path | None) -> Path:
+    """The demo's directory: new or empty (an old Prometheus data directory would mix two runs)."""
+    if given is None:
+        return Path(tempfile.mkdtemp(prefix="slodrift-demo-"))
+    if given.exists() and (not given.is_dir() or any(given.iterdir())):
+        raise ValueError(f"--workdir {given}: must be a new or empty directory")
+    given.mkdir(parents=True, exist_ok=True)
+    return given.resolve()
+
+
+def run(out: TextIO, tty: bool, fast: bool, given: Path | None, seed: int | None) -> int:
+    """The demo; its exit code (0: every step of the story happened)."""
+    try:
+        root = workdir(given)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=out)
+        return EXIT_BAD_INPUT
+    with stop_signals():
+        return Demo(out, tty, sc.FAST if fast else sc.NORMAL, Layout(root), random.Random(seed)).run()
+
+
+class Demo:
+    """One run: the stack, the story, the reports."""
+
+    def __init__(self, out: TextIO, tty: bool, timing: sc.Timing, layout: Layout, rng: random.Random) -> None:
+        self.timing = timing
+        self.layout = layout
+        layout.make()
+        self.started = time.time()
+        self.children = Children(layout.processes)
+        self.steps = Steps(layout, self.children)
+        self.ports = Ports.pick([s.job for s in sc.SERVICES])
+        self.services = [SyntheticService(s, self.ports.services[s.job], rng) for s in sc.SERVICES]
+        self.receivers = Receivers(self.ports.webhook, layout.notifications)
+        self.traffic = Traffic(self.services, time.monotonic)
+        self.stack = Stack(layout, self.ports, self.children)
+        links = Links(
+            self.stack.prometheus_url, self.stack.alertmanager_url, self.stack.exporter_url, str(layout.root)
+        )
+        self.live = Live(out, tty, links, self.receivers, self.started)
+        self.milestones = Milestones()
+        self.reports: list[Result] = []
+
+    def run(self) -> int:
+        code = EXIT_FAILED
+        try:
+            code = self.story()
+        except (KeyboardInterrupt, Interrupted) as exc:
+            self.live.say(f"\ninterrupted ({exc or 'Ctrl-C'}): stopping everything")
+            code = EXIT_INTERRUPTED
+        except DemoError as exc:
+            self.live.say(f"\nerror: {exc}")
+        finally:
+            left = self.stop()
+            self.milestones.write(
+                self.layout.root / "summary.json",
+                exit_code=code,
+                processes_left=left,
+                fast=self.timing == sc.FAST,
+            )
+            self.live.say(self.closing(code, left))
+        return code
+
+    # -- the story -------------------------------------------------------------------------------
+
+    def story(self) -> int:
+        live, t = self.live, self.timing
+        self.layout.spec.write_text(sc.spec_text(datetime.fromtimestamp(self.started, UTC)), encoding="utf-8")
+        try:
+            spec = load_spec(self.layout.spec)
+        except SpecError as exc:
+            raise DemoError(f"{self.layout.spec}: {exc}") from None
+        live.say(f"slodrift demo: everything goes under {self.layout.root}/")
+        self.command(self.steps.generate(self.receivers.url))
+        self.receivers.start()
+        self.traffic.start()
+        self.stack.start_alertmanager()
+        self.stack.start_prometheus(f"{spec.evaluation_interval}s")
+        rules_start = time.time()
+        self.milestones.mark("started", self.started)
+        live.say("\n".join(["", "open while it runs:", *live.links.lines(), ""]))
+        client = PrometheusClient(self.stack.prometheus_url, read_timeout=5.0, max_retries=0)
+        live.watch(client, page_pairs(spec), indicators_of(spec))
+        live.set_phase(f"warm-up: healthy traffic; the baseline is captured after {t.baseline_s:g}s")
+        live.wait(lambda: False, 0, t.baseline_s)
+        result = self.steps.capture(self.stack.prometheus_url, rules_start + 5, time.time())
+        self.command(result, must=True)
+        self.milestones.mark("baseline_captured")
+        self.stack.start_exporter()
+        live.event(f"exporter serves the baseline: {self.stack.exporter_url}/metrics")
+        drift_seen = live.wait(lambda: self.drift_recorded(), 0, t.deadline_s)
+        if t.wait_covered:
+            live.set_phase("warm-up: waiting for the page windows to be 90 % covered by evaluations")
+            live.wait(lambda: self.covered(), 0, t.deadline_s)
+        release = time.time()
+        self.milestones.mark("release", release)
+        self.regress(True)
+        live.set_phase(f"release {sc.NEW_VERSION} of {sc.RELEASED}: p99 latency regresses, errors burst")
+        fired = live.wait(lambda: self.paged() and self.drift_state("firing"), t.min_release_s, t.deadline_s)
+        recovery = time.time()
+        self.milestones.mark("recovery", recovery)
+        self.regress(False)
+        live.set_phase(f"recovery: {sc.RELEASED} {sc.NEW_VERSION} fixed; waiting for the alerts to resolve")
+        resolved = live.wait(lambda: self.page_resolved() and self.drift_state("resolved"), 0, t.deadline_s)
+        live.wait(lambda: True, t.settle_s, t.settle_s)
+        live.set_phase("reports")
+        incident = f"{stamp(release)}..{stamp(recovery)}@{sc.RELEASED}/availability"
+        self.write_reports(time.time(), rules_start, incident)
+        story_ok = drift_seen and fired and resolved
+        return EXIT_OK if story_ok and all(r.ok for r in self.reports) else EXIT_FAILED
+
+    def regress(self, on: bool) -> None:
+        for s in self.services:
+            if s.spec.job == sc.RELEASED:
+                s.behaviour = sc.REGRESSED if on else s.spec.normal
+
+    def command(self, result: Result, must: bool = True) -> None:
+        self.live.event(f"$ {result.shown}")
+        for line in result.tail:
+            self.live.event(f"  {line}")
+        if must and not result.ok:
+            raise DemoError(f"`{result.shown}` failed with exit code {result.code} (log: {result.log})")
+
+    def write_reports(self, now: float, rules_start: float, incident: str) -> None:
+        """The stability report of the day that ends now, and a backtest of the demo's minutes."""
+        report_spec = self.layout.root / "report-spec.yml"
+        report_spec.write_text(sc.spec_text(datetime.fromtimestamp(int(now) - DAY, UTC)), encoding="utf-8")
+        self.live.event("report-spec.yml: the spec with the watch starting a day ago, so day 1 ends now")
+        for result in (
+            self.steps.report(report_spec, self.stack.prometheus_url, int(now)),
+            self.steps.backtest(self.stack.prometheus_url, rules_start, now, incident),
+        ):
+            self.reports.append(result)
+            self.command(result, must=False)
+            if result.ok:
+                self.milestones.mark(result.log.stem)
+
+    # -- conditions ----------------------------------------------------------------------------
+
+    def notified(self, status: str) -> bool:
+        return any(
+            n.status == status and all(n.labels.get(k) == v for k, v in sc.PAGE.items())
+            for n in self.receivers.notifications()
+        )
+
+    def paged(self) -> bool:
+        if self.notified("firing"):
+            self.milestones.mark("page_notified")
+            return True
+        return False
+
+    def page_resolved(self) -> bool:
+        if self.notified("resolved"):
+            self.milestones.mark("page_resolved_notified")
+            return True
+        return False
+
+    def drift_state(self, state: str) -> bool:
+        labels = {k: v for k, v in sc.DRIFT.items() if k != "alertname"}
+        if self.live.alerts.seen(sc.DRIFT["alertname"], state, **labels):
+            self.milestones.mark(f"drift_{state}")
+            return True
+        return False
+
+    def drift_recorded(self) -> bool:
+        snap = self.live.snapshot
+        return bool(snap and any(d.service == sc.RELEASED and d.drift is not None for d in snap.drifts))
+
+    def covered(self) -> bool:
+        snap = self.live.snapshot
+        rows = [r for r in (snap.slos if snap else []) if r.pair.service == sc.RELEASED]
+        return bool(rows) and all(r.coverage >= 1 for r in rows)
+
+    # -- the end -------------------------------------------------------------------------------
+
+    def stop(self) -> list[int]:
+        """Stop everything; the PIDs of any process group still alive (none, normally)."""
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        try:
+            self.traffic.stop()
+            self.receivers.stop()
+            self.children.stop_all()
+            self.milestones.mark("stopped")
+            return [p.pid for _, p in self.children.procs if group_alive(p.pid)]
+        finally:
+            signal.signal(signal.SIGINT, old)
+
+    def closing(self, code: int, left: list[int]) -> str:
+        root = self.layout.root
+        lines = [
+            "",
+            f"slodrift demo: {'done' if code == EXIT_OK else 'stopped'} after "
+            f"{time.time() - self.started:.0f}s; "
+            + ("every process it started has stopped" if not left else f"STILL RUNNING: {left}"),
+        ]
+        for name, at in self.milestones.times.items():
+            lines.append(f"  {name:<24} {stamp(at) if at else '-'}")
+        lines += [
+            "files:",
+            f"  {root / 'spec.yml'}            the spec (rules in generated/rules/)",
+            f"  {root / 'baseline.json'}       the captured baseline",
+            f"  {root / 'notifications.jsonl'} what the receivers got",
+            f"  {root / 'report'}/              weekly_summary.md, .html, .json",
+            f"  {root / 'backtest'}/            backtest.md, .html, .json",
+            f"  {root / 'logs'}/                every program's output",
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The demo's story: two healthy services, a release of checkout that regresses, then recovers.
+
+The services match the bundled spec (`demo.yml`): checkout and catalog, their request counters and
+latency histograms. The timings say how long each phase lasts at least; every phase also waits for its
+events (the page delivered, the drift alert firing, then both resolved), up to a deadline, so a busy
+machine makes the demo slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+
+from slodrift.demo.service import Behaviour, Route, ServiceSpec
+
+SERVICES = (
+    ServiceSpec(
+        "checkout",
+        40.0,
+        (Route("GET", "/cart", 0.6), Route("POST", "/checkout", 0.4)),
+        Behaviour(median_s=0.06, sigma=0.55, error_ratio=0.0002),
+    ),
+    ServiceSpec(
+        "catalog",
+        60.0,
+        (Route("GET", "/products", 0.7), Route("GET", "/search", 0.3)),
+        Behaviour(median_s=0.035, sigma=0.5, error_ratio=0.001),
+    ),
+)
+RELEASED = "checkout"  # the service whose new version regresses
+# The new version: every request about three times slower (p99 from about 220 ms to 800 ms, 6 % of
+# requests over the latency SLO's 500 ms) and 6 % of requests failing (60x the availability budget).
+REGRESSED = Behaviour(median_s=0.2, sigma=0.6, error_ratio=0.06)
+NEW_VERSION = "v1.0.2"
+
+# What the demo waits for (the bundled spec's names).
+PAGE = {"alertname": "SlodriftErrorBudgetBurn", "service": RELEASED, "slo": "availability", "tier": "page"}
+DRIFT = {
+    "alertname": "SlodriftIndicatorDrift",
+    "service": RELEASED,
+    "indicator": "p99_latency",
+    "severity": "critical",
+}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long each phase lasts at least, and how long it may wait for its events."""
+
+    baseline_s: float  # healthy traffic the baseline is captured from
+    wait_covered: bool  # release only once the page windows count as covered
+    min_release_s: float  # the regression lasts at least this long
+    settle_s: float  # healthy time shown after everything resolved
+    deadline_s: float  # most a phase waits for its events
+
+
+NORMAL = Timing(baseline_s=90, wait_covered=True, min_release_s=60, settle_s=10, deadline_s=360)
+FAST = Timing(baseline_s=60, wait_covered=False, min_release_s=0, settle_s=0, deadline_s=360)
+
+_WATCH_START = re.compile(r'^(  watch_start: )"[^"\n]*"$', re.MULTILINE)
+
+
+def spec_text(watch_start: datetime) -> str:
+    """The bundled spec with the watch starting at `watch_start` (UTC)."""
+    text = resources.files("slodrift.demo").joinpath("demo.yml").read_text(encoding="utf-8")
+    stamp = watch_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    new, count = _WATCH_START.subn(rf'\g<1>"{stamp}"', text)
+    if count != 1:
+        raise ValueError("demo.yml: expected one `  watch_start:` line under `release:`")
+    return new
