@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY generator ./generator
 COPY exporter ./exporter
 COPY report ./report
+COPY demo ./demo
 COPY slodrift ./slodrift
 RUN pip install --no-cache-dir --prefix=/install .
 

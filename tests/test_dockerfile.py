@@ -47,5 +47,5 @@ def test_port_healthcheck_and_entrypoint_match_the_exporter():
 
 def test_everything_the_package_needs_is_copied():
     copied = " ".join(instr("COPY"))
-    for path in ("pyproject.toml", "generator", "report", "exporter", "slodrift"):
+    for path in ("pyproject.toml", "generator", "report", "exporter", "demo", "slodrift"):
         assert path in copied
