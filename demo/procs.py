@@ -53,15 +53,21 @@ class Children:
             f.write(f"{proc.pid} {name}\n")
         return proc
 
-    def run(self, name: str, args: Sequence[str], log: Path, timeout: float) -> int:
-        """Run a command to its end (at most `timeout` seconds, then its group is killed); its exit code."""
-        proc = self.start(name, args, log)
+    def run(self, jobs: Sequence[tuple[str, Sequence[str], Path]], timeout: float) -> list[int]:
+        """Run commands (name, args, log) side by side to their end, at most `timeout` seconds in all
+        (then every group is killed); their exit codes."""
+        procs = [(name, self.start(name, args, log), log) for name, args, log in jobs]
+        deadline = time.monotonic() + timeout
         try:
-            return proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise DemoError(f"{name} did not finish in {timeout:g}s (log: {log})") from None
+            for name, proc, log in procs:
+                try:
+                    proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    raise DemoError(f"{name} did not finish in {timeout:g}s (log: {log})") from None
+            return [proc.returncode for _, proc, _ in procs]
         finally:
-            stop(proc)
+            for _, proc, _ in procs:
+                stop(proc)
 
     def stop_all(self) -> None:
         """Stop every group, newest first; never raises."""

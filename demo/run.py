@@ -14,7 +14,7 @@ import random
 import signal
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,13 +27,14 @@ from slodrift.demo.live import Live
 from slodrift.demo.procs import Children, DemoError, group_alive
 from slodrift.demo.service import SyntheticService, Traffic
 from slodrift.demo.stack import Layout, Ports, Stack
-from slodrift.demo.steps import Result, Steps, stamp
+from slodrift.demo.steps import Command, Result, Steps, stamp
 from slodrift.demo.view import Links
 from slodrift.demo.watch import indicators_of, page_pairs
 from slodrift.demo.webhook import Receivers
-from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from slodrift.generator.spec import SpecError, load_spec
 from slodrift.report.prometheus_api import PrometheusClient
+
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 DAY = 86400
 EXIT_INTERRUPTED = 130
@@ -106,7 +107,7 @@ class Demo:
         self.ports = Ports.pick([s.job for s in sc.SERVICES])
         self.services = [SyntheticService(s, self.ports.services[s.job], rng) for s in sc.SERVICES]
         self.receivers = Receivers(self.ports.webhook, layout.notifications)
-        self.traffic = Traffic(self.services, time.monotonic)
+        self.traffic = Traffic(self.services, time.monotonic, timing.day_s)
         self.stack = Stack(layout, self.ports, self.children)
         links = Links(
             self.stack.prometheus_url, self.stack.alertmanager_url, self.stack.exporter_url, str(layout.root)
@@ -139,7 +140,9 @@ class Demo:
 
     def story(self) -> int:
         live, t = self.live, self.timing
-        self.layout.spec.write_text(sc.spec_text(datetime.fromtimestamp(self.started, UTC)), encoding="utf-8")
+        self.layout.spec.write_text(
+            sc.spec_text(t.spec, datetime.fromtimestamp(self.started, UTC)), encoding="utf-8"
+        )
         try:
             spec = load_spec(self.layout.spec)
         except SpecError as exc:
@@ -155,27 +158,37 @@ class Demo:
         live.say("\n".join(["", "open while it runs:", *live.links.lines(), ""]))
         client = PrometheusClient(self.stack.prometheus_url, read_timeout=5.0, max_retries=0)
         live.watch(client, page_pairs(spec), indicators_of(spec))
-        live.set_phase(f"warm-up: healthy traffic; the baseline is captured after {t.baseline_s:g}s")
-        live.wait(lambda: False, 0, t.baseline_s)
-        result = self.steps.capture(self.stack.prometheus_url, rules_start + 5, time.time())
-        self.command(result, must=True)
+        live.set_phase(
+            f"warm-up: healthy traffic; the baseline is captured after {t.warm_s + t.baseline_s:g}s"
+        )
+        live.wait(lambda: False, 0, t.warm_s + t.baseline_s)
+        self.command(
+            self.steps.capture(self.stack.prometheus_url, rules_start + t.warm_s, time.time(), t.capture_step)
+        )
         self.milestones.mark("baseline_captured")
-        self.stack.start_exporter()
+        self.stack.start_exporter(t.scoring_s)
         live.event(f"exporter serves the baseline: {self.stack.exporter_url}/metrics")
         drift_seen = live.wait(lambda: self.drift_recorded(), 0, t.deadline_s)
-        if t.wait_covered:
-            live.set_phase("warm-up: waiting for the page windows to be 90 % covered by evaluations")
-            live.wait(lambda: self.covered(), 0, t.deadline_s)
+        live.set_phase("warm-up: waiting for the page windows to be 90 % covered by evaluations")
+        live.wait(lambda: self.covered(), 0, t.deadline_s)
         release = time.time()
         self.milestones.mark("release", release)
         self.regress(True)
         live.set_phase(f"release {sc.NEW_VERSION} of {sc.RELEASED}: p99 latency regresses, errors burst")
-        fired = live.wait(lambda: self.paged() and self.drift_state("firing"), t.min_release_s, t.deadline_s)
+        fired = live.wait(
+            self.all_of(lambda: self.page("firing", release), lambda: self.drift("firing", release)),
+            t.min_release_s,
+            t.deadline_s,
+        )
         recovery = time.time()
         self.milestones.mark("recovery", recovery)
         self.regress(False)
-        live.set_phase(f"recovery: {sc.RELEASED} {sc.NEW_VERSION} fixed; waiting for the alerts to resolve")
-        resolved = live.wait(lambda: self.page_resolved() and self.drift_state("resolved"), 0, t.deadline_s)
+        live.set_phase(f"rollback: {sc.RELEASED} back on {sc.OLD_VERSION}; waiting for the alerts to resolve")
+        resolved = live.wait(
+            self.all_of(lambda: self.page("resolved", recovery), lambda: self.drift("resolved", recovery)),
+            0,
+            t.deadline_s,
+        )
         live.wait(lambda: True, t.settle_s, t.settle_s)
         live.set_phase("reports")
         incident = f"{stamp(release)}..{stamp(recovery)}@{sc.RELEASED}/availability"
@@ -188,53 +201,64 @@ class Demo:
             if s.spec.job == sc.RELEASED:
                 s.behaviour = sc.REGRESSED if on else s.spec.normal
 
-    def command(self, result: Result, must: bool = True) -> None:
-        self.live.event(f"$ {result.shown}")
-        for line in result.tail:
-            self.live.event(f"  {line}")
-        if must and not result.ok:
-            raise DemoError(f"`{result.shown}` failed with exit code {result.code} (log: {result.log})")
+    def command(self, *commands: Command, must: bool = True) -> list[Result]:
+        """Run slodrift commands side by side, show each and its last lines; a failure stops the demo
+        when `must`."""
+        for c in commands:
+            self.live.event(f"$ {c.shown}")
+        results = self.steps.run(*commands)
+        for result in results:
+            self.live.event(f"{result.log.stem} ended with exit code {result.code}:")
+            for line in result.tail:
+                self.live.event(f"  {line}")
+            if must and not result.ok:
+                raise DemoError(f"`{result.shown}` failed with exit code {result.code} (log: {result.log})")
+        return results
 
     def write_reports(self, now: float, rules_start: float, incident: str) -> None:
         """The stability report of the day that ends now, and a backtest of the demo's minutes."""
         report_spec = self.layout.root / "report-spec.yml"
-        report_spec.write_text(sc.spec_text(datetime.fromtimestamp(int(now) - DAY, UTC)), encoding="utf-8")
+        report_spec.write_text(
+            sc.spec_text(self.timing.spec, datetime.fromtimestamp(int(now) - DAY, UTC)), encoding="utf-8"
+        )
         self.live.event("report-spec.yml: the spec with the watch starting a day ago, so day 1 ends now")
-        for result in (
-            self.steps.report(report_spec, self.stack.prometheus_url, int(now)),
-            self.steps.backtest(self.stack.prometheus_url, rules_start, now, incident),
-        ):
-            self.reports.append(result)
-            self.command(result, must=False)
+        self.reports = self.command(
+            self.steps.report(report_spec, self.stack.prometheus_url, int(now), self.timing.html),
+            self.steps.backtest(self.stack.prometheus_url, rules_start, now, incident, self.timing.html),
+            must=False,
+        )
+        for result in self.reports:
             if result.ok:
                 self.milestones.mark(result.log.stem)
 
     # -- conditions ----------------------------------------------------------------------------
 
-    def notified(self, status: str) -> bool:
-        return any(
-            n.status == status and all(n.labels.get(k) == v for k, v in sc.PAGE.items())
+    def page(self, status: str, since: float) -> bool:
+        """Whether the pager receiver got the page of the released service in `status` at `since` or
+        later (the time it arrived is kept as a milestone)."""
+        got = [
+            n
             for n in self.receivers.notifications()
-        )
+            if n.received >= since
+            and n.receiver == sc.PAGE_RECEIVER
+            and n.status == status
+            and all(n.labels.get(k) == v for k, v in sc.PAGE.items())
+        ]
+        if got:
+            self.milestones.mark(f"page_{status}_notified", got[0].received)
+        return bool(got)
 
-    def paged(self) -> bool:
-        if self.notified("firing"):
-            self.milestones.mark("page_notified")
-            return True
-        return False
-
-    def page_resolved(self) -> bool:
-        if self.notified("resolved"):
-            self.milestones.mark("page_resolved_notified")
-            return True
-        return False
-
-    def drift_state(self, state: str) -> bool:
+    def drift(self, state: str, since: float) -> bool:
+        """Whether the released service's critical drift alert went to `state` at `since` or later."""
         labels = {k: v for k, v in sc.DRIFT.items() if k != "alertname"}
-        if self.live.alerts.seen(sc.DRIFT["alertname"], state, **labels):
-            self.milestones.mark(f"drift_{state}")
-            return True
-        return False
+        at = self.live.alerts.first(sc.DRIFT["alertname"], state, since, **labels)
+        if at is not None:
+            self.milestones.mark(f"drift_{state}", at)
+        return at is not None
+
+    def all_of(self, *conditions: Callable[[], bool]) -> Callable[[], bool]:
+        """A condition that checks every one of `conditions` each time (each marks its milestone)."""
+        return lambda: all([c() for c in conditions])
 
     def drift_recorded(self) -> bool:
         snap = self.live.snapshot

@@ -33,9 +33,11 @@ RELEASED = "checkout"  # the service whose new version regresses
 # The new version: every request about three times slower (p99 from about 220 ms to 800 ms, 6 % of
 # requests over the latency SLO's 500 ms) and 6 % of requests failing (60x the availability budget).
 REGRESSED = Behaviour(median_s=0.2, sigma=0.6, error_ratio=0.06)
+OLD_VERSION = "v1.0.1"  # the release the baseline is captured from (the spec's version)
 NEW_VERSION = "v1.0.2"
 
 # What the demo waits for (the bundled spec's names).
+PAGE_RECEIVER = "pager"  # the spec's page receiver
 PAGE = {"alertname": "SlodriftErrorBudgetBurn", "service": RELEASED, "slo": "availability", "tier": "page"}
 DRIFT = {
     "alertname": "SlodriftIndicatorDrift",
@@ -47,26 +49,55 @@ DRIFT = {
 
 @dataclass(frozen=True)
 class Timing:
-    """How long each phase lasts at least, and how long it may wait for its events."""
+    """The spec a mode runs, how long each phase lasts at least, and how long it may wait for its events."""
 
-    baseline_s: float  # healthy traffic the baseline is captured from
-    wait_covered: bool  # release only once the page windows count as covered
+    spec: str  # the bundled spec (its windows and `for` fit the phases below)
+    day_s: float  # one day of the traffic's daily cycle, compressed
+    warm_s: float  # traffic before the baseline's first sample (the indicators' rate window filling)
+    baseline_s: float  # healthy traffic the baseline is captured from (after `warm_s`)
+    capture_step: str  # the capture's query_range step
+    scoring_s: float  # seconds between the exporter's scoring runs
     min_release_s: float  # the regression lasts at least this long
     settle_s: float  # healthy time shown after everything resolved
     deadline_s: float  # most a phase waits for its events
+    html: bool  # the report's and backtest's HTML pages (matplotlib: seconds)
 
 
-NORMAL = Timing(baseline_s=90, wait_covered=True, min_release_s=60, settle_s=10, deadline_s=360)
-FAST = Timing(baseline_s=60, wait_covered=False, min_release_s=0, settle_s=0, deadline_s=360)
+# The full demo (`make demo`): windows of minutes, the page after about a minute of regression.
+NORMAL = Timing(
+    spec="demo.yml",
+    day_s=240,
+    warm_s=10,
+    baseline_s=80,
+    capture_step="5s",
+    scoring_s=15,
+    min_release_s=60,
+    settle_s=10,
+    deadline_s=360,
+    html=True,
+)
+# `--fast` (CI): windows of seconds, every phase a few seconds long; no HTML.
+FAST = Timing(
+    spec="demo-fast.yml",
+    day_s=60,
+    warm_s=3,
+    baseline_s=9,
+    capture_step="1s",
+    scoring_s=5,
+    min_release_s=0,
+    settle_s=0,
+    deadline_s=120,
+    html=False,
+)
 
 _WATCH_START = re.compile(r'^(  watch_start: )"[^"\n]*"$', re.MULTILINE)
 
 
-def spec_text(watch_start: datetime) -> str:
-    """The bundled spec with the watch starting at `watch_start` (UTC)."""
-    text = resources.files("slodrift.demo").joinpath("demo.yml").read_text(encoding="utf-8")
+def spec_text(name: str, watch_start: datetime) -> str:
+    """The bundled spec `name` with the watch starting at `watch_start` (UTC)."""
+    text = resources.files("slodrift.demo").joinpath(name).read_text(encoding="utf-8")
     stamp = watch_start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     new, count = _WATCH_START.subn(rf'\g<1>"{stamp}"', text)
     if count != 1:
-        raise ValueError("demo.yml: expected one `  watch_start:` line under `release:`")
+        raise ValueError(f"{name}: expected one `  watch_start:` line under `release:`")
     return new

@@ -1,8 +1,10 @@
 """The demo's synthetic services: HTTP request counters and latency histograms as an instrumented web
 service exposes them, driven by Poisson traffic, each service on its own `/metrics` port.
 
-Every tick draws each route's arrivals from a Poisson process, then per request a latency (log-normal)
-and whether it failed. A service's `Behaviour` can be swapped while it runs: that is the release.
+Every tick draws each route's arrivals from a Poisson process whose rate follows a daily cycle compressed
+into minutes (quietest at the start of the "day", busiest half a day later), then per request a latency
+(log-normal) and whether it failed. A service's `Behaviour` can be swapped while it runs: that is the
+release.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 # threshold) among them, a long tail for the bad days.
 BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0)
 TICK = 0.1  # seconds between traffic draws
+DAILY_SWING = 0.3  # the request rate moves between 70 % and 130 % of its mean over a day
+
+
+def daily_factor(elapsed: float, day_s: float) -> float:
+    """The request rate's share of its mean `elapsed` seconds into a cycle of `day_s` seconds."""
+    return 1.0 - DAILY_SWING * math.cos(2 * math.pi * elapsed / day_s)
 
 
 @dataclass(frozen=True)
@@ -100,11 +108,11 @@ class SyntheticService:
             self._thread.join(5)
             self._thread = None
 
-    def tick(self, seconds: float) -> None:
-        """Serve the requests that arrived in the last `seconds`."""
+    def tick(self, seconds: float, load: float = 1.0) -> None:
+        """Serve the requests that arrived in the last `seconds`, at `load` times the mean rate."""
         b = self.behaviour
         for route in self.spec.routes:
-            n = poisson(self.rng, self.spec.rate * route.share * seconds)
+            n = poisson(self.rng, self.spec.rate * load * route.share * seconds)
             errors = 0
             hist = self.latency.labels(route.method, route.path)
             for _ in range(n):
@@ -117,20 +125,22 @@ class SyntheticService:
 
 
 class Traffic:
-    """Drives every service's `tick` from one thread until stopped."""
+    """Drives every service's `tick` from one thread until stopped, along the daily cycle."""
 
-    def __init__(self, services: list[SyntheticService], clock: Callable[[], float]) -> None:
+    def __init__(self, services: list[SyntheticService], clock: Callable[[], float], day_s: float) -> None:
         self.services = services
         self.clock = clock
+        self.day_s = day_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
 
     def _run(self) -> None:
-        last = self.clock()
+        first = last = self.clock()
         while not self._stop.wait(TICK):
             now = self.clock()
+            load = daily_factor(now - first, self.day_s)
             for service in self.services:
-                service.tick(now - last)
+                service.tick(now - last, load)
             last = now
 
     def start(self) -> None:

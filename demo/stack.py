@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from slodrift.demo.procs import Children, DemoError, wait_ready
 
 READY_TIMEOUT = 90.0  # seconds a server gets to answer on a busy machine
@@ -179,7 +178,8 @@ class Stack:
         proc = self.children.start("prometheus", args, log)
         wait_ready(f"{self.prometheus_url}/-/ready", proc, "prometheus", log, READY_TIMEOUT)
 
-    def start_exporter(self) -> None:
+    def start_exporter(self, scoring_interval: float) -> None:
+        """The exporter: the baseline, and stability scores read back from Prometheus every so often."""
         log = self.layout.logs / "exporter.log"
         args = [
             sys.executable,
@@ -189,6 +189,8 @@ class Stack:
             f"--config.file={self.layout.spec}",
             f"--baseline.file={self.layout.baseline}",
             f"--web.listen-address=127.0.0.1:{self.ports.exporter}",
+            f"--scoring.prometheus-url={self.prometheus_url}",
+            f"--scoring.interval={scoring_interval:g}",
         ]
         proc = self.children.start("slodrift serve", args, log)
         wait_ready(f"{self.exporter_url}/-/healthy", proc, "slodrift serve", log, READY_TIMEOUT)

@@ -24,6 +24,22 @@ def stamp(t: float) -> str:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A slodrift command line: its name (for the log) and its arguments after `slodrift`."""
+
+    name: str
+    args: tuple[str, ...]
+
+    @property
+    def shown(self) -> str:
+        return "slodrift " + " ".join(shlex.quote(a) for a in self.args)
+
+
+def command(name: str, *args: str) -> Command:
+    return Command(name, args)
+
+
+@dataclass(frozen=True)
 class Result:
     """How a command ended: its exit code, its command line as shown, and its output's last lines."""
 
@@ -44,15 +60,24 @@ class Steps:
         self.layout = layout
         self.children = children
 
-    def run(self, name: str, *args: str, tail: int = 6) -> Result:
-        log = self.layout.logs / f"{name}.log"
-        shown = "slodrift " + " ".join(shlex.quote(a) for a in args)
-        code = self.children.run(f"slodrift {name}", [sys.executable, "-m", "slodrift", *args], log, TIMEOUT)
-        lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-        return Result(code, shown, lines[-tail:], log)
+    def run(self, *commands: Command, tail: int = 6) -> list[Result]:
+        """Run the commands side by side (they read, they do not depend on each other)."""
+        logs = [self.layout.logs / f"{c.name}.log" for c in commands]
+        jobs = [
+            (f"slodrift {c.name}", [sys.executable, "-m", "slodrift", *c.args], log)
+            for c, log in zip(commands, logs, strict=True)
+        ]
+        codes = self.children.run(jobs, TIMEOUT)
+        results = []
+        for c, log, code in zip(commands, logs, codes, strict=True):
+            lines = [
+                ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
+            ]
+            results.append(Result(code, c.shown, lines[-tail:], log))
+        return results
 
-    def generate(self, webhook_url: str) -> Result:
-        return self.run(
+    def generate(self, webhook_url: str) -> Command:
+        return command(
             "generate",
             "generate",
             str(self.layout.spec),
@@ -62,8 +87,8 @@ class Steps:
             webhook_url,
         )
 
-    def capture(self, prometheus: str, start: float, end: float) -> Result:
-        return self.run(
+    def capture(self, prometheus: str, start: float, end: float, step: str) -> Command:
+        return command(
             "capture",
             "baseline",
             "capture",
@@ -75,13 +100,13 @@ class Steps:
             "--to",
             stamp(end),
             "--step",
-            "5s",
+            step,
             "--out",
             str(self.layout.baseline),
         )
 
-    def report(self, spec: Path, prometheus: str, at: float) -> Result:
-        return self.run(
+    def report(self, spec: Path, prometheus: str, at: float, html: bool) -> Command:
+        return command(
             "report",
             "report",
             str(spec),
@@ -93,10 +118,11 @@ class Steps:
             stamp(at),
             "--step",
             "10",  # a day at 10 s is 8,640 points, under Prometheus' 11,000 per series
+            *([] if html else ["--no-html"]),
         )
 
-    def backtest(self, prometheus: str, start: float, end: float, incident: str) -> Result:
-        return self.run(
+    def backtest(self, prometheus: str, start: float, end: float, incident: str, html: bool) -> Command:
+        return command(
             "backtest",
             "backtest",
             str(self.layout.spec),
@@ -112,4 +138,5 @@ class Steps:
             incident,
             "--out",
             str(self.layout.root / "backtest"),
+            *([] if html else ["--no-html"]),
         )

@@ -232,9 +232,14 @@ class Alerts:
         self.transitions += out
         return out
 
-    def seen(self, name: str, new: str, **labels: str) -> bool:
-        """Whether an alert `name` with these labels ever went to state `new`."""
-        return any(
-            t.alert.name == name and t.new == new and all(t.alert.label(k) == v for k, v in labels.items())
-            for t in self.transitions
-        )
+    def first(self, name: str, new: str, since: float, **labels: str) -> float | None:
+        """When an alert `name` with these labels first went to state `new` at `since` or later."""
+        for t in self.transitions:
+            if (
+                t.at >= since
+                and t.alert.name == name
+                and t.new == new
+                and all(t.alert.label(k) == v for k, v in labels.items())
+            ):
+                return t.at
+        return None

@@ -75,6 +75,20 @@ def test_tiers_can_be_disabled_and_factors_given_directly():
     assert slo.tiers[0].windows[0].factor == Decimal("10")
 
 
+def test_sub_minute_alert_windows_only_with_a_sub_minute_interval():
+    """Time compressed for a demo or a test (`slodrift demo --fast`): with rules evaluated every second,
+    a window pair of seconds is allowed; at the default 1m interval windows stay whole minutes."""
+    alerting = "        alerting:\n          ticket: false\n          page: {windows: [{long: 20s, short: 5s, factor: 10}]}\n"
+    fast = "version: 1\ndefaults: {evaluation_interval: 1s}\n" + BASE.removeprefix("version: 1\n") + alerting
+    slo = load_spec_text("s.yml", fast.encode()).services[0].slos[0]
+    assert [(w.long, w.short) for w in slo.tiers[0].windows] == [(20, 5)]
+    errors = errors_of(BASE + alerting)
+    assert len(errors) == 2 and all("alert windows are whole minutes" in e for e in errors)
+    # and still whole evaluation intervals
+    odd = fast.replace("evaluation_interval: 1s", "evaluation_interval: 10s")
+    assert any("not a whole number of evaluation intervals (10s)" in e for e in errors_of(odd))
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
