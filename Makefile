@@ -1,6 +1,6 @@
 # slodrift: the two commands of the README, plus helpers. Everything runs from .venv, set up by
 # scripts/install.sh (Debian's prometheus/alertmanager/victoria-metrics packages + the Python package).
-.PHONY: run check test install golden lint typecheck bench clean screenshots
+.PHONY: run demo check test install golden lint typecheck bench clean screenshots
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,6 +15,11 @@ run: install
 	$(BIN)/slodrift check $(SPEC)
 	$(BIN)/slodrift generate $(SPEC) --out $(OUT)
 	$(BIN)/slodrift test $(OUT)
+
+## demo: the whole loop live on 127.0.0.1 (services, Prometheus, Alertmanager, the exporter, a release that
+## regresses and is rolled back, the report and a backtest); Ctrl-C stops everything. DEMO_ARGS=--fast: ~1 min
+demo: install
+	$(BIN)/slodrift demo $(DEMO_ARGS)
 
 ## check: the fast inner loop (under a minute): lint, format, types, and the tests that start no server
 ## and are not marked slow
