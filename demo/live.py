@@ -45,6 +45,7 @@ class Live:
         self.indicators: list[tuple[str, str, str]] = []
         self._notified = 0
         self._last_status = 0.0
+        self.gone = False  # the output failed (a closed terminal): nothing more is written
 
     def watch(
         self, client: PrometheusClient, pairs: list[Pair], indicators: list[tuple[str, str, str]]
@@ -54,7 +55,18 @@ class Live:
 
     def say(self, text: str) -> None:
         """A line outside the live view (before it starts, after it ends)."""
-        print(text, file=self.out, flush=True)
+        self.write(text + "\n")
+
+    def write(self, text: str) -> None:
+        """Output that never fails: a terminal that went away (its window closed) must not stop the
+        demo from stopping everything it started."""
+        if self.gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):
+            self.gone = True
 
     def event(self, text: str, at: float | None = None) -> None:
         """Something happened: kept for the view, printed at once when not on a terminal."""
@@ -81,8 +93,7 @@ class Live:
         if self.tty:
             title = f"slodrift demo  {view.elapsed(now - self.started)}  {self.phase}   (Ctrl-C stops it)"
             lines = view.screen(title, self.links, self.snapshot, got, self.events)
-            self.out.write(CLEAR + "\n".join(lines) + "\n")
-            self.out.flush()
+            self.write(CLEAR + "\n".join(lines) + "\n")
         elif now - self._last_status >= STATUS_EVERY:
             self._last_status = now
             self.say(f"{view.clock(now)}  {view.status_line(now - self.started, self.phase, self.snapshot)}")

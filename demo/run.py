@@ -58,14 +58,28 @@ class Milestones:
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def ignore_stop_signals() -> None:
+    """From now on Ctrl-C, SIGTERM and SIGHUP are ignored: nothing may cut the cleanup short (a closed
+    terminal sends SIGHUP more than once; a second Ctrl-C is common). SIGKILL still stops the demo."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+
+
 @contextmanager
 def stop_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Interrupted` in the main thread while the demo runs."""
+    """The first Ctrl-C, SIGTERM or SIGHUP raises `KeyboardInterrupt` or `Interrupted` in the main
+    thread while the demo runs; every later one is ignored while it stops everything."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        ignore_stop_signals()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Interrupted(signal.Signals(signum).name)
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -273,15 +287,12 @@ class Demo:
 
     def stop(self) -> list[int]:
         """Stop everything; the PIDs of any process group still alive (none, normally)."""
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
-        try:
-            self.traffic.stop()
-            self.receivers.stop()
-            self.children.stop_all()
-            self.milestones.mark("stopped")
-            return [p.pid for _, p in self.children.procs if group_alive(p.pid)]
-        finally:
-            signal.signal(signal.SIGINT, old)
+        ignore_stop_signals()  # `stop_signals` puts the old handlers back when the demo returns
+        self.traffic.stop()
+        self.receivers.stop()
+        self.children.stop_all()
+        self.milestones.mark("stopped")
+        return [p.pid for _, p in self.children.procs if group_alive(p.pid)]
 
     def closing(self, code: int, left: list[int]) -> str:
         root = self.layout.root
@@ -291,15 +302,18 @@ class Demo:
             f"{time.time() - self.started:.0f}s; "
             + ("every process it started has stopped" if not left else f"STILL RUNNING: {left}"),
         ]
-        for name, at in self.milestones.times.items():
+        for name, at in sorted(self.milestones.times.items(), key=lambda kv: kv[1] or 0):
             lines.append(f"  {name:<24} {stamp(at) if at else '-'}")
-        lines += [
-            "files:",
-            f"  {root / 'spec.yml'}            the spec (rules in generated/rules/)",
-            f"  {root / 'baseline.json'}       the captured baseline",
-            f"  {root / 'notifications.jsonl'} what the receivers got",
-            f"  {root / 'report'}/              weekly_summary.md, .html, .json",
-            f"  {root / 'backtest'}/            backtest.md, .html, .json",
-            f"  {root / 'logs'}/                every program's output",
+        html = ", .html" if self.timing.html else ""
+        files = [
+            ("spec.yml", "the spec; generated/ holds its rules and Alertmanager routing"),
+            ("baseline.json", "the baseline `slodrift baseline capture` took"),
+            ("notifications.jsonl", "every notification the webhook receivers got"),
+            ("report/", f"the stability report: weekly_summary.md{html}, .json"),
+            ("backtest/", f"the backtest of the same minutes: backtest.md{html}, .json"),
+            ("logs/", "every program's output"),
+            ("processes.log", "the PID of every process it started (all stopped)"),
         ]
+        lines.append("files:")
+        lines += [f"  {str(root / name):<{len(str(root)) + 21}} {what}" for name, what in files]
         return "\n".join(lines)

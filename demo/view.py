@@ -120,7 +120,7 @@ def screen(
     lines = [title, *links.lines()]
     lines.append("")
     lines.append(
-        f"  {'SLO burn rate (page tier)':<24} {'long':>12}  {'short':>12}   alert at   long window covered"
+        f"  {'burn rate (page tier)':<24} {'long':>12}  {'short':>12}   alert at   long window covered"
     )
     if snap is not None and snap.error:
         lines.append(f"  Prometheus did not answer: {snap.error}")

@@ -136,7 +136,8 @@ def test_fast_demo_pages_drifts_recovers_reports_and_stops_everything(tmp_path):
     assert_nothing_left(workdir, {"prometheus", "alertmanager", "slodrift serve"})
 
 
-def test_ctrl_c_stops_every_process(tmp_path):
+def test_ctrl_c_stops_every_process_even_when_the_terminal_then_closes(tmp_path):
+    """Ctrl-C, then the SIGHUP of a closing terminal during the cleanup: the cleanup goes on to the end."""
     workdir = tmp_path / "demo"
     proc = demo(workdir)
     try:
@@ -145,7 +146,9 @@ def test_ctrl_c_stops_every_process(tmp_path):
             if "open while it runs" in line:
                 break
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGHUP)
+        out, _ = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
