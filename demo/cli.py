@@ -24,11 +24,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Start synthetic services, a real Prometheus with the generated rules, a real Alertmanager "
             "with the generated routing, a webhook receiver and the exporter with a baseline captured "
-            "from the first minute; release a regressing version, recover, and write the stability "
-            "report and a backtest. Everything runs on 127.0.0.1 and stops at the end or on Ctrl-C."
+            "from the first minute and a half; release a regressing version, roll it back, and write the "
+            "stability report and a backtest. Everything runs on 127.0.0.1 and stops at the end or on Ctrl-C."
         ),
     )
-    p.add_argument("--fast", action="store_true", help="compress the waits (for CI): about 4 minutes")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="windows of seconds instead of minutes, no HTML (for CI): about a minute instead of five",
+    )
     p.add_argument(
         "--workdir", default=None, help="directory for everything (new or empty; default: a temporary one)"
     )

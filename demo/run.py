@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -102,7 +103,7 @@ def run(out: TextIO, tty: bool, fast: bool, given: Path | None, seed: int | None
     try:
         root = workdir(given)
     except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=out)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     with stop_signals():
         return Demo(out, tty, sc.FAST if fast else sc.NORMAL, Layout(root), random.Random(seed)).run()

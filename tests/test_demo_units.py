@@ -3,6 +3,7 @@ transitions, the Alertmanager timings. (tests/test_demo.py runs the whole demo.)
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import statistics
@@ -114,3 +115,12 @@ def test_alertmanager_timings_are_shortened_on_every_route():
     child = route["routes"][0]
     assert child["group_wait"] == "1s" and "repeat_interval" not in child
     assert child["routes"][0]["group_interval"] == "2s"
+
+
+def test_a_workdir_that_is_not_empty_is_bad_input_and_nothing_starts(tmp_path, capsys):
+    from slodrift.demo.run import run
+
+    (tmp_path / "old.txt").write_text("from another run")
+    assert run(io.StringIO(), False, True, tmp_path, None) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]
+    assert f"--workdir {tmp_path}: must be a new or empty directory" in capsys.readouterr().err
