@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Start synthetic services, a real Prometheus with the generated rules, a real Alertmanager "
             "with the generated routing, a webhook receiver and the exporter with a baseline captured "
-            "from the first minute and a half; release a regressing version, roll it back, and write the "
+            "from the first minutes; release a regressing version, roll it back, and write the "
             "stability report and a backtest. Everything runs on 127.0.0.1 and stops at the end or on Ctrl-C."
         ),
     )

@@ -53,7 +53,8 @@ class Timing:
 
     spec: str  # the bundled spec (its windows and `for` fit the phases below)
     day_s: float  # one day of the traffic's daily cycle, compressed
-    warm_s: float  # traffic before the baseline's first sample (the indicators' rate window filling)
+    warm_s: float  # traffic before the baseline's first sample: more than the indicators' rate window,
+    # whose first values (a window only partly filled) are too noisy for a baseline
     baseline_s: float  # healthy traffic the baseline is captured from (after `warm_s`)
     capture_step: str  # the capture's query_range step
     scoring_s: float  # seconds between the exporter's scoring runs
@@ -67,8 +68,8 @@ class Timing:
 NORMAL = Timing(
     spec="demo.yml",
     day_s=240,
-    warm_s=10,
-    baseline_s=80,
+    warm_s=45,
+    baseline_s=60,
     capture_step="5s",
     scoring_s=15,
     min_release_s=60,
@@ -80,8 +81,8 @@ NORMAL = Timing(
 FAST = Timing(
     spec="demo-fast.yml",
     day_s=60,
-    warm_s=3,
-    baseline_s=9,
+    warm_s=12,
+    baseline_s=12,
     capture_step="1s",
     scoring_s=5,
     min_release_s=0,
