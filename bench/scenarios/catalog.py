@@ -399,12 +399,18 @@ def all_scenarios() -> list[Scenario]:
     ]
 
 
+QUICK_BEFORE = 2 * HOUR  # quick variants start this long before their first incident
+QUICK_RANGE = 12 * HOUR
+
+
 def quick_variant(sc: Scenario) -> Scenario:
-    """The `make test` version: slodrift only, the backtest cut to the day around the first incident (or the
-    first day), history from 3 days and 2 hours before it (slodrift's longest alert window is 3d)."""
-    first = min((i.start for i in sc.incidents), default=sc.start + 12 * HOUR)
-    start = max(sc.start, first - 12 * HOUR)
-    end = min(sc.end, start + DAY)
+    """The `make test` version: slodrift only, the backtest cut to 12 hours from 2 hours before the first
+    incident (or the first 12 hours), history from a day and 2 hours before it: every window of the pages
+    and of the 1d ticket is covered when the backtest starts; the 3d ticket's is not (it stays quiet here;
+    the full suite, with 5 days of history, checks it)."""
+    first = min((i.start for i in sc.incidents), default=sc.start + QUICK_BEFORE)
+    start = max(sc.start, first - QUICK_BEFORE)
+    end = min(sc.end, start + QUICK_RANGE)
     inc = [i for i in sc.incidents if start <= i.start < end]
     q = Scenario(
         sc.name,
@@ -414,7 +420,7 @@ def quick_variant(sc: Scenario) -> Scenario:
         end,
         sc.services,
         sc.slo,
-        t0=max(sc.t0, start - 3 * DAY - 2 * HOUR),
+        t0=max(sc.t0, start - 1 * DAY - 2 * HOUR),
         incidents=inc,
         mode=sc.mode,
         change_at=sc.change_at,
@@ -424,7 +430,7 @@ def quick_variant(sc: Scenario) -> Scenario:
         quick=True,
     )
     if sc.mode.startswith("deploy"):
-        q.t0 = sc.change_at - 3 * DAY - 2 * HOUR if sc.change_at else q.t0
+        q.t0 = sc.change_at - 1 * DAY - 2 * HOUR if sc.change_at else q.t0
     if sc.drift:
         q.t0 = start - DAY - HOUR
     return q

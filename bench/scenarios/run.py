@@ -132,9 +132,9 @@ def run_scenario(
     n = synth.write_history(sc.services(), sc.t0, sc.end + catalog.HOUR, data, work)
     log(f"{sc.name}: {n} raw samples written in {time.monotonic() - started:.0f}s")
     results = []
-    with scratch_prometheus(work / "source", [data], None, 300_000, limit_s=6 * 3600) as src:
-        blocks = [data]
-        if sc.drift:
+    blocks = [data]
+    if sc.drift:  # the baseline is captured from the raw history, then served next to it
+        with scratch_prometheus(work / "source", [data], None, 300_000, limit_s=6 * 3600) as src:
             extra = work / "baseline-data"
             synth.write_history(
                 [],
