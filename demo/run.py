@@ -316,5 +316,5 @@ class Demo:
             ("processes.log", "the PID of every process it started (all stopped)"),
         ]
         lines.append("files:")
-        lines += [f"  {str(root / name):<{len(str(root)) + 21}} {what}" for name, what in files]
+        lines += [f"  {f'{root}/{name}':<{len(str(root)) + 22}} {what}" for name, what in files]
         return "\n".join(lines)
