@@ -1,10 +1,10 @@
 """`slodrift backfill`: TSDB blocks of the recorded series slodrift's windows are built from.
 
 What is backfilled is read off the generated rules, not from a list of names: every recorded series that
-some rule reads with a range selector (a window summed over its past values), and every recorded series
-those are computed from, level by level (`levels.range_read_closure`). Today these are the per-interval
-slices `slodrift:sli_errors:increase<I>` and `slodrift:sli_requests:increase<I>` and the indicator
-values the anomaly bands read over a week; coarser slices recorded by a slower group would join them.
+some rule reads with a range selector or an offset (a window summed over its past values, a block read one
+window back), and every recorded series those are computed from, level by level
+(`levels.range_read_closure`). Today these are the per-interval slices `slodrift:sli_events:increase<I>`,
+the blocks `slodrift:sli_events:block*` and the indicator values the anomaly bands read over a week.
 
 The seam with the live rules: when the rules already run on the source Prometheus, the first time each
 group recorded is found and its evaluation phase taken from it; the backfill then stops one interval
