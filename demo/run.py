@@ -183,26 +183,36 @@ class Demo:
         self.milestones.mark("baseline_captured")
         self.stack.start_exporter(t.scoring_s)
         live.event(f"exporter serves the baseline: {self.stack.exporter_url}/metrics")
-        drift_seen = live.wait(lambda: self.drift_recorded(), 0, t.deadline_s)
+        drift_seen = self.missed(
+            live.wait(lambda: self.drift_recorded(), 0, t.deadline_s), "no drift recorded for the baseline"
+        )
         live.set_phase("warm-up: waiting for the page windows to be 90 % covered by evaluations")
-        live.wait(lambda: self.covered(), 0, t.deadline_s)
+        self.missed(live.wait(lambda: self.covered(), 0, t.deadline_s), "page windows not covered")
         release = time.time()
         self.milestones.mark("release", release)
         self.regress(True)
         live.set_phase(f"release {sc.NEW_VERSION} of {sc.RELEASED}: p99 latency regresses, errors burst")
-        fired = live.wait(
-            self.all_of(lambda: self.page("firing", release), lambda: self.drift("firing", release)),
-            t.min_release_s,
-            t.deadline_s,
+        fired = self.missed(
+            live.wait(
+                self.all_of(lambda: self.page("firing", release), lambda: self.drift("firing", release)),
+                t.min_release_s,
+                t.deadline_s,
+            ),
+            "the page at the pager and the critical drift alert firing",
         )
         recovery = time.time()
         self.milestones.mark("recovery", recovery)
         self.regress(False)
         live.set_phase(f"rollback: {sc.RELEASED} back on {sc.OLD_VERSION}; waiting for the alerts to resolve")
-        resolved = live.wait(
-            self.all_of(lambda: self.page("resolved", recovery), lambda: self.drift("resolved", recovery)),
-            0,
-            t.deadline_s,
+        resolved = self.missed(
+            live.wait(
+                self.all_of(
+                    lambda: self.page("resolved", recovery), lambda: self.drift("resolved", recovery)
+                ),
+                0,
+                t.deadline_s,
+            ),
+            "the page resolved at the pager and the drift alert resolved",
         )
         live.wait(lambda: True, t.settle_s, t.settle_s)
         live.set_phase("reports")
@@ -210,6 +220,12 @@ class Demo:
         self.write_reports(time.time(), rules_start, incident)
         story_ok = drift_seen and fired and resolved
         return EXIT_OK if story_ok and all(r.ok for r in self.reports) else EXIT_FAILED
+
+    def missed(self, happened: bool, what: str) -> bool:
+        """Say so when a phase's events did not all happen by its deadline (the story goes on)."""
+        if not happened:
+            self.live.event(f"NOT SEEN within {self.timing.deadline_s:g}s: {what} (see summary.json)")
+        return happened
 
     def regress(self, on: bool) -> None:
         for s in self.services:

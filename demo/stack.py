@@ -160,6 +160,7 @@ class Stack:
             f"--config.file={config}",
             f"--storage.path={self.layout.root / 'data' / 'alertmanager'}",
             f"--web.listen-address=127.0.0.1:{self.ports.alertmanager}",
+            f"--web.external-url={self.alertmanager_url}",  # links in notifications; no hostname
             "--cluster.listen-address=",  # one instance: no gossip port
         ]
         proc = self.children.start("alertmanager", args, log)
@@ -174,6 +175,7 @@ class Stack:
             f"--config.file={config}",
             f"--storage.tsdb.path={self.layout.root / 'data' / 'prometheus'}",
             f"--web.listen-address=127.0.0.1:{self.ports.prometheus}",
+            f"--web.external-url={self.prometheus_url}",  # alerts' generatorURL; no hostname
         ]
         proc = self.children.start("prometheus", args, log)
         wait_ready(f"{self.prometheus_url}/-/ready", proc, "prometheus", log, READY_TIMEOUT)
