@@ -108,6 +108,7 @@ DEFAULT_DRIFT_FOR = "10m"
 DEFAULT_REGRESSION_FOR = "30m"
 DEFAULT_BASELINE_MISSING_FOR = "10m"
 DEFAULT_DRIFT_KEEP_FIRING_FOR = "10m"
+MAX_DRIFT_WAIT = 86400  # drift `for`, `regression_for`, `baseline_missing_for`, `keep_firing_for`
 DEFAULT_DRIFT_Z = 3.0
 DEFAULT_ANOMALY = {"z_threshold": 3.0, "window": "1w", "seasonality": "none", "for": "10m"}
 
@@ -258,8 +259,29 @@ def _parse_yaml(file: str, raw: bytes) -> _Document:
     return _Document(file, data, lines)
 
 
+# What YAML 1.1 (PyYAML) leaves as text although it reads as a number: an exponent without a dot or sign.
+_PERCENT_PATTERN = json.dumps("^[0-9]+(\\.[0-9]+)?%$")  # the schema's percent strings, as dumped
+_NUMBER_AS_TEXT = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
 def _schema_message(err: jsonschema.ValidationError) -> str:
     """Turn jsonschema's wording into something a spec author can act on."""
+    if err.validator == "oneOf" and _PERCENT_PATTERN in json.dumps(err.schema.get("oneOf")):
+        return (
+            f"{err.instance!r} is not a percentage: write a number (5 means 5 %) or a string like '5%' "
+            "or '12.5%' (digits only: no sign, no exponent)"
+        )
+    if (
+        err.validator == "type"
+        and isinstance(err.instance, str)
+        and "number"
+        in (err.validator_value if isinstance(err.validator_value, list) else [err.validator_value])
+        and _NUMBER_AS_TEXT.match(err.instance)
+    ):
+        return (
+            f"{err.instance!r} is text, not a number, to YAML (an exponent needs a dot and a sign there: "
+            "write 1.0e+30, or the number in full)"
+        )
     if err.validator == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         if err.schema.get("properties"):
@@ -772,15 +794,26 @@ class _Builder:
         keep = cfg.get("keep_firing_for", DEFAULT_DRIFT_KEEP_FIRING_FOR)
         return DriftSettings(
             thresholds,
-            self.duration(cfg.get("for", DEFAULT_DRIFT_FOR), ("drift", "for")),
-            self.duration(cfg.get("regression_for", DEFAULT_REGRESSION_FOR), ("drift", "regression_for")),
-            self.duration(
-                cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR),
-                ("drift", "baseline_missing_for"),
+            self.drift_wait(cfg.get("for", DEFAULT_DRIFT_FOR), "for"),
+            self.drift_wait(cfg.get("regression_for", DEFAULT_REGRESSION_FOR), "regression_for"),
+            self.drift_wait(
+                cfg.get("baseline_missing_for", DEFAULT_BASELINE_MISSING_FOR), "baseline_missing_for"
             ),
             Decimal(repr(float(cfg.get("z_threshold", DEFAULT_DRIFT_Z)))),
-            0 if keep in ("0s", "0m", "0h") else self.duration(keep, ("drift", "keep_firing_for")),
+            0 if keep in ("0s", "0m", "0h", "0d") else self.drift_wait(keep, "keep_firing_for"),
         )
+
+    def drift_wait(self, value: str, key: str) -> int:
+        """A drift alert's wait: at most a day. A change that must last longer before anyone hears of it
+        is a report's business, and the generated tests would replay the whole wait (days of promtool)."""
+        seconds = self.duration(value, ("drift", key))
+        if seconds > MAX_DRIFT_WAIT:
+            self.fail(
+                ("drift", key),
+                f"{value} is longer than {promql.format_duration(MAX_DRIFT_WAIT)}, the most a drift alert waits",
+            )
+            return MAX_DRIFT_WAIT
+        return seconds
 
     def sli(self, sli: dict[str, Any], path: Path_, selector: tuple[promql.Matcher, ...]) -> SLI:
         kinds = [

@@ -426,3 +426,61 @@ def test_cross_region_rules_pass_promtool_and_catch_a_wrong_threshold(promtool, 
         rule.read_text().replace('indicator="p99_latency"} > 0.05', 'indicator="p99_latency"} > 0.056')
     )
     assert run("test", "rules", "promtool-tests/api.drift.test.yml").returncode != 0
+
+
+# -- drift waits: the generated tests for any `for`, and the limit ---------------------------------------
+
+WAITS = """\
+version: 1
+services:
+  - name: shop
+    selector: {job: shop}
+    indicators:
+      error_ratio: {}
+      cpu: {regression: 20%}
+drift: {for: FOR, regression_for: FOR}
+"""
+
+
+@pytest.mark.parametrize(
+    ("wait", "hours"),
+    [
+        ("10m", "across midnight"),  # the default: evaluated before 00:30, hours 23 and 0
+        ("25m", "between 00:00 and 01:00"),  # past 00:30: `generate` failed with an AssertionError
+        ("45m", "between 00:00 and 01:00"),
+        ("90m", "between 01:00 and 02:00"),
+        ("6h", "between 06:00 and 07:00"),
+        ("1d", "the same at every hour"),
+    ],
+)
+def test_the_time_of_day_test_is_generated_for_any_wait(wait, hours):
+    """The generated time-of-day case used to assume its evaluation time fell between 23:30 and 00:30:
+    any `for` over about 20 minutes made `slodrift generate` fail with a traceback."""
+    files = render([load_spec_text("s.yml", WAITS.replace("FOR", wait).encode())])
+    names = [g["name"] for g in yaml.safe_load(files["promtool-tests/shop.drift.test.yml"])["tests"]]
+    fires = [n for n in names if "time of day: profile" in n]
+    assert len(fires) == 1 and hours in fires[0], names
+
+
+@pytest.mark.slow  # promtool in a subprocess
+def test_generated_tests_pass_promtool_with_a_wait_of_hours(promtool, tmp_path):
+    """`for: 90m`: the time-of-day case interpolates between 01:00 and 02:00 (about 10 s of promtool)."""
+    write_tree(tmp_path, render([load_spec_text("s.yml", WAITS.replace("FOR", "90m").encode())]))
+    r = subprocess.run(
+        [promtool, "test", "rules", "promtool-tests/shop.drift.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("key", ["for", "regression_for", "baseline_missing_for", "keep_firing_for"])
+def test_a_drift_wait_is_at_most_a_day(key):
+    with pytest.raises(SpecError) as exc:
+        load_spec_text("s.yml", (WAITS.split("drift:")[0] + f"drift: {{{key}: 25h}}\n").encode())
+    assert [str(i) for i in exc.value.issues] == [
+        f"s.yml:8: drift.{key}: 25h is longer than 1d, the most a drift alert waits"
+    ]
+    assert load_spec_text("s.yml", (WAITS.split("drift:")[0] + f"drift: {{{key}: 1d}}\n").encode())

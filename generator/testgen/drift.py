@@ -872,21 +872,35 @@ def traffic_cases(service: Service, at: int) -> list[Case]:
 
 
 def time_of_day_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
-    """The baseline for this time of day: an hourly profile, interpolated between the two nearest hours
-    (23:00 and 00:00 UTC here, across midnight), decides; the flat daily value does not.
+    """The baseline for this time of day: an hourly profile, interpolated between the two nearest hours,
+    decides; the flat daily value does not. With the default `for` the test is evaluated before 00:30 UTC
+    (promtool's clock starts at midnight), so the two hours are 23:00 and 00:00, across midnight; a longer
+    `for` puts it later in the day, between the two hours around that time.
 
     Quiet at night: the current value is the profile's, while the day's mean (the flat baseline) is
     2.5 times it (night traffic at 40 % of the mean). Firing: the interpolated profile puts drift 2 %
     over the warning threshold while the flat baseline equals the current value.
     """
     at = _at(drift, drift.for_seconds)
+    midnight = at < 30  # the default: 23:00 and 00:00 interpolated, and hours that must not count
+    if not midnight:
+        at = -(-at // 60) * 60  # on the hour: the two hours around it weigh half each
     t = at * 60
     w = weights(t, list(range(24)))
-    assert set(w) == {23, 0}, f"the time-of-day test evaluates at {at}m, not between 23:30 and 00:30"
+    late = int((t % 86400) / 3600 + 0.5) % 24  # the hour whose centre comes next
+    early = (late - 1) % 24
+    assert set(w) == {early, late}, f"the time-of-day test at {at}m interpolates {sorted(w)}"
+    where = (
+        "across midnight"
+        if midnight
+        else f"between {early:02d}:00 and {late:02d}:00"
+        if at < 1440
+        else "(the same at every hour: the test spans a day)"
+    )
     world = build_world(service, BIG)
     groups = []
     for name, firing in (("night: the profile matches, the day's mean is 2.5x higher; quiet", False),
-                         ("profile interpolated across midnight puts drift 2% over warning; fires", True)):  # fmt: skip
+                         (f"profile interpolated {where} puts drift 2% over warning; fires", True)):  # fmt: skip
         inputs = world.inputs(at) + custom_inputs(service, world, at) + profile_hour_inputs(at)
         judged = {}
         for ind in service.indicators:
@@ -895,26 +909,42 @@ def time_of_day_groups(service: Service, drift: DriftSettings) -> list[dict[str,
                 target = plan(ind, drift, v, traffic, "warning", 1.02).flat
                 if target.value == v:
                     continue  # no critical level in reach in this world
-                # Hour 0 3 % past the target (on the better side), hour 23 on the worse side, so that only
-                # the interpolation hits it, and earlier (more weight on hour 23) drift was larger.
-                p0 = target.value * (0.99 if ind.direction == "lower_is_worse" else 1.03)
-                p23 = (target.value - w[0] * p0) / w[23]
-                if not _valid(ind, p0) or not _valid(ind, p23):
+                # The later hour 3 % past the target (on the better side), the earlier one on the worse
+                # side, so that only the interpolation hits it, and earlier (more weight on the earlier
+                # hour) drift was larger.
+                p_late = target.value * (0.99 if ind.direction == "lower_is_worse" else 1.03)
+                p_early = (target.value - w[late] * p_late) / w[early]
+                if at >= 1440:
+                    p_late = p_early = target.value
+                if not _valid(ind, p_late) or not _valid(ind, p_early):
                     continue
                 flat = Point(v, target.stddev)
                 spread = target.stddev
             else:
-                p0 = p23 = v
+                p_late = p_early = v
                 flat_value = v * 2.5 if ind.unit != "ratio" else v
                 flat = Point(flat_value, max(abs(v) * 0.01, 1e-9))
                 spread = max(abs(v) * 0.01, 1e-9)
             req = traffic if ind.noise == "quantile" else None
-            profile = {
-                23: Point(p23, spread, 12, req),
-                0: Point(p0, spread, 12, req),
-                1: Point(v * 7 + 1, spread, 12, req),  # an hour away: must not count
-                12: Point(v * 9 + 1, spread, 12, req),
-            }
+            if midnight:
+                profile = {
+                    early: Point(p_early, spread, 12, req),
+                    late: Point(p_late, spread, 12, req),
+                    1: Point(v * 7 + 1, spread, 12, req),  # an hour away: must not count
+                    12: Point(v * 9 + 1, spread, 12, req),
+                }
+            elif at >= 1440:
+                # A `for` of about a day: the pending condition has seen this hour of the day before, so
+                # every hour gives the same value (no interpolation to check; the profile still decides).
+                profile = {h: Point(p_early, spread, 12, req) for h in range(24)}
+            else:
+                # A `for` of hours: every hour the condition is pending through has a point, on the worse
+                # side (3 % worse than the target at most, so it stays under the critical threshold),
+                # and the hour after `at` one that must not count.
+                profile = {h: Point(p_early, spread, 12, req) for h in range(24)}
+                profile[late] = Point(p_late, spread, 12, req)
+                if at < 1440 - 60 and late != 23:
+                    profile[late + 1] = Point(v * 7 + 1, spread, 12, req)
             if ind.unit == "ratio":
                 profile = {h: p for h, p in profile.items() if _valid(ind, p.value)}
             base = Base(flat, profile)
