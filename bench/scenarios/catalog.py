@@ -62,6 +62,9 @@ class Scenario:
     drift: bool = False  # baseline captured from [start - 1d, start) with `slodrift baseline capture`
     tools: tuple[str, ...] = TOOLS
     quick: bool = False  # also in `make test` (as `quick_variant`)
+    # steady and label_change: the rules run since this time (None: since long before the range, every window
+    # full); quick variants start them with their short history, before which there is nothing to evaluate
+    rules_since: int | None = None
 
     @property
     def days(self) -> float:
@@ -433,4 +436,5 @@ def quick_variant(sc: Scenario) -> Scenario:
         q.t0 = sc.change_at - 1 * DAY - 2 * HOUR if sc.change_at else q.t0
     if sc.drift:
         q.t0 = start - DAY - HOUR
+    q.rules_since = q.t0
     return q

@@ -57,8 +57,9 @@ def _deployments(sc: catalog.Scenario, tool: str, work: Path) -> tuple[list[Depl
     groups, router = _groups(tool, sc.slo, work)
     routers = [router]
     ms = None if sc.change_at is None else sc.change_at * 1000
+    since = None if sc.rules_since is None else sc.rules_since * 1000
     if sc.mode == "steady":
-        return [Deployment(groups, name=tool)], routers
+        return [Deployment(groups, loaded_ms=since, name=tool)], routers
     if sc.mode in ("deploy", "deploy_backfill"):
         return [Deployment(groups, loaded_ms=ms, backfilled=sc.mode == "deploy_backfill", name=tool)], routers
     if sc.mode == "label_change":
@@ -66,7 +67,7 @@ def _deployments(sc: catalog.Scenario, tool: str, work: Path) -> tuple[list[Depl
         after, router_b = _groups(tool, sc.slo_after, work)
         routers.append(router_b)
         return [
-            Deployment(groups, until_ms=ms, name=f"{tool} before"),
+            Deployment(groups, loaded_ms=since, until_ms=ms, name=f"{tool} before"),
             Deployment(after, loaded_ms=ms, name=f"{tool} after"),
         ], routers
     raise ValueError(sc.mode)
