@@ -33,10 +33,16 @@ def substitute(text: str, pattern: str, replacement: str, occurrence: int = 0) -
 
 
 def caught(
-    promtool: str, files: Mapping[str, str], rule_file: str, mutations: Sequence[Mutation], tmp_path: Path
+    promtool: str,
+    files: Mapping[str, str],
+    rule_file: str,
+    mutations: Sequence[Mutation],
+    tmp_path: Path,
+    fail_fast: bool = False,
 ) -> dict[str, bool | None]:
     """For each mutation: True when its test files fail on the mutated rules, False when they still
-    pass, None when the mutation's pattern was not in the rules."""
+    pass, None when the mutation's pattern was not in the rules. With `fail_fast`, the test files run
+    one at a time, in order, until one fails (a mutation is caught by its first failing file)."""
 
     def one(k_m: tuple[int, Mutation]) -> tuple[str, bool | None]:
         k, m = k_m
@@ -44,15 +50,18 @@ def caught(
             return m.id, None
         out = tmp_path / f"{k:04d}"
         write_tree(out, {**files, rule_file: m.text})
-        r = subprocess.run(
-            [promtool, "test", "rules", *m.tests],
-            cwd=out,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        return m.id, r.returncode != 0
+        for tests in [(t,) for t in m.tests] if fail_fast else [m.tests]:
+            r = subprocess.run(
+                [promtool, "test", "rules", *tests],
+                cwd=out,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if r.returncode != 0:
+                return m.id, True
+        return m.id, False
 
     with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
         return dict(pool.map(one, enumerate(mutations)))

@@ -826,3 +826,44 @@ def test_without_a_baseline_spread_the_live_spread_does_not_swallow_the_regressi
         ],
     }
     run(promtool, tmp_path, spec, [group])
+
+
+# -- zero baselines ------------------------------------------------------------------------------------------------
+
+FLAG = '      new_checkout: {query: \'max(feature_flag_enabled{job="shop",flag="new_checkout"})\', category: configuration, unit: count}\n'
+
+
+@pytest.mark.slow  # promtool or amtool in a subprocess
+def test_a_flag_switched_on_from_a_zero_baseline_is_a_configuration_change(promtool, tmp_path):
+    """A configuration indicator captured at 0 (the flag was off on release day). Switched on at minute 5,
+    the change is 1 - 0 = 1 (past the 0 floor of a custom query), infinitely large relative to 0 (past the
+    0 % critical), and the baseline has no spread, so z is infinite too: after `for` (10m) one critical
+    drift, a ticket. Left off, the drift is 0 / 0 (NaN): quiet. Before, a zero baseline gave no drift at
+    all, so the flag could never alert."""
+    n = 30
+    base = baseline("new_checkout", "count", 0.0, n, 0.0, 288)
+    flag = sel("feature_flag_enabled", job="shop", flag="new_checkout")
+    on = {
+        "name": "switched on at minute 5",
+        "input_series": [{"series": flag, "values": "0x5 1x25"}] + base,
+        "promql_expr_test": [
+            firing("12m", []),  # pending: 7 minutes of the 10
+            firing(
+                "16m",
+                [
+                    {
+                        "alertname": "SlodriftIndicatorDrift",
+                        "indicator": "new_checkout",
+                        "severity": "critical",
+                        "tier": "ticket",
+                    }
+                ],
+            ),
+        ],
+    }
+    off = {
+        "name": "left off",
+        "input_series": [{"series": flag, "values": "0x30"}] + base,
+        "promql_expr_test": [firing("25m", [])],
+    }
+    run(promtool, tmp_path, HEAD + FLAG, [on, off])

@@ -213,12 +213,13 @@ def change_expr(service: Service, ind: Indicator) -> str:
 
 
 def drift_expr(service: Service, ind: Indicator) -> str:
-    """Relative change: the change over the expected value (at least the indicator's floor)."""
+    """Relative change: the change over the expected value (at least the indicator's floor). Without a
+    floor, a change from a baseline of 0 is infinitely large (+Inf; no change is NaN, which passes no
+    threshold): a feature flag switched on from 0 is a configuration change, decided by the absolute
+    floor and the significance like any other."""
     expected = _sel(EXPECTED, service, ind)
     denominator = (
-        f"clamp_min({expected}, {promql.number(ind.floor)})"
-        if ind.floor is not None
-        else f"(abs({expected}) != 0)"  # no floor: a zero baseline gives no drift
+        f"clamp_min({expected}, {promql.number(ind.floor)})" if ind.floor is not None else f"abs({expected})"
     )
     return f"{_sel(CHANGE, service, ind)}\n/ {SI}\n{denominator}"
 

@@ -315,7 +315,9 @@ def judge(ind: Indicator, value: float, traffic: float | None, base: Base, t: fl
     if ind.floor is not None:
         drift: float | None = change / max(expected, float(ind.floor))
     else:
-        drift = change / abs(expected) if expected != 0 else None
+        drift = (
+            change / abs(expected) if expected != 0 else math.copysign(math.inf, change) if change else None
+        )
     mid = (expected + value) / 2
     var = stddev**2
     if ind.noise == "binomial" and traffic is not None:
