@@ -1,6 +1,6 @@
 # slodrift: the two commands of the README, plus helpers. Everything runs from .venv, set up by
 # scripts/install.sh (Debian's prometheus/alertmanager/victoria-metrics packages + the Python package).
-.PHONY: run demo check test install golden lint typecheck bench clean screenshots
+.PHONY: run demo check test test-full install golden lint typecheck bench clean screenshots
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,12 +29,18 @@ check: install
 	bash scripts/typecheck.sh
 	$(BIN)/python -m pytest -q -m "not slow and not integration"
 
-## test: install, lint, format, types, and the whole test suite (integration and slow tests included)
+## test: install, lint, format, types, and the whole test suite (integration and slow tests included),
+## two test files at a time (most tests wait on a server or a promtool process); under 8 minutes on 2 cores
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	bash scripts/typecheck.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+## test-full: `make test` with the exhaustive variants of its most expensive tests (every mutation of
+## the mutation tests, promtool tests of every importer-corpus spec); about half an hour
+test-full: install
+	SLODRIFT_FULL_TESTS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
 golden: install

@@ -15,6 +15,11 @@ from slodrift.generator.render import render
 from slodrift.generator.spec import SpecError, load_spec_text
 from slodrift.generator.writer import write_tree
 
+from tests.helpers import FULL  # noqa: E402
+
+# specs per promtool batch: `make test` runs two batches of each property test (a few minutes of
+# promtool on 2 cores), `make test-full` three and four larger ones
+BATCH = 8 if FULL else 4
 HOSTILE = st.lists(
     st.sampled_from(
         list("ab\"\\}{=~!,\n\t '`$.:/") + ["ü", "✓", "\u2028", "{{", "}}", "{{ $value }}", "\x7f"]
@@ -142,14 +147,16 @@ def spec(draw: st.DrawFn, prefix: str) -> dict:
 # Each example is a batch of specs run through promtool at once; shrinking such a batch would re-run
 # promtool hundreds of times, so a failure is reported as drawn (the failing spec is printed).
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 @settings(
-    max_examples=3,
+    max_examples=3 if FULL else 2,
+    derandomize=not FULL,  # `make test` draws the same specs at every run; `make test-full` new ones
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 @given(
-    st.lists(st.integers(0, 10**6), min_size=8, max_size=8, unique=True).flatmap(
+    st.lists(st.integers(0, 10**6), min_size=BATCH, max_size=BATCH, unique=True).flatmap(
         lambda ids: st.tuples(*[spec(f"s{i}") for i in ids])
     )
 )
@@ -316,14 +323,16 @@ def mutated_spec(draw: st.DrawFn, prefix: str) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 @settings(
-    max_examples=4,
+    max_examples=4 if FULL else 2,
+    derandomize=not FULL,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 @given(
-    st.lists(st.integers(0, 10**6), min_size=12, max_size=12, unique=True).flatmap(
+    st.lists(st.integers(0, 10**6), min_size=BATCH + 4, max_size=BATCH + 4, unique=True).flatmap(
         lambda ids: st.tuples(*[mutated_spec(f"m{i}") for i in ids])
     )
 )

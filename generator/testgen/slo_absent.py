@@ -128,6 +128,7 @@ class AbsentTest:
             assert slo.no_data is not None
             labels["severity"] = slo.no_data.severity
         rule = next(r for r in absent_rules(self.service, slo, self.interval) if r.alert == alertname)
+        labels = {k: v for k, v in labels.items() if v != ""}  # Prometheus drops a label with no value
         return {
             "exp_labels": labels,
             # the value of both alerts is 1 (absent(), times the info series)
