@@ -80,7 +80,7 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     # these windows (the schema keeps users from writing the key), so only they are scaled or adapted.
     "page": {
         "severity": "critical",
-        "for": "2m",
+        "for": "1m",
         "windows": [
             {"long": "1h", "short": "5m", "factor": 14.4, "_default": True},
             {"long": "6h", "short": "30m", "factor": 6, "_default": True},

@@ -110,7 +110,7 @@ def test_1_ratio_only_sli_pages_at_50_percent_errors(promtool: str, tmp_path: Pa
         {"series": 'errs_total{job="api"}', "values": counter([50] * minutes)},
     ]
     # The ratio (0.5, 50x the 1 % budget) exists from minute 1 (rate needs two samples). The 1h window
-    # counts as covered at 54 of its 60 intervals: from minute 54, firing after `for: 2m` at 56.
+    # counts as covered at 54 of its 60 intervals: from minute 54, firing after `for: 1m` at 55.
     promtool_passes(
         promtool,
         tmp_path,
