@@ -921,8 +921,30 @@ class _Builder:
             windows = []
             for k, w in enumerate(tier.get("windows", [])):
                 pair = self.burn_window(w, (*tpath, "windows", k), window, objective)
-                if pair is not None:
+                if pair is None:
+                    continue
+                same = next((p for p in windows if (p.long, p.short) == (pair.long, pair.short)), None)
+                if same is None:
                     windows.append(pair)
+                    continue
+                if not w.get("_default"):
+                    self.fail(
+                        (*tpath, "windows", k),
+                        f"the {name} tier has the window pair {promql.format_duration(pair.long)}/"
+                        f"{promql.format_duration(pair.short)} twice; give each pair once",
+                    )
+                    continue
+                # default pairs scaled to a short SLO window can land on the same windows: one alert
+                # rule per pair would then record the same alert twice; the lower factor stays (it
+                # fires whenever the higher one would)
+                keep = min(same, pair, key=lambda p: p.factor)
+                windows[windows.index(same)] = keep
+                self.warn(
+                    (*tpath, "windows"),
+                    f"at a {promql.format_duration(window)} SLO window the default {name} pairs scale to the "
+                    f"same windows ({promql.format_duration(pair.long)}/{promql.format_duration(pair.short)});"
+                    f" one pair at {promql.number(keep.factor)}x is kept",
+                )
             tiers.append(
                 AlertTier(
                     name=name,

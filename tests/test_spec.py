@@ -89,6 +89,20 @@ def test_sub_minute_alert_windows_only_with_a_sub_minute_interval():
     assert any("not a whole number of evaluation intervals (10s)" in e for e in errors_of(odd))
 
 
+def test_default_pairs_scaled_onto_the_same_windows_are_kept_once():
+    """A 5-minute SLO window scales both default page pairs (1h/5m, 6h/30m) to 2m/1m: two alert rules
+    with the same labels would record the same alert twice (promtool: duplicate sample). One pair
+    stays, the lower factor (it fires whenever the higher would), with a warning; a user's repeated
+    pair is an error."""
+    spec = load_spec_text("s.yml", (BASE + "        window: 5m\n").encode())
+    page, ticket = spec.services[0].slos[0].tiers
+    assert [(w.long, w.short, w.factor) for w in page.windows] == [(120, 60, Decimal("6"))]
+    assert [(w.long, w.short, w.factor) for w in ticket.windows] == [(120, 60, Decimal("1"))]
+    assert any("scale to the same windows (2m/1m); one pair at 6x is kept" in w for w in spec.warnings)
+    twice = "        alerting:\n          page: {windows: [{long: 1h, short: 5m, factor: 14}, {long: 1h, short: 5m, factor: 10}]}\n"
+    assert any("window pair 1h/5m twice" in e for e in errors_of(BASE + twice))
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -214,10 +214,13 @@ class AlertTest:
         if tier.receiver:
             labels["receiver"] = tier.receiver
         value = long.errors / long.total / float(case.slo.error_budget)
+        # Prometheus renders annotations with the expression's labels, before the rule's own are added:
+        # the series' identity and the SLO's labels (copied from its info series), not the tier's
+        seen = {**case.slo.labels, **self._ids(case)}
         return {
             "exp_labels": labels,
             "exp_annotations": {
-                k: render_template(v, labels, value)
+                k: render_template(v, seen, value)
                 for k, v in burn_annotations(self.service, case.slo, tier, pair).items()
             },
         }

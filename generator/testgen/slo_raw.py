@@ -350,9 +350,18 @@ class RawTest:
         if tier.receiver:
             labels["receiver"] = tier.receiver
         templates = burn_annotations(self.service, slo, tier, bw)
+        # Prometheus renders annotations with the expression's labels, before the rule's own are added:
+        # the series' identity and the SLO's labels (copied from its info series), not the tier's
+        seen = {
+            **slo.labels,
+            **self.service.labels,
+            "service": self.service.name,
+            "slo": slo.name,
+            **group,
+        }
         return {
             "exp_labels": labels,
-            "exp_annotations": {k: render_template(v, labels, value) for k, v in templates.items()},
+            "exp_annotations": {k: render_template(v, seen, value) for k, v in templates.items()},
         }
 
     def alert_tests(self) -> list[dict[str, Any]]:
