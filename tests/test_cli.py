@@ -50,10 +50,19 @@ def test_missing_file_and_bad_usage_exit_2(tmp_path: Path):
 
 
 def test_test_command_reports_failure(tmp_path: Path, promtool):
-    assert run_cli("generate", str(EXAMPLE), "--out", str(tmp_path)).returncode == 0
-    rule = tmp_path / "rules" / "checkout.slo.yml"
+    # one SLO (the example's tests take promtool half a minute; this one a few seconds)
+    spec = tmp_path / "one.yml"
+    spec.write_text(
+        "version: 1\nservices:\n  - name: checkout\n    selector: {job: checkout}\n    slos:\n"
+        "      - name: availability\n        objective: 99.9\n"
+        "        sli: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}\n"
+    )
+    out = tmp_path / "out"
+    assert run_cli("generate", str(spec), "--out", str(out)).returncode == 0
+    assert run_cli("test", str(out)).returncode == 0
+    rule = out / "rules" / "checkout.slo.yml"
     rule.write_text(rule.read_text().replace("vector(0.001)", "vector(0.5)", 1))
-    r = run_cli("test", str(tmp_path))
+    r = run_cli("test", str(out))
     assert r.returncode == 1 and "promtool test rules:  FAIL" in r.stdout
 
 

@@ -34,8 +34,8 @@ services:
         objective: 99
         sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
         alerting:
-          page: {receiver: pager, for: 2s, windows: [{long: 2m, short: 1m, factor: 10}]}
-          ticket: {receiver: chat, for: 2s, windows: [{long: 3m, short: 1m, factor: 5}]}
+          page: {receiver: pager, for: 2s, windows: [{long: 20s, short: 5s, factor: 10}]}
+          ticket: {receiver: chat, for: 2s, windows: [{long: 30s, short: 5s, factor: 5}]}
 """
 
 
@@ -112,7 +112,7 @@ def test_error_burst_pages_and_the_inhibited_ticket_stays_quiet(tmp_path: Path):
             process(am_args, tmp_path / "am.log", f"http://127.0.0.1:{am_port}/-/ready"),
             prom.running(),
         ):
-            wait_until(lambda: prom.query('slodrift:sli_error:ratio_rate1m{service="app"}'), 60, "the SLI")
+            wait_until(lambda: prom.query('slodrift:sli_error:ratio_rate5s{service="app"}'), 60, "the SLI")
             assert not hooks.received, "nothing may be sent while the app is healthy"
             app.error_share = 0.5  # the burst: half the requests fail
             page = wait_until(

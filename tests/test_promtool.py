@@ -60,11 +60,6 @@ def test_checked_in_golden_files_pass_promtool(promtool):
     assert_promtool_passes(promtool, ROOT)
 
 
-def test_example_generated_elsewhere_passes_promtool(promtool, tmp_path):
-    generate([load_spec(EXAMPLE)], tmp_path)
-    assert_promtool_passes(promtool, tmp_path)
-
-
 @pytest.mark.parametrize("interval", ["1s", "15s", "5m"])
 def test_other_evaluation_intervals_pass_promtool(promtool, tmp_path, interval):
     """Slices of another interval: ranges, guard divisor and expected values all follow it."""

@@ -19,7 +19,7 @@ from tests.helpers import FULL  # noqa: E402
 
 # specs per promtool batch: `make test` runs two batches of each property test (a few minutes of
 # promtool on 2 cores), `make test-full` three and four larger ones
-BATCH = 8 if FULL else 4
+BATCH = 8 if FULL else 3
 HOSTILE = st.lists(
     st.sampled_from(
         list("ab\"\\}{=~!,\n\t '`$.:/") + ["ü", "✓", "\u2028", "{{", "}}", "{{ $value }}", "\x7f"]
@@ -332,7 +332,7 @@ def mutated_spec(draw: st.DrawFn, prefix: str) -> dict:
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 @given(
-    st.lists(st.integers(0, 10**6), min_size=BATCH + 4, max_size=BATCH + 4, unique=True).flatmap(
+    st.lists(st.integers(0, 10**6), min_size=BATCH + 3, max_size=BATCH + 3, unique=True).flatmap(
         lambda ids: st.tuples(*[mutated_spec(f"m{i}") for i in ids])
     )
 )
