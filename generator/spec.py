@@ -918,7 +918,7 @@ class _Builder:
             if tier is False or tier is None:
                 continue
             tpath = (*apath, name)
-            windows = []
+            windows: list[BurnWindow] = []
             for k, w in enumerate(tier.get("windows", [])):
                 pair = self.burn_window(w, (*tpath, "windows", k), window, objective)
                 if pair is None:
