@@ -161,12 +161,7 @@ def _emit(node: Any, indent: int, out: list[str], first: str | None = None) -> N
     append = out.append
     if isinstance(node, dict):
         for k, v in node.items():
-            key = _KEYS.get(k)
-            if key is None:
-                key = scalar(str(k)) + ":"
-                if type(k) is str and len(_KEYS) < 4096:
-                    _KEYS[k] = key
-            head += key
+            head += scalar(str(k)) + ":"
             t = type(v)
             if t is str:
                 append(head + " " + scalar(v))
@@ -191,9 +186,6 @@ def _emit(node: Any, indent: int, out: list[str], first: str | None = None) -> N
             else:
                 _member(v, head + "-", indent, out, seq_indent=indent + 2)
             head = pad
-
-
-_KEYS: dict[Any, str] = {}  # mapping keys are few and repeat: their `key:` text, memoised
 
 
 def _member(v: Any, head: str, indent: int, out: list[str], seq_indent: int) -> None:
