@@ -30,17 +30,18 @@ check: install
 	$(BIN)/python -m pytest -q -m "not slow and not integration"
 
 ## test: install, lint, format, types, and the whole test suite (integration and slow tests included),
-## two test files at a time (most tests wait on a server or a promtool process); under 8 minutes on 2 cores
+## three test files at a time, longest first (most tests wait on a server or a promtool process); under 8
+## minutes on 2 cores
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	bash scripts/typecheck.sh
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile
 
 ## test-full: `make test` with the exhaustive variants of its most expensive tests (every mutation of
 ## the mutation tests, promtool tests of every importer-corpus spec); about half an hour
 test-full: install
-	SLODRIFT_FULL_TESTS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile
+	SLODRIFT_FULL_TESTS=1 $(BIN)/python -m pytest -q -n 3 --dist loadfile
 
 ## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
 golden: install

@@ -136,7 +136,7 @@ class Demo:
         try:
             code = self.story()
         except (KeyboardInterrupt, Interrupted) as exc:
-            self.live.say(f"\ninterrupted ({exc or 'Ctrl-C'}): stopping everything")
+            self.live.say(f"\ninterrupted ({str(exc) or 'Ctrl-C'}): stopping everything")
             code = EXIT_INTERRUPTED
         except DemoError as exc:
             self.live.say(f"\nerror: {exc}")
@@ -332,5 +332,9 @@ class Demo:
             ("processes.log", "the PID of every process it started (all stopped)"),
         ]
         lines.append("files:")
-        lines += [f"  {f'{root}/{name}':<{len(str(root)) + 22}} {what}" for name, what in files]
+        lines += [
+            f"  {f'{root}/{name}':<{len(str(root)) + 22}} "
+            + (what if (Path(root) / name).exists() else "(not written: the demo stopped before it)")
+            for name, what in files
+        ]
         return "\n".join(lines)

@@ -125,7 +125,7 @@ def capture_baseline(
         except PrometheusError as exc:
             issues(path, str(exc))
             raise BaselineError(issues.items) from exc
-        warnings.extend(f"{service}/{indicator}: {w}" for w in result.warnings)
+        warnings.extend(f"{service}/{indicator}: Prometheus warned: {w}" for w in result.warnings)
         series = [s for s in result.series if s.samples]
         if not series:
             issues(path, f"no data: {where} returned no samples")

@@ -54,8 +54,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
     except (PrometheusError, BaselineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    for w in baseline.warnings:  # Prometheus said the data may be partial: never dropped silently
-        print(f"warning: Prometheus warned: {w}", file=sys.stderr)
+    for w in baseline.warnings:  # Prometheus' warnings (said so in each) and the profile's coverage
+        print(f"warning: {w}", file=sys.stderr)
     try:
         write_baseline(Path(args.out), baseline)
     except BaselineError as exc:

@@ -124,11 +124,29 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         loaded = parse_time_ms(args.deployed_at) if args.deployed_at else None
         if args.backfilled and loaded is None:
             raise ValueError("--backfilled needs --deployed-at")
+        if loaded is not None and loaded >= end:
+            raise ValueError(
+                f"--deployed-at {args.deployed_at} is not before --to {args.end}: the rules would "
+                "never run in the range"
+            )
+        for inc, text in zip(incidents, args.incident, strict=True):
+            if inc.end_ms <= start or inc.start_ms >= end:
+                raise ValueError(
+                    f"incident {text!r} lies outside the backtest's range --from {args.start} --to "
+                    f"{args.end}: no alert of the range could detect it"
+                )
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: exists and is not a directory")
         sr = spec_rules(args.spec)
         slos = slo_infos(sr.spec)
+        known = {s.owner for s in slos}
+        for inc, text in zip(incidents, args.incident, strict=True):
+            if inc.scope is not None and inc.scope not in known:
+                raise ValueError(
+                    f"incident {text!r}: the spec has no SLO {inc.scope!r} (it has: "
+                    f"{', '.join(sorted(known)) or 'none'})"
+                )
         deployments = [
             Deployment(sr.groups, loaded_ms=loaded, backfilled=args.backfilled, name=Path(args.spec).name)
         ]

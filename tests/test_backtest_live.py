@@ -275,6 +275,16 @@ def test_bad_input_and_unreachable_prometheus(source, tmp_path):
         "yesterday",
     )
     assert r.returncode == 2 and "START..END" in r.stderr
+    common = ["backtest", str(spec), "--prometheus-url", prom.url, "--from", _iso(B0), "--to", _iso(END)]
+    # rules deployed after the range would evaluate nothing: not a clean "no pages" result
+    r = run_cli(*common, "--out", str(out), "--deployed-at", _iso(END + 3600))
+    assert r.returncode == 2 and "is not before --to" in r.stderr
+    # an incident of an SLO the spec does not have, or outside the range, cannot be measured
+    r = run_cli(*common, "--out", str(out), "--incident", f"{_iso(B0)}..{_iso(B0 + 600)}@nosuch/slo")
+    assert r.returncode == 2 and "has no SLO 'nosuch/slo'" in r.stderr
+    r = run_cli(*common, "--out", str(out), "--incident", f"{_iso(B0 - 86400)}..{_iso(B0 - 86000)}")
+    assert r.returncode == 2 and "outside the backtest's range" in r.stderr
+    assert not out.exists()
     bad = tmp_path / "bad.yml"
     bad.write_text(SPEC.replace("objective: 99.9", "objective: 150"))
     r = run_cli(

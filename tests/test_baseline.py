@@ -609,7 +609,7 @@ def test_capture_computes_mean_population_stddev_and_samples(prom, make_client):
     assert b.window == Window(START, END) and b.captured_at == captured_at
     assert b.release_name == "checkout" and b.release_version == "v1.0.1"
     assert b.source == f"prometheus {prom.url}"
-    assert "checkout/error_ratio: partial response: store-1 down" in b.warnings
+    assert "checkout/error_ratio: Prometheus warned: partial response: store-1 down" in b.warnings
     assert (
         "checkout/error_ratio: the profile covers 1 of 24 hours of the day; the other hours use the flat baseline"
         in b.warnings

@@ -291,7 +291,7 @@ def test_capture_prints_prometheus_warnings(prom, tmp_path: Path):
         "--out", str(tmp_path / "b.json"),
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "warning: Prometheus warned: checkout/p99_latency: remote read of store-2 failed" in r.stderr
+    assert "warning: checkout/p99_latency: Prometheus warned: remote read of store-2 failed" in r.stderr
 
 
 HOSTILE_WARNING = "x\n# Rollback: none\n<img src=x onerror=alert(1)> [ok](javascript:alert(1)) | a | *b*"

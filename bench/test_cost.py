@@ -1,0 +1,89 @@
+"""Cost of the generated promtool tests: promtool CPU seconds per SLO at 10, 100 and 1,000 SLOs.
+
+The specs are `gen_scale.py`'s (services of 10 SLOs, alternately availability and latency). Every service
+of a size has the same shape, so its test files cost promtool the same; the bench runs
+`promtool test rules` on every test file of `--services` services of each size (default 2, spread over
+the spec), one promtool at a time, and reports the CPU (user + system, from wait4) per SLO of those
+services. `--services 0` runs every service (1,000 SLOs: about an hour of promtool).
+
+    .venv/bin/python bench/test_cost.py [--sizes 10 100 1000] [--services 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import common as c
+from gen_scale import spec
+
+
+def promtool_cpu(files: list[Path], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one `promtool test rules` over `files`."""
+    t = time.monotonic()
+    p = subprocess.Popen(
+        ["promtool", "test", "rules", *[str(f) for f in files]],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert p.stdout is not None
+    output = p.stdout.read().decode()
+    _, status, ru = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"promtool test rules failed:\n{output[-3000:]}")
+    return time.monotonic() - t, ru.ru_utime + ru.ru_stime
+
+
+def measure(n_slos: int, services: int, work: Path) -> dict[str, object]:
+    path = work / f"spec-{n_slos}.yml"
+    path.write_text(spec(n_slos))
+    out = work / f"out-{n_slos}"
+    c.run([str(c.SLODRIFT), "generate", str(path), "--out", str(out)], timeout=1200)
+    names = sorted({p.name.split(".")[0] for p in (out / "promtool-tests").glob("svc*.slo*.test.yml")})
+    if services and services < len(names):
+        names = [names[int(k * len(names) / services)] for k in range(services)]
+    wall = cpu = 0.0
+    for name in names:
+        files = sorted((out / "promtool-tests").glob(f"{name}.slo*.test.yml"))
+        w, u = promtool_cpu(files, out / "promtool-tests")
+        wall, cpu = wall + w, cpu + u
+    slos = 10 * len(names)
+    return {
+        "slos": n_slos,
+        "services_tested": len(names),
+        "slos_tested": slos,
+        "promtool_cpu_s": round(cpu, 2),
+        "promtool_wall_s": round(wall, 2),
+        "cpu_s_per_slo": round(cpu / slos, 3),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    ap.add_argument("--services", type=int, default=2, help="services tested per size (0: all)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    rows = []
+    with c.tempdir("slodrift-bench-testcost-") as work:
+        for n in args.sizes:
+            row = measure(n, args.services, work)
+            rows.append(row)
+            print(
+                f"{n:5d} SLOs: {row['slos_tested']} tested, promtool {row['promtool_cpu_s']} s CPU, "
+                f"{row['cpu_s_per_slo']} s CPU per SLO",
+                flush=True,
+            )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
