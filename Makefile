@@ -36,12 +36,12 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	bash scripts/typecheck.sh
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
 ## test-full: `make test` with the exhaustive variants of its most expensive tests (every mutation of
 ## the mutation tests, promtool tests of every importer-corpus spec); about half an hour
 test-full: install
-	SLODRIFT_FULL_TESTS=1 $(BIN)/python -m pytest -q -n 3 --dist loadfile
+	SLODRIFT_FULL_TESTS=1 $(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
 ## golden: re-render the checked-in golden files (rules/, promtool-tests/) from the example spec
 golden: install

@@ -68,7 +68,8 @@ def closed_port() -> int:
 
 # The longest test files (measured wall time under `make test`, longest first). `make test` runs test
 # files on parallel workers (pytest-xdist, --dist loadfile); handing out the long ones first keeps one
-# worker from starting a two-minute file when the others are done.
+# worker from starting a two-minute file when the others are done (with --no-loadscope-reorder; by
+# default xdist hands out the files with the most tests first).
 LONGEST_FIRST = (
     "test_importer_corpus.py",
     "test_promtool.py",
