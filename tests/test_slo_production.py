@@ -489,3 +489,91 @@ def test_9_ninety_percent_objective_adapts_defaults_and_pages(promtool: str, tmp
         check=False,
     )
     assert r.returncode == 0, r.stdout
+
+
+GROUPED = """\
+- name: availability
+  objective: 99.9
+  group_by: [route]
+  sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+"""
+
+
+def test_13_grouped_slo_pages_for_the_failing_route_only(promtool: str, tmp_path: Path):
+    """Issue 13: two routes, /a at 50 % errors and /b healthy, 100 requests a minute each. Per route,
+    the 1h window holds minutes 1..60 at minute 60: /a's error ratio is exactly 50/100 = 0.5 (500x the
+    budget), /b's 0. Only /a pages (1h/5m, covered from minute 54, `for: 1m`), with `route` on the
+    alert; before, `sum(...)` flattened both routes into 0.25."""
+    rules = rendered(tmp_path, spec_text(GROUPED))
+    minutes = 70
+    inputs = [
+        {"series": 'http_requests_total{job="api",route="/a",code="200"}', "values": counter([50] * minutes)},
+        {"series": 'http_requests_total{job="api",route="/a",code="500"}', "values": counter([50] * minutes)},
+        {
+            "series": 'http_requests_total{job="api",route="/b",code="200"}',
+            "values": counter([100] * minutes),
+        },
+    ]
+    ratio = 'slodrift:sli_error:ratio_rate1h{service="api",slo="availability",route="%s"}'
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                value(ratio % "/a", "60m", _labels(ratio % "/a"), 0.5),
+                value(ratio % "/b", "60m", _labels(ratio % "/b"), 0.0),
+                firing(BURN, "60m", 1, route="/a", long_window="1h", team="payments"),
+                firing(BURN, "60m", 0, route="/b"),
+                firing(BURN, "60m", 1),
+            ],
+        },
+    )
+
+
+def test_13_max_groups_keeps_the_limit_and_says_so(promtool: str, tmp_path: Path):
+    """`max_groups: 2` with three routes: two groups are recorded (topk by traffic: /a and /b, 300 and
+    200 requests a minute, not /c at 100), and SlodriftSLOGroupLimit fires after its 15 minutes."""
+    rules = rendered(
+        tmp_path, spec_text(GROUPED.replace("group_by: [route]", "group_by: [route]\n  max_groups: 2"))
+    )
+    minutes = 30
+    inputs = [
+        {
+            "series": f'http_requests_total{{job="api",route="{r}",code="200"}}',
+            "values": counter([n] * minutes),
+        }
+        for r, n in (("/a", 300), ("/b", 200), ("/c", 100))
+    ]
+    total = 'slodrift:sli_events:increase1m{service="api",slo="availability",event="total"}'
+    promtool_passes(
+        promtool,
+        tmp_path,
+        rules,
+        {
+            "input_series": inputs,
+            "promql_expr_test": [
+                {
+                    "expr": f"count({total})",
+                    "eval_time": "20m",
+                    "exp_samples": [{"labels": "{}", "value": 2}],
+                },
+                {"expr": f'count({total[:-1]},route="/c"}})', "eval_time": "20m", "exp_samples": []},
+                firing("SlodriftSLOGroupLimit", "25m", 1, slo="availability"),
+                firing("SlodriftSLOGroupLimit", "10m", 0),
+            ],
+        },
+    )
+
+
+def _labels(selector: str) -> str:
+    """A recorded ratio's label set as promtool prints it: the selector's matchers plus the service's
+    static label and the ratio's window, in promtool's order."""
+    inner = selector[selector.index("{") + 1 : -1]
+    name = selector[: selector.index("{")]
+    pairs = dict(p.split("=", 1) for p in inner.split(","))
+    pairs["team"] = '"payments"'
+    pairs["window"] = f'"{name.rsplit("ratio_rate", 1)[1]}"'
+    body = ", ".join(f"{k}={v}" for k, v in sorted(pairs.items()))
+    return f'{{__name__="{name}", {body}}}'
