@@ -148,11 +148,14 @@ def test_a_huge_spec_is_refused_before_it_is_read(tmp_path: Path):
     big = tmp_path / "big.yml"
     with big.open("wb") as fh:
         fh.truncate(1 << 30)
+    # The peak RSS of this process's own memory (VmHWM, in kB): getrusage's ru_maxrss would also carry
+    # the peak of the pytest worker it was forked from, which Linux keeps across exec.
     code = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from slodrift.cli import main\n"
         f"rc = main(['check', {str(big)!r}])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
         "sys.exit(rc)\n"
     )
     r = subprocess.run(
