@@ -36,7 +36,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	bash scripts/typecheck.sh
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 
 ## test-full: `make test` with the exhaustive variants of its most expensive tests (every mutation of
 ## the mutation tests, promtool tests of every importer-corpus spec); about half an hour
