@@ -159,6 +159,21 @@ def _value_for(label: str, matchers: list[promql.Matcher]) -> str | None:
     return None
 
 
+def group_values(label: str, selectors: list[promql.Selector], n: int = 2) -> list[str]:
+    """Up to `n` distinct, non-empty values of a group label that every selector's matchers on it
+    select (a grouped SLO whose selector says `handler=~"/api.*"` is fed `/api...` groups)."""
+    ms = [m for sel in selectors for m in sel.matchers if m.label == label]
+    out: list[str] = []
+    while len(out) < n:
+        v = _value_for(
+            label, [*ms, promql.Matcher(label, "!=", ""), *(promql.Matcher(label, "!=", x) for x in out)]
+        )
+        if v is None:
+            break
+        out.append(v)
+    return out
+
+
 def labels_matching(sel: promql.Selector, avoid: promql.Selector | None = None) -> dict[str, str]:
     """Concrete labels selected by `sel` and, when `avoid` is given, not selected by `avoid`."""
     return dict(_labels_matching(sel, avoid))

@@ -42,7 +42,7 @@ from slodrift.generator.rules.slo_names import (
     span,
     sum_name,
 )
-from slodrift.generator.testgen.labels import labels_matching, selects
+from slodrift.generator.testgen.labels import group_values, labels_matching, selects
 from slodrift.generator.testgen.series import MAX_STEPS, num, series
 from slodrift.generator.testgen.slo_reference import Events, burn_condition, burn_value
 from slodrift.generator.testgen.templates import render_template
@@ -88,10 +88,19 @@ class Plan:
 
 
 def groups_of(slo: SLO) -> list[dict[str, str]]:
-    """The groups fed: a burning one and, for a grouped SLO, a healthy one."""
+    """The groups fed: a burning one and, for a grouped SLO, a healthy one, with group label values the
+    SLI's selectors select (one group when a selector fixes a group label to one value)."""
     if not slo.group_by:
         return [{}]
-    return [{g: "a" for g in slo.group_by}, {g: "b" for g in slo.group_by}]
+    sli = slo.sli
+    selectors: list[promql.Selector] = []
+    if sli.kind == "events" and sli.errors is not None and sli.total is not None:
+        selectors = [sli.errors, sli.total]
+    elif sli.kind == "latency" and sli.histogram is not None:
+        selectors = [promql.Selector(sli.histogram + "_count", sli.latency_matchers)]
+    values = {g: group_values(g, selectors) or ["a", "b"] for g in slo.group_by}
+    count = min(len(v) for v in values.values())
+    return [{g: v[k] for g, v in values.items()} for k in range(count)]
 
 
 def _key(slo: SLO, group: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
