@@ -377,3 +377,15 @@ def test_out_refuses_what_is_not_a_regular_file(tmp_path: Path):
     r = run_cli("import", "sloth", str(spec), "--out", str(regular))
     assert r.returncode == 0, r.stderr
     assert regular.read_text().startswith("# Imported by `slodrift import sloth`")
+
+
+@pytest.mark.slow
+def test_out_refuses_the_input_file_itself(tmp_path: Path):
+    """`--out` naming the input (found by a new-user review) replaced the Sloth spec with its
+    conversion: the source was lost."""
+    spec = tmp_path / "sloth.yml"
+    original = (SLOTH / "getting-started.yml").read_text()
+    spec.write_text(original)
+    r = run_cli("import", "sloth", str(spec), "--out", str(tmp_path / "." / "sloth.yml"))
+    assert r.returncode == 2 and "is the input file" in r.stderr and "Traceback" not in r.stderr
+    assert spec.read_text() == original

@@ -88,6 +88,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from slodrift.generator.writer import OutputError, write_atomic
 
     options = {"period": args.default_slo_period} if getattr(args, "default_slo_period", None) else {}
+    if args.out and Path(args.out).exists() and Path(args.out).resolve() == Path(args.file).resolve():
+        print(f"error: --out {args.out} is the input file; nothing written", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         text, result = import_file(args.format, args.file, **options)
     except ImportFailed as exc:

@@ -62,6 +62,9 @@ def parse_source(file: str, raw: bytes) -> Source:
         parsed = parse_yaml_documents(file, raw, multi=True)
     except SpecError as exc:
         raise ImportFailed(exc.issues) from None
+    # An empty document (a trailing `---`, as kubectl, helm and kustomize write, or only a comment)
+    # holds nothing to convert: skipped, as kubectl skips it.
+    parsed = [(data, lines) for data, lines in parsed if data is not None]
     if not parsed:
         raise ImportFailed([SpecIssue(file, "", None, "the file is empty")])
     return Source(file, [data for data, _ in parsed], [lines for _, lines in parsed])
