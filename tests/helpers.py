@@ -27,6 +27,14 @@ def spread(items: list[T], keep: int) -> list[T]:
     return [items[int(k * step)] for k in range(keep)]
 
 
+# Python source a child process ends with to print its peak RSS in KiB: its own memory's high-water
+# mark (VmHWM). getrusage's ru_maxrss would also carry the peak of the pytest worker it was forked
+# from, which Linux keeps across exec.
+PRINT_PEAK_RSS_KIB = (
+    "import re as _re\nprint(_re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))\n"
+)
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `slodrift` command line in a subprocess, as a user would."""
     return subprocess.run(

@@ -30,7 +30,7 @@ from slodrift.report.writers import weekly_markdown
 
 from tests import week
 from tests.fake_prometheus import FakePrometheus, Reply, success
-from tests.helpers import ROOT, run_cli
+from tests.helpers import PRINT_PEAK_RSS_KIB, ROOT, run_cli
 from tests.test_report_faults import AT, matrix
 
 Handler = Callable[[socket.socket], None]
@@ -134,10 +134,9 @@ def test_a_declared_200_mb_response_is_refused_before_reading_it():
 
 
 def _max_rss_of_a_query(url: str, **kwargs: object) -> tuple[str, int]:
-    """Run one query in a fresh process; (the error it got, its peak RSS in KiB: VmHWM, its own memory;
-    getrusage's ru_maxrss would carry the peak of the pytest worker it was forked from)."""
+    """Run one query in a fresh process; (the error it got, its peak RSS in KiB)."""
     code = (
-        "import re, sys\n"
+        "import sys\n"
         "from slodrift.report.prometheus_api import PrometheusClient, PrometheusError\n"
         f"c = PrometheusClient({url!r}, max_retries=0, **{kwargs!r})\n"
         "c.session.trust_env = False\n"
@@ -145,8 +144,7 @@ def _max_rss_of_a_query(url: str, **kwargs: object) -> tuple[str, int]:
         "    c.query_range('up', 0, 600, 60)\n"
         "    print('no error')\n"
         "except PrometheusError as exc:\n"
-        "    print(str(exc)[:300])\n"
-        "print(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))\n"
+        "    print(str(exc)[:300])\n" + PRINT_PEAK_RSS_KIB
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
