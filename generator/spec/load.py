@@ -1,0 +1,73 @@
+"""Load spec files: read (bounded), parse the YAML, check it against the JSON Schema, build the model; and
+check what only several files together can get wrong (a service defined twice)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from slodrift.generator.model import SLO, Service, Spec
+from slodrift.generator.spec.build import build_spec
+from slodrift.generator.spec.context import Context
+from slodrift.generator.spec.document import SpecError, SpecIssue
+from slodrift.generator.spec.schema_check import schema_issues
+from slodrift.generator.spec.yaml_parse import MAX_BYTES, parse_yaml
+
+from slodrift.inputs import ReadError, read_bounded
+
+
+def load_spec_text(file: str, raw: bytes) -> Spec:
+    """Validate and build a spec from bytes; `file` is only used in messages."""
+    doc = parse_yaml(file, raw)
+    if not isinstance(doc.data, dict):
+        raise SpecError([doc.issue((), f"a spec is a YAML mapping, not a {type(doc.data).__name__}")])
+    issues = schema_issues(doc)
+    if issues:
+        raise SpecError(issues)
+    ctx = Context(doc)
+    spec = build_spec(ctx)
+    if ctx.issues:
+        raise SpecError(ctx.issues)
+    return spec
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate one spec file."""
+    try:
+        raw = read_bounded(path, MAX_BYTES)
+    except ReadError as exc:
+        raise SpecError([SpecIssue(str(path), "", None, str(exc))]) from None
+    return load_spec_text(str(path), raw)
+
+
+def load_specs(paths: list[str]) -> list[Spec]:
+    """Load several specs, reporting every file's problems together; service names must be unique overall."""
+    specs, issues = [], []
+    for path in paths:
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            issues.extend(exc.issues)
+    owners: dict[str, str] = {}
+    for spec in specs:
+        for i, svc in enumerate(spec.services):
+            if svc.name in owners and owners[svc.name] != spec.path:
+                issues.append(
+                    SpecIssue(
+                        spec.path,
+                        f"services[{i}].name",
+                        None,
+                        f"service {svc.name!r} is also defined in {owners[svc.name]}",
+                    )
+                )
+            owners.setdefault(svc.name, spec.path)
+    if issues:
+        raise SpecError(issues)
+    return specs
+
+
+def iter_slos(spec: Spec) -> Iterator[tuple[Service, SLO]]:
+    """Every (service, SLO) pair, in spec order."""
+    for svc in spec.services:
+        for slo in svc.slos:
+            yield svc, slo
