@@ -2,7 +2,7 @@
 
 Durations are whole seconds, objectives and factors are `Decimal` ratios (so 99.9 % gives a budget of
 exactly 0.001), selectors are parsed. Renderers never see raw YAML, so each value is checked once, in
-`spec.py`, with the file and YAML path at hand for the error message.
+the `spec` package, with the file and YAML path at hand for the error message.
 """
 
 from __future__ import annotations
