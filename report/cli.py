@@ -73,6 +73,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from slodrift.generator.spec import SpecError, load_spec
     from slodrift.report import stability
     from slodrift.report import writers as rpt
+    from slodrift.report.groups import group_text
     from slodrift.report.prometheus_api import PrometheusClient
 
     from slodrift.atomic import OutputError
@@ -128,9 +129,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     for name, wk in result.weeks.items():
         score = "n/a" if wk.stability_score is None else f"{wk.stability_score:.1f}"
+        worst = ""
+        if wk.groups:
+            g = wk.groups[0]
+            worst = f"; worst group {group_text(g.labels)} of {g.slo}: {g.compliance_percent:.1f}% compliant"
         print(
             f"{name}: score {score} ({wk.grade}), {wk.days_with_degradation} day(s) degraded, "
-            f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}"
+            f"rollback {'RECOMMENDED' if wk.rollback_recommended else 'not recommended'}{worst}"
         )
     print(
         f"wrote {len(written)} file(s) under {args.out}/{' (PARTIAL: data missing)' if result.partial else ''}"

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 from slodrift.report import charts
+from slodrift.report.groups import COMBINED, MAX_ROWS, group_rows, worst_sentence
 from slodrift.report.metrics import fmt, key_metrics
 from slodrift.report.scoring import Thresholds
 from slodrift.report.stability import Report, thresholds_for
@@ -178,6 +179,7 @@ def weekly_page(
         th = _thresholds(report, name)
         days = [doc["services"][name] for doc in daily if name in doc["services"]]
         metrics = key_metrics(wk, th)
+        groups = group_rows(wk, days)
         services.append(
             {
                 "name": name,
@@ -186,6 +188,9 @@ def weekly_page(
                 "metrics": metrics,
                 "metric": {k.name: k for k in metrics},
                 "days": days,
+                "groups": groups[:MAX_ROWS],
+                "more_groups": max(0, len(groups) - MAX_ROWS),
+                "worst_group": worst_sentence(wk),
                 "charts": service_charts(name, days, th, watch_days) if name in shown else [],
             }
         )
@@ -234,6 +239,7 @@ def weekly_page(
         "overview": overview,
         "chart_note": note,
         "method": method,
+        "groups_combined": COMBINED[0].upper() + COMBINED[1:] + ".",
         "queries": meta["queries"],
     }
     return render("weekly.html.j2", context)

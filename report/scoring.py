@@ -5,6 +5,11 @@ daily aggregation, the weekly score (40 % availability compliance, 40 % latency 
 penalty capped at 20), grade, trends (first half of the week against the second), days degraded and
 the rollback recommendation with the reasons that triggered it.
 
+A grouped SLO (`group_by`) is one objective per group. The service-level compliance, availability and
+error rate take the worst group at each step (as they take the worst SLO), so a step counts as met only
+when every group met its objective; each group's own compliance is kept beside them (`groups`), per day
+and for the week, worst first.
+
 Units: inputs are base units and ratios; summaries present percent and milliseconds, as the seed's
 reports do. No data is never a good score: a day without samples is marked `no_data`, left out of
 the averages and named in the warnings, and the week is then marked partial.
@@ -20,6 +25,8 @@ from typing import Any
 
 Series = list[tuple[float, float]]
 DAY = 86400
+# One group of one grouped SLO: (SLO, compliance kind: availability | latency, ((label, value), ...)).
+GroupKey = tuple[str, str, tuple[tuple[str, str], ...]]
 
 GRADES = (
     (90.0, "A", "Excellent"),
@@ -65,6 +72,7 @@ class DayInput:
     memory: Series = field(default_factory=list)
     drift: dict[str, Series] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
+    groups: dict[GroupKey, Series] = field(default_factory=dict)  # compliance of each group
 
     @property
     def expected_samples(self) -> int:
@@ -96,6 +104,50 @@ def _min(xs: list[float]) -> float | None:
 
 def _scaled(x: float | None, k: float) -> float | None:
     return None if x is None else x * k
+
+
+@dataclass(frozen=True)
+class GroupCompliance:
+    """One group of a grouped SLO over a day or the week: the share of its evaluations with data that
+    met the SLO's objective, and how many evaluations that share is of."""
+
+    slo: str
+    compliance: str  # availability | latency
+    labels: dict[str, str]
+    compliance_percent: float
+    samples: int
+
+    def key(self) -> GroupKey:
+        return self.slo, self.compliance, tuple(self.labels.items())
+
+
+def _worst_first(groups: list[GroupCompliance]) -> list[GroupCompliance]:
+    return sorted(groups, key=lambda g: (g.compliance_percent, g.slo, g.compliance, tuple(g.labels.items())))
+
+
+def day_groups(groups: dict[GroupKey, Series]) -> list[GroupCompliance]:
+    """Each group's compliance over one day's samples, worst first (groups without a sample left out)."""
+    out = []
+    for (slo, kind, labels), series in groups.items():
+        vals = _vals(series)
+        if vals:
+            out.append(GroupCompliance(slo, kind, dict(labels), statistics.fmean(vals) * 100, len(vals)))
+    return _worst_first(out)
+
+
+def week_groups(days: list[list[GroupCompliance]]) -> list[GroupCompliance]:
+    """Each group over the week: its days' compliance weighted by their samples, worst first."""
+    sums: dict[GroupKey, tuple[float, int]] = {}
+    for day in days:
+        for g in day:
+            met, n = sums.get(g.key(), (0.0, 0))
+            sums[g.key()] = (met + g.compliance_percent * g.samples, n + g.samples)
+    return _worst_first(
+        [
+            GroupCompliance(slo, kind, dict(labels), met / n, n)
+            for (slo, kind, labels), (met, n) in sums.items()
+        ]
+    )
 
 
 @dataclass
@@ -137,6 +189,7 @@ class DailySummary:
     actual_samples: int
     completeness_percent: float
     warnings: list[str]
+    groups: list[GroupCompliance] = field(default_factory=list)  # grouped SLOs: each group, worst first
 
     @property
     def degraded(self) -> bool | None:
@@ -245,6 +298,7 @@ def aggregate_day(service: str, inp: DayInput, th: Thresholds) -> DailySummary:
         actual_samples=actual,
         completeness_percent=100.0 * actual / expected if expected else 0.0,
         warnings=warnings,
+        groups=day_groups(inp.groups),
     )
 
 
@@ -331,6 +385,7 @@ class WeeklySummary:
     action_items: list[str]
     partial: bool
     warnings: list[str]
+    groups: list[GroupCompliance] = field(default_factory=list)  # grouped SLOs: each group, worst first
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (see report/schema/weekly_summary.schema.json)."""
@@ -461,6 +516,7 @@ def weekly_summary(
         action_items=actions,
         partial=partial,
         warnings=warnings,
+        groups=week_groups([d.groups for d in days]),
     )
 
 

@@ -1,18 +1,21 @@
 """What the stability scores read back from Prometheus: the series slodrift's rules recorded.
 
 One `query_range` per signal fetches every service at once (the cost does not grow with the number of
-services); alerts are counted per day with a 1d step. A signal that cannot be fetched is left out
+services); alerts are counted per day with a 1d step. A spec with grouped SLOs (`group_by`) adds one
+query: the compliance of each group of each grouped SLO (the service-level signals take the worst group
+at each step, as they take the worst SLO). A signal that cannot be fetched is left out
 and named in `warnings`, so a report built from it is marked partial instead of silently wrong.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+from slodrift.report.scoring import GroupKey
 
 # signal name -> (PromQL returning one series per service, the label that splits it further or None)
 _AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availability"}'
@@ -30,9 +33,13 @@ SIGNALS: dict[str, tuple[str, str | None]] = {
     "memory": ('max by (service) (slodrift:indicator:value{indicator="memory"})', None),
     "drift": ("max by (service, indicator) (slodrift:indicator:drift_ratio)", "indicator"),
 }
+# Compliance per SLO and group, for the SLOs whose rules say they are grouped.
+GROUP_COMPLIANCE = 'slodrift:slo_compliant:bool5m and on (service, slo) slodrift:slo:info{group_by!=""}'
 ALERTS_PER_DAY = 'count by (service, severity) (count_over_time(ALERTS{alertstate="firing",service!=""}[1d]))'
 
 Samples = list[tuple[float, float]]
+# (service, SLO) -> the SLO's group labels, from the spec
+GroupLabels = Mapping[tuple[str, str], Sequence[str]]
 
 
 @dataclass
@@ -48,6 +55,8 @@ class Signals:
     alerts: dict[str, dict[float, dict[str, int]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     queries: int = 0
+    # service -> group of a grouped SLO -> its compliance samples (1 met, 0 not)
+    groups: dict[str, dict[GroupKey, Samples]] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
@@ -80,6 +89,30 @@ def _add(sig: Signals, result: QueryResult, name: str, split: str | None, servic
         sig.series.setdefault(service, {}).setdefault(key, []).extend(sane)
 
 
+def _add_groups(sig: Signals, result: QueryResult, group_labels: GroupLabels) -> None:
+    """Each group's compliance, keyed by the spec's group labels: series of one group that differ in
+    other labels (a service label renamed mid-week) are merged, the lower value winning at a step."""
+    merged: dict[str, dict[GroupKey, dict[float, float]]] = {}
+    odd = 0
+    for s in result.series:
+        service, slo = s.labels.get("service", ""), s.labels.get("slo", "")
+        labels = group_labels.get((service, slo))
+        if labels is None:  # not a grouped SLO of the spec (or not a service of it)
+            continue
+        key = (slo, s.labels.get("compliance", ""), tuple((g, s.labels.get(g, "")) for g in labels))
+        by_time = merged.setdefault(service, {}).setdefault(key, {})
+        for t, v in s.samples:
+            if 0.0 <= v <= 1.0:  # a compliance sample is 0 or 1: NaN or anything else is not one
+                by_time[t] = min(v, by_time.get(t, v))
+            else:
+                odd += 1
+    if odd:
+        sig.warnings.append(f"compliance per group: {odd} sample(s) neither 0 nor 1 ignored")
+    for service, groups in merged.items():
+        for key, by_time in groups.items():
+            sig.groups.setdefault(service, {})[key] = sorted(by_time.items())
+
+
 def fetch(
     client: object,
     services: Iterable[str],
@@ -87,14 +120,17 @@ def fetch(
     end: datetime,
     step_seconds: int,
     progress: Callable[[int, int, str], None] | None = None,
+    group_labels: GroupLabels | None = None,
 ) -> Signals:
     """Fetch every signal for `services` over [start, end]; failures become warnings, not exceptions.
 
-    `progress(done, total, what)` is called before each query, for a terminal display.
+    `group_labels` names the group labels of each grouped SLO; with any, each group's compliance is
+    fetched too (one more query). `progress(done, total, what)` is called before each query, for a
+    terminal display.
     """
     names = set(services)
     sig = Signals(start.timestamp(), end.timestamp(), float(step_seconds))
-    total = len(SIGNALS) + 1
+    total = len(SIGNALS) + 1 + (1 if group_labels else 0)
     for n, (name, (expr, split)) in enumerate(SIGNALS.items()):
         if progress:
             progress(n, total, name)
@@ -110,6 +146,16 @@ def fetch(
             sig.queries += 1
         sig.warnings += [f"signal {name}: Prometheus warned: {w}" for w in result.warnings]
         _add(sig, result, name, split, names)
+    if group_labels:
+        if progress:
+            progress(len(SIGNALS), total, "compliance per group")
+        sig.queries += 1
+        try:
+            result = client.query_range(GROUP_COMPLIANCE, start, end, step_seconds)  # type: ignore[attr-defined]
+            sig.warnings += [f"compliance per group: Prometheus warned: {w}" for w in result.warnings]
+            _add_groups(sig, result, group_labels)
+        except PrometheusError as exc:
+            sig.warnings.append(f"compliance per group: {exc}")
     day_ends_start = start.timestamp() + 86400
     if progress:
         progress(total - 1, total, "alerts per day")

@@ -98,6 +98,7 @@ def build(spec: Spec, fetched: sig.Signals, watch_start: datetime, at: datetime,
                 memory=_slice(fetched.get(service.name, "memory"), start, end),
                 drift=drift,
                 alerts=fetched.alerts.get(service.name, {}).get(end, {}),
+                groups={k: _slice(v, start, end) for k, v in fetched.groups.get(service.name, {}).items()},
             )
             out.append(aggregate_day(service.name, inp, th))
         days[service.name] = out
@@ -126,5 +127,6 @@ def run(
     end = datetime.fromtimestamp(start.timestamp() + max(n_days, 1) * DAY, UTC)
     if n_days == 0:
         end = at
-    fetched = sig.fetch(client, [s.name for s in spec.services], start, end, step, progress)
+    group_labels = {(s.name, o.name): o.group_by for s in spec.services for o in s.slos if o.group_by}
+    fetched = sig.fetch(client, [s.name for s in spec.services], start, end, step, progress, group_labels)
     return build(spec, fetched, start, at, step)

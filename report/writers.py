@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 from slodrift.report import html
+from slodrift.report.groups import COMBINED, MAX_ROWS, group_rows, worst_sentence
 from slodrift.report.metrics import fmt, key_metrics
 from slodrift.report.scoring import DailySummary, Thresholds
 from slodrift.report.stability import Report, thresholds_for
@@ -42,6 +43,7 @@ def method(report: Report) -> dict[str, Any]:
         "no_data_handling": "a day without samples is 'no_data', left out of the weekly averages and named in "
         "the warnings; a missing signal marks the report partial; nothing is assumed good",
         "score_formula": "0.4 x availability compliance % + 0.4 x latency compliance % + 0.2 x (100 - min(drift %, 20))",
+        "groups": COMBINED,
     }
 
 
@@ -171,6 +173,9 @@ def weekly_markdown(report: Report) -> str:
             f"- Latency: {wk.latency_trend}",
             f"- Resources: {wk.resource_trend}",
             "",
+        ]
+        out += _groups_markdown(wk.to_dict(), [d.to_dict() for d in report.days[name]])
+        out += [
             "### Daily Breakdown",
             "",
             "| Day | Availability | Error Rate | SLO compliance | Latency compliance | P99 | Drift | Critical "
@@ -196,10 +201,35 @@ def weekly_markdown(report: Report) -> str:
         f"- Days: {m['day_boundaries']}.",
         f"- Score: {m['score_formula']}; grades A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, F below.",
         f"- Missing data: {m['no_data_handling']}.",
+        f"- Groups: {m['groups']}.",
         f"- Source: {m['source']} ({report.queries} queries).",
         "",
     ]
     return "\n".join(out)
+
+
+def _groups_markdown(week: dict[str, Any], days: list[dict[str, Any]]) -> list[str]:
+    """The service's groups section (nothing for a service without grouped SLOs)."""
+    rows = group_rows(week, days)
+    if not rows:
+        return []
+    out = [
+        "### Groups",
+        "",
+        markdown_text(COMBINED[0].upper() + COMBINED[1:] + ".", 1000),
+        "",
+        markdown_text(worst_sentence(week)),
+        "",
+        "| SLO | Group | Week | " + " | ".join(f"Day {d['day_number']}" for d in days) + " |",
+        "|-----|-------|------|" + "------|" * len(days),
+    ]
+    for r in rows[:MAX_ROWS]:
+        cells = [markdown_text(r.slo), markdown_text(r.group), fmt(r.week, ".1f", "%")]
+        cells += [fmt(v, ".1f", "%") for v in r.days]
+        out.append("| " + " | ".join(cells) + " |")
+    if len(rows) > MAX_ROWS:
+        out.append(f"\n... and {len(rows) - MAX_ROWS} more groups in weekly_summary.json")
+    return out + [""]
 
 
 def weekly_html(report: Report, with_charts: bool = True) -> str:
