@@ -7,16 +7,17 @@ is met only when every route met its objective. Expected figures are counted her
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from slodrift.report import signals
+from slodrift.report.prometheus_api import QueryResult, Series
 
 from tests.helpers import run_cli
 from tests.history import backfill, write_openmetrics
 from tests.servers import Prometheus, wait_until
 from tests.test_report_html import Tree
-
-pytestmark = pytest.mark.integration
 
 START = 1763769600  # 2025-11-22T00:00:00Z
 DAY = 86400
@@ -130,6 +131,7 @@ def group(slo: str, route: str, percent: float, samples: int = 288) -> dict:
     }
 
 
+@pytest.mark.integration
 def test_report_shows_each_group_and_combines_them_by_the_worst_at_each_step(reported):
     out, stdout = reported
     weekly = json.loads((out / "weekly_summary.json").read_text())
@@ -190,3 +192,42 @@ def test_report_shows_each_group_and_combines_them_by_the_worst_at_each_step(rep
         'availability route="/b" 93.8% 95.8% 91.7%',
     ]
     assert any("worst group" in "".join(e[2]) for e in tree.find("p", class_="groups-method"))
+
+
+def test_a_group_recorded_under_two_label_sets_is_one_group_and_odd_samples_are_named():
+    """A service label renamed mid-week (team -> squad) records a group under two label sets: one group,
+    the lower value winning where both have a sample. A sample neither 0 nor 1 is not a compliance
+    sample: ignored and named in the warnings. An SLO the spec does not group is left out."""
+    base = {"service": "api", "slo": "availability", "compliance": "availability", "route": "/a"}
+
+    class Client:
+        def query_range(self, expr, start, end, step):
+            if expr != signals.GROUP_COMPLIANCE:
+                return QueryResult(expr, "matrix", [])
+            return QueryResult(
+                expr,
+                "matrix",
+                [
+                    Series({**base, "team": "payments"}, [(300.0, 1.0), (600.0, 1.0), (900.0, 7.0)]),
+                    Series({**base, "squad": "payments"}, [(600.0, 0.0), (1200.0, 1.0)]),
+                    Series({**base, "slo": "other", "route": "/b"}, [(300.0, 1.0)]),
+                ],
+            )
+
+    got = signals.fetch(
+        Client(),
+        ["api"],
+        datetime.fromtimestamp(0, UTC),
+        datetime.fromtimestamp(1200, UTC),
+        300,
+        group_labels={("api", "availability"): ("route",)},
+    )
+    assert got.groups == {
+        "api": {
+            ("availability", "availability", (("route", "/a"),)): [(300.0, 1.0), (600.0, 0.0), (1200.0, 1.0)]
+        }
+    }
+    assert "compliance per group: 1 sample(s) neither 0 nor 1 ignored" in got.warnings
+    assert (
+        got.queries == len(signals.SIGNALS) + 1
+    )  # the signals and compliance per group (no day ended: no alerts)
