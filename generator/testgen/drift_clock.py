@@ -1,0 +1,22 @@
+"""The clock of the drift tests: when baselines appear, how often promtool evaluates, and the
+evaluation grid every `eval_time` is on."""
+
+from __future__ import annotations
+
+from slodrift.generator.model import DriftSettings
+
+WARMUP = 6  # minutes until every 5m rate window is full (on the evaluation grid); baselines start here
+EVAL_MINUTES = 2  # promtool evaluates every rule of the file at every step: every other minute halves it
+
+
+def grid(minutes: int) -> int:
+    """The first evaluation at or after `minutes`."""
+    return -(-minutes // EVAL_MINUTES) * EVAL_MINUTES
+
+
+def grid_down(minutes: int) -> int:
+    return minutes // EVAL_MINUTES * EVAL_MINUTES
+
+
+def eval_after(drift: DriftSettings, seconds: int) -> int:
+    return grid(WARMUP + -(-seconds // 60) + EVAL_MINUTES)
