@@ -17,9 +17,10 @@ MAX_ROWS = 20  # groups listed in the Markdown and HTML reports; the JSON has th
 
 COMBINED = (
     "an SLO with group_by is one objective per group: the service's compliance counts a 5-minute "
-    "evaluation as met only when every group (and every SLO) met its objective at that evaluation, and "
-    "its availability and error rate are the worst group's at each evaluation; each group's own "
-    "compliance is listed per day and for the week, worst first"
+    "evaluation as met only when every group (and every SLO) met its objective at that evaluation (the "
+    "worst group); its availability and error rate are the SLO's over all its groups' requests "
+    "(traffic-weighted), the worst SLO at each evaluation; each group's own compliance is listed per day "
+    "and for the week, worst first"
 )
 
 

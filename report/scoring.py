@@ -5,10 +5,10 @@ daily aggregation, the weekly score (40 % availability compliance, 40 % latency 
 penalty capped at 20), grade, trends (first half of the week against the second), days degraded and
 the rollback recommendation with the reasons that triggered it.
 
-A grouped SLO (`group_by`) is one objective per group. The service-level compliance, availability and
-error rate take the worst group at each step (as they take the worst SLO), so a step counts as met only
-when every group met its objective; each group's own compliance is kept beside them (`groups`), per day
-and for the week, worst first.
+A grouped SLO (`group_by`) is one objective per group. The service-level compliance takes the worst
+group at each step (as it takes the worst SLO), so a step counts as met only when every group met its
+objective; availability and error rate are the SLO's over all its groups' requests (`signals.py`). Each
+group's own compliance is kept beside them (`groups`), per day and for the week, worst first.
 
 Units: inputs are base units and ratios; summaries present percent and milliseconds, as the seed's
 reports do. No data is never a good score: a day without samples is marked `no_data`, left out of

@@ -2,8 +2,9 @@
 
 One `query_range` per signal fetches every service at once (the cost does not grow with the number of
 services); alerts are counted per day with a 1d step. A spec with grouped SLOs (`group_by`) adds one
-query: the compliance of each group of each grouped SLO (the service-level signals take the worst group
-at each step, as they take the worst SLO). A signal that cannot be fetched is left out
+query: the compliance of each group of each grouped SLO. The service's compliance takes the worst group
+at each step (as it takes the worst SLO); its availability and error ratio are each SLO's over all its
+groups' events, the worst SLO at each step. A signal that cannot be fetched is left out
 and named in `warnings`, so a report built from it is marked partial instead of silently wrong.
 """
 
@@ -19,9 +20,16 @@ from slodrift.report.scoring import GroupKey
 
 # signal name -> (PromQL returning one series per service, the label that splits it further or None)
 _AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availability"}'
+# The 5m error ratio of each availability SLO over all its groups' events (traffic-weighted: for an SLO
+# without groups, its ratio), so a quiet group's one failed request does not stand for the service.
+_ERRORS = (
+    'sum by (service, slo) (slodrift:sli_events:sum5m{event="error"})'
+    ' / sum by (service, slo) (slodrift:sli_events:sum5m{event="total"})'
+    f" and {_AVAIL}"
+)
 SIGNALS: dict[str, tuple[str, str | None]] = {
-    "availability": (f"min by (service) (1 - (slodrift:sli_error:ratio_rate5m and {_AVAIL}))", None),
-    "error_ratio": (f"max by (service) (slodrift:sli_error:ratio_rate5m and {_AVAIL})", None),
+    "availability": (f"min by (service) (1 - ({_ERRORS}))", None),
+    "error_ratio": (f"max by (service) ({_ERRORS})", None),
     "availability_compliant": (
         'min by (service) (slodrift:slo_compliant:bool5m{compliance="availability"})',
         None,

@@ -1,8 +1,9 @@
 """The stability report of a grouped SLO (issue 13), against a real Prometheus: two routes, one bad for
-longer than the other, recorded as slodrift's rules record them (one compliance and one 5m error-ratio
-series per route, `slodrift:slo:info` naming the group label). The report must show each route's own
-compliance, name the worst, and combine the routes into the score as the README says: a 5-minute step
-is met only when every route met its objective. Expected figures are counted here by hand."""
+longer than the other, recorded as slodrift's rules record them (per route: a compliance series and the
+5m window's events; `slodrift:slo:info` naming the group label). The report must show each route's own
+compliance, name the worst, and combine the routes as the README says: a 5-minute evaluation is
+compliant only when every route met its objective, and availability is over both routes' requests.
+Expected figures are counted here by hand."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ services:
 # first < hours into the day <= last. /a: 6 hours of day 1 (72 of 288); /b: 1 hour of day 1 (12) and
 # 2 hours of day 2 (24), at other times than /a's.
 BAD = {"/a": [(1, 6, 12)], "/b": [(1, 18, 19), (2, 0, 2)]}
-ERROR_RATIO_WHEN_BAD = {"/a": 0.02, "/b": 0.01}
+REQUESTS = {"/a": 1000.0, "/b": 100.0}  # per 5 minutes: /b is the quiet route
+ERRORS_WHEN_BAD = {"/a": 20.0, "/b": 1.0}  # 2 % and 1 % of the route's requests
 
 
 def bad(route: str, t: int) -> bool:
@@ -60,21 +62,20 @@ def recorded() -> list:
         info = {**ids, "slo": slo, "window": "30d", "group_by": "route"}
         out.append(("slodrift:slo:info", info, lambda t: 1.0))
     for route in BAD:
-        avail = {**ids, "slo": "availability", "route": route, "window": "5m"}
+        avail = {**ids, "slo": "availability", "route": route}
         out.append(
             (
                 "slodrift:slo_compliant:bool5m",
-                {**avail, "compliance": "availability"},
+                {**avail, "window": "5m", "compliance": "availability"},
                 lambda t, r=route: 0.0 if bad(r, t) else 1.0,
             )
         )
-        out.append(
-            (
-                "slodrift:sli_error:ratio_rate5m",
-                avail,
-                lambda t, r=route: ERROR_RATIO_WHEN_BAD[r] if bad(r, t) else 0.0,
-            )
-        )
+        events = {
+            "error": lambda t, r=route: ERRORS_WHEN_BAD[r] if bad(r, t) else 0.0,
+            "total": lambda t, r=route: REQUESTS[r],
+            "interval": lambda t: 5.0,
+        }
+        out += [("slodrift:sli_events:sum5m", {**avail, "event": e}, fn) for e, fn in events.items()]
         lat = {**ids, "slo": "latency", "route": route, "window": "5m", "compliance": "latency"}
         out.append(("slodrift:slo_compliant:bool5m", lat, lambda t: 1.0))
     return out
@@ -143,11 +144,13 @@ def test_report_shows_each_group_and_combines_them_by_the_worst_at_each_step(rep
     assert [d["services"]["api"]["slo_compliance_percent"] for d in days] == pytest.approx(SERVICE)
     assert api["availability_compliance_percent"] == pytest.approx(sum(SERVICE) / 2)  # 81.25
     assert api["latency_compliance_percent"] == 100.0
-    # availability and error rate: the worst route's at each evaluation. Day 1: 72 evaluations at 98 %
-    # (/a), 12 at 99 % (/b), 204 at 100 %; day 2: 24 at 99 %, 264 at 100 %.
-    day1 = (72 * 98 + 12 * 99 + 204 * 100) / 288
-    day2 = (24 * 99 + 264 * 100) / 288
-    assert [d["services"]["api"]["avg_availability"] for d in days] == pytest.approx([day1, day2])
+    # availability and error rate: over both routes' 1,100 requests of each evaluation. Day 1: 72
+    # evaluations with /a's 20 errors, 12 with /b's 1, 204 without; day 2: 24 with /b's 1. (The worst
+    # route's at each evaluation would put the quiet /b's one failed request at 99 %: 99.458 % on day 1.)
+    err1 = (72 * 20 / 1100 + 12 * 1 / 1100) / 288 * 100
+    err2 = 24 * 1 / 1100 / 288 * 100
+    assert [d["services"]["api"]["avg_error_rate"] for d in days] == pytest.approx([err1, err2])
+    assert [d["services"]["api"]["avg_availability"] for d in days] == pytest.approx([100 - err1, 100 - err2])
 
     # each route's own figures, worst first: per day, and for the week weighted by evaluations
     assert days[0]["services"]["api"]["groups"] == [
