@@ -36,19 +36,23 @@ def installed_layout(tree: Path, dest: Path) -> Path:
     return dest
 
 
-def run_once(path: Path, spec: Path, out: Path) -> float:
-    """Wall seconds of one `python -m slodrift generate` with the packages under `path` first."""
+def run_once(path: Path, spec: Path, out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one `python -m slodrift generate` with the packages under `path` first (CPU
+    from the child's rusage: steadier than wall time when other work shares the machine)."""
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(path)}
     t = time.monotonic()
-    subprocess.run(
+    p = subprocess.Popen(
         [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)],
         env=env,
-        check=True,
         stdout=subprocess.DEVNULL,
         cwd=out.parent,
     )
-    return time.monotonic() - t
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"generate with {path} failed")
+    return wall, ru.ru_utime + ru.ru_stime
 
 
 def main() -> None:
@@ -66,13 +70,20 @@ def main() -> None:
             for side, tree in (("old", a.old), ("new", a.new))
         }
         times: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
         for _ in range(a.runs):
             for side in ("old", "new"):
-                times[side].append(run_once(paths[side], spec, work / "out"))
+                wall, used = run_once(paths[side], spec, work / "out")
+                times[side].append(wall)
+                cpu[side].append(used)
     for side, xs in times.items():
         lo, med, hi = c.mmm(xs)
-        print(f"{side}: median {med:.2f} s ({lo:.2f}..{hi:.2f}), {len(xs)} runs")
-    print(json.dumps(times))
+        clo, cmed, chi = c.mmm(cpu[side])
+        print(
+            f"{side}: wall median {med:.2f} s ({lo:.2f}..{hi:.2f}), CPU median {cmed:.2f} s ({clo:.2f}..{chi:.2f}), "
+            f"{len(xs)} runs"
+        )
+    print(json.dumps({"wall": times, "cpu": cpu}))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ therefore cannot change what a query means: at worst it is a strange, but litera
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -119,14 +118,32 @@ class Selector:
         return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def labelset(items: tuple[tuple[str, str], ...]) -> str:
     """`{k="v",...}` for label pairs, every name checked and every value escaped.
 
-    The one memo kept in this module (a pure function of immutable pairs, bounded): the generated tests
-    ask for 120,000 label sets per 1,000 SLOs of which 25,000 differ, and without it `generate` took
-    1.2-1.5x as long (BENCHMARKS.md, part 3)."""
-    return "{" + ",".join(f"{check_label_name(k)}={quote(str(v))}" for k, v in items) + "}"
+    The generated tests ask for 510,000 label sets per 1000 SLOs, so the common case is written out:
+    a plain name, and a printable value without `"` or `\\`, which `quote` would leave as it is
+    (every character it escapes is a control character, `"` or `\\`). It is faster than the memo this
+    function had (BENCHMARKS.md, part 3); anything else goes through the checks."""
+    return (
+        "{"
+        + ",".join(
+            [
+                f'{k}="{v}"'
+                if type(k) is str
+                and k.isascii()
+                and k.isidentifier()
+                and k[:2] != "__"
+                and type(v) is str
+                and v.isprintable()
+                and '"' not in v
+                and "\\" not in v
+                else f"{check_label_name(k)}={quote(str(v))}"
+                for k, v in items
+            ]
+        )
+        + "}"
+    )
 
 
 def equality_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:
@@ -196,7 +213,6 @@ def _re2_options() -> re2.Options:
     return opts
 
 
-@functools.lru_cache(maxsize=1024)
 def compile_regex(pattern: str) -> re2._Regexp:
     """`pattern` compiled by RE2, the engine (and syntax) of Go's regexp that Prometheus matches with:
     linear-time matching, no lookaround or backreferences, bounded program size. Raises re2.error.
@@ -350,9 +366,8 @@ def check_query(text: str, placeholder: str | None = None) -> str:
     return text.strip()
 
 
-@functools.lru_cache(maxsize=8192)
 def parse_problem(query: str) -> str | None:
-    """What a PromQL parser finds wrong with `query`, or None (memoised: specs repeat their queries)."""
+    """What a PromQL parser finds wrong with `query`, or None."""
     import promql_parser  # a native extension: loaded only when a spec has a query to check
 
     try:

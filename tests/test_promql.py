@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slodrift.generator import promql
 
 
@@ -25,6 +27,39 @@ def test_quote_escapes_every_character_that_could_end_the_string(value, quoted):
 def test_quote_round_trips_through_the_selector_parser(value):
     sel = promql.parse_selector(promql.selector("m", {"l": value}))
     assert sel.matchers == (promql.Matcher("l", "=", value),)
+
+
+def _labelset_by_the_checks(items):
+    """What labelset means: every name checked, every value quoted, one pair at a time."""
+    return "{" + ",".join(f"{promql.check_label_name(k)}={promql.quote(str(v))}" for k, v in items) + "}"
+
+
+NAMES = st.one_of(
+    st.sampled_from(["a", "_b", "route", "le", "__name__", "1a", "a-b", "é", ""]), st.text(max_size=6)
+)
+VALUES = st.one_of(
+    st.sampled_from(["5..", 'x"y', "x\\y", "a\nb", "\x7f", "\u2028", "ü", ""]), st.text(max_size=8)
+)
+
+
+@given(st.lists(st.tuples(NAMES, VALUES), max_size=4))
+def test_labelset_is_the_checks_and_quote_of_every_pair(pairs):
+    """labelset's fast path (plain names, values with nothing to escape) writes what the checks would."""
+    items = tuple(pairs)
+    try:
+        want = _labelset_by_the_checks(items)
+    except promql.PromQLError as exc:
+        with pytest.raises(promql.PromQLError, match="invalid label name") as got:
+            promql.labelset(items)
+        assert str(got.value) == str(exc)
+    else:
+        assert promql.labelset(items) == want
+
+
+def test_labelset_escapes_and_refuses():
+    assert promql.labelset((("a", 'x"y'), ("b", "c\\d"), ("c", "\t"))) == '{a="x\\"y",b="c\\\\d",c="\\t"}'
+    with pytest.raises(promql.PromQLError, match="reserved"):
+        promql.labelset((("__name__", "x"),))
 
 
 def test_parse_selector_reads_all_operators_and_quotes():

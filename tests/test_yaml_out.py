@@ -116,6 +116,14 @@ def test_anything_loads_back_as_written(data):
     assert yaml.safe_load(text) == data
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dictionaries(STRINGS, DATA, min_size=1, max_size=4), min_size=2, max_size=4))
+def test_an_emitter_shared_by_documents_writes_each_as_a_new_one_would(docs):
+    """render() keeps one emitter (and its memo of scalars) for all its files: the memo changes no text."""
+    shared = yaml_out.Emitter()
+    assert [shared.dump(d) for d in docs + docs] == [yaml_out.Emitter().dump(d) for d in docs + docs]
+
+
 @given(STRINGS)
 def test_scalars_load_back_alone(value):
     assert yaml.safe_load(f"k: {yaml_out.scalar(value)}\n") == {"k": value}
@@ -160,19 +168,19 @@ def _typed(node: object) -> object:
 
 def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
     rendered_from: dict[str, object] = {}
-    real_dump = yaml_out.dump
+    real_dump = yaml_out.Emitter.dump
 
-    def recording_dump(data, header=""):
-        text = real_dump(data, header)
+    def recording_dump(self, data, header=""):
+        text = real_dump(self, data, header)
         rendered_from[text] = copy.deepcopy(data)
         return text
 
-    monkeypatch.setattr(yaml_out, "dump", recording_dump)
+    monkeypatch.setattr(yaml_out.Emitter, "dump", recording_dump)
     files = render([load_spec(EXAMPLE)])
     yml = {rel: text for rel, text in files.items() if rel.endswith(".yml")}
     assert any(rel.endswith(".test.yml") for rel in yml) and any(rel.startswith("rules/") for rel in yml)
     for rel, text in yml.items():
-        assert text in rendered_from, f"{rel} was not written by yaml_out.dump"
+        assert text in rendered_from, f"{rel} was not written by yaml_out.Emitter.dump"
         data = rendered_from[text]
         assert _typed(yaml.safe_load(text)) == _typed(data), rel
 

@@ -31,7 +31,6 @@ just appeared) is known as such and never acts as complete.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable
 from decimal import Decimal
@@ -92,7 +91,6 @@ def burn_name(window: int) -> str:
     return f"slodrift:slo_burn:rate{fd(window)}"
 
 
-@functools.lru_cache(maxsize=4096)
 def span(seconds: float) -> str:
     """Seconds (whole or half) as a PromQL duration: `59m30s`, `4m59s500ms` at a 1s interval."""
     whole = int(seconds)

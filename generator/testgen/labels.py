@@ -9,7 +9,6 @@ label and selector; the spec loader reports it as a spec error.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 import time
@@ -35,7 +34,6 @@ class _TooLong(Exception):
     pass
 
 
-@functools.lru_cache(maxsize=4096)
 def _regex_example(pattern: str) -> str | None:
     """A short string that probably fully matches `pattern` (checked by the caller), or None.
 
@@ -176,15 +174,6 @@ def group_values(label: str, selectors: list[promql.Selector], n: int = 2) -> li
 
 def labels_matching(sel: promql.Selector, avoid: promql.Selector | None = None) -> dict[str, str]:
     """Concrete labels selected by `sel` and, when `avoid` is given, not selected by `avoid`."""
-    return dict(_labels_matching(sel, avoid))
-
-
-@functools.lru_cache(maxsize=4096)
-def _labels_matching(sel: promql.Selector, avoid: promql.Selector | None) -> tuple[tuple[str, str], ...]:
-    return tuple(_find_labels(sel, avoid).items())
-
-
-def _find_labels(sel: promql.Selector, avoid: promql.Selector | None) -> dict[str, str]:
     by_label: dict[str, list[promql.Matcher]] = {}
     for m in sel.matchers:
         by_label.setdefault(m.label, []).append(m)
