@@ -142,12 +142,34 @@ def _ratio(prom: Prometheus, w: str, t: float) -> float:
 # recorded then is short in every window for 30 days. Two runs on 2026-12-03: in one, the open block read at
 # the first evaluation after the load was 1,071 requests where the raw counters give 4,320; in the other, the
 # 1d ratio was 0.00362 where the raw counters give 0.00346 (63.8 minutes of requests missing: a 64-slice block
-# was recorded 4 minutes before that evaluation, before the load). Reported to the lead; the procedure (README
-# "slodrift backfill") needs the rules' help.
+# was recorded 4 minutes before that evaluation, before the load).
+#
+# What does not fix it without new code (checked against the rules, 2026-12-03): writing the right value at the
+# same timestamp (two samples of one series at one timestamp, live and backfilled, have no defined precedence
+# in Prometheus' merge of head and overlapping blocks); a sample of the same series at another timestamp (the
+# open block is read with `last_over_time` over half an interval at the evaluation's own timestamp, so the
+# live sample wins or the extra one is outside the range); loading the blocks before the rules (no short
+# block, but the minutes between --to and the first live evaluation stay missing, and the seam caveat).
+#
+# What should fix it without changing the rules (designed, not built or tested): every reader of the blocks and
+# the open block sums over the SLO's identity labels (`sum by (service, slo, ..., event)` in the open block
+# and window rules), so a series with the same labels plus one more (say `slodrift_correction="1"`) is added
+# in. A second backfill pass, run once the live short samples stop being made (the first 64-slice boundary
+# after the load plus 2 evaluations: the open block reads smaller blocks up to 63 evaluations old), would
+# write for every live 64-slice block and open block since the rules' first evaluation the difference between
+# the value from the now complete slices (the block: the rule's own expression at its timestamp; the open
+# block: the slices since the last 64-slice boundary, `(n-2) mod 64` of them, summed directly, as it does not
+# read the short smaller blocks) and the recorded one, at the same timestamps. The rules-side alternative:
+# record a block or open block only when the rules (or a backfill) cover its whole span, e.g. gated on a
+# recorded "rules since" time that takes the earliest of the live start and a backfilled marker, so a sample
+# is missing (and later backfilled without conflict) rather than short.
 @pytest.mark.xfail(
     run=False,
     strict=True,
-    reason="blocks recorded live before the backfilled blocks load miss the backfilled slices (see above)",
+    reason=(
+        "blocks and open blocks recorded live before the backfilled blocks load miss the backfilled slices and "
+        "are never recomputed; needs a correction pass or a rules change (see above)"
+    ),
 )
 @pytest.mark.timeout(900)
 def test_backfilled_windows_are_complete_and_exact(tmp_path, promtool):
