@@ -7,6 +7,11 @@ the spec), one promtool at a time, and reports the CPU (user + system, from wait
 services. `--services 0` runs every service (1,000 SLOs: about an hour of promtool).
 
     .venv/bin/python bench/test_cost.py [--sizes 10 100 1000] [--services 2] [--json out.json]
+        [--before PATH/TO/OTHER/slodrift]
+
+With `--before`, the same specs are generated and tested with another build of slodrift too (for
+example a worktree of an earlier commit with its own .venv), interleaved, so both figures come from
+one run on the same machine.
 """
 
 from __future__ import annotations
@@ -40,11 +45,11 @@ def promtool_cpu(files: list[Path], cwd: Path) -> tuple[float, float]:
     return time.monotonic() - t, ru.ru_utime + ru.ru_stime
 
 
-def measure(n_slos: int, services: int, work: Path) -> dict[str, object]:
+def measure(n_slos: int, services: int, work: Path, slodrift: Path, build: str) -> dict[str, object]:
     path = work / f"spec-{n_slos}.yml"
     path.write_text(spec(n_slos))
-    out = work / f"out-{n_slos}"
-    c.run([str(c.SLODRIFT), "generate", str(path), "--out", str(out)], timeout=1200)
+    out = work / f"out-{n_slos}-{build}"
+    c.run([str(slodrift), "generate", str(path), "--out", str(out)], timeout=1200)
     names = sorted({p.name.split(".")[0] for p in (out / "promtool-tests").glob("svc*.slo*.test.yml")})
     if services and services < len(names):
         names = [names[int(k * len(names) / services)] for k in range(services)]
@@ -55,6 +60,7 @@ def measure(n_slos: int, services: int, work: Path) -> dict[str, object]:
         wall, cpu = wall + w, cpu + u
     slos = 10 * len(names)
     return {
+        "build": build,
         "slos": n_slos,
         "services_tested": len(names),
         "slos_tested": slos,
@@ -69,17 +75,20 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     ap.add_argument("--services", type=int, default=2, help="services tested per size (0: all)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--before", type=Path, help="another build's slodrift executable, measured too")
     args = ap.parse_args()
+    builds = [("this", c.SLODRIFT)] + ([("before", args.before)] if args.before else [])
     rows = []
     with c.tempdir("slodrift-bench-testcost-") as work:
         for n in args.sizes:
-            row = measure(n, args.services, work)
-            rows.append(row)
-            print(
-                f"{n:5d} SLOs: {row['slos_tested']} tested, promtool {row['promtool_cpu_s']} s CPU, "
-                f"{row['cpu_s_per_slo']} s CPU per SLO",
-                flush=True,
-            )
+            for build, exe in builds:
+                row = measure(n, args.services, work, exe, build)
+                rows.append(row)
+                print(
+                    f"{build:>6} {n:5d} SLOs: {row['slos_tested']} tested, promtool {row['promtool_cpu_s']} s "
+                    f"CPU, {row['cpu_s_per_slo']} s CPU per SLO",
+                    flush=True,
+                )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

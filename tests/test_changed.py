@@ -57,7 +57,7 @@ def test_only_what_changed_since_it_passed_runs_again(tmp_path: Path):
     )
 
     # a failing file is not remembered as passed: it runs again next time
-    broken = out / "promtool-tests" / "a.slo-alerts.test.yml"
+    broken = out / "promtool-tests" / "a.slo.test.yml"
     broken.write_text(broken.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {x: y}}]", 1))
     failed = run_cli("test", str(out), "--changed")
     assert failed.returncode == 1 and "1 test file(s) to run" in failed.stdout

@@ -183,7 +183,11 @@ def every_window_range_mutated(text: str, interval: int = 60) -> list[Mutation]:
     for name, start, end in _window_rule_spans(text):
         body = text[start:end]
         sums_from_blocks = name.startswith("slodrift:sli_events:sum") and "block" in body
-        tests = (WINDOWS,) if sums_from_blocks else (RAW,)
+        blocks = name.startswith("slodrift:sli_events:block")
+        # block-built sums: the window test; blocks and the open block: the raw test (the sizes the open
+        # block holds) and the window test (each block size, and every range at its edge); the rest:
+        # the raw test
+        tests = (WINDOWS,) if sums_from_blocks else (RAW, WINDOWS) if blocks else (RAW,)
         for k, m in enumerate(re.finditer(DURATION, body)):
             seconds = parse_duration_ms(m.group("range") or m.group("offset"))
             latest = m.group("range") and body.rfind("last_over_time(", 0, m.start()) > body.rfind(
@@ -238,7 +242,8 @@ def every_alert_limit_mutated(text: str) -> list[Mutation]:
             for new in (minutes - 1, minutes + 1):
                 at = block.start() + fors.start(1)
                 mutated = text[:at] + str(new) + text[block.start() + fors.end(1) :]
-                out.append(Mutation(f"alert #{b} for {minutes}m -> {new}m", mutated, (ALERTS,)))
+                # the raw test carries each tier's `for` check
+                out.append(Mutation(f"alert #{b} for {minutes}m -> {new}m", mutated, (RAW,)))
     return out
 
 
@@ -260,7 +265,7 @@ def other_mutations(text: str) -> list[Mutation]:
             ),
             (RAW,),
         ),
-        Mutation("block mask shifted", substitute(text, r"% 64 == 1\)", "% 64 == 2)"), (RAW,)),
+        Mutation("block mask shifted", substitute(text, r"% 64 == 1\)", "% 64 == 2)"), (RAW, WINDOWS)),
         Mutation(
             "open block counted from the wrong slice",
             substitute(text, r"\(vector\(time\(\)\) - 120\)", "(vector(time()) - 60)", 3),

@@ -3,8 +3,8 @@
 - raw (`slo_raw`): raw counters in, as a scraped service exposes them; slices, windows, ratios and
   alerts out, compared with a small reference model of what they mean (`slo_reference`): rules loaded
   onto history, a burst, a restart, warm-up, the page, one healthy group beside a burning one;
-- comparisons (`slo_alerts`): every condition of every burn pair 2 % either side of its limit, and
-  each tier's `for` to the interval;
+- comparisons (`slo_alerts`): every condition of every burn pair 2 % either side of its limit, at one
+  evaluation; each tier's `for` to the interval, carried by the raw test;
 - absent (`slo_absent`): targets going quiet, then away: no data first, then the critical alert;
 - windows (`slo_windows`, a file of its own with a long evaluation step): every block-built window at
   its edges, 30 days included.
@@ -18,7 +18,7 @@ from slodrift.generator.model import Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo import group_names
 from slodrift.generator.testgen.slo_absent import absent_group
-from slodrift.generator.testgen.slo_alerts import alert_group
+from slodrift.generator.testgen.slo_alerts import alert_group, held_cases
 from slodrift.generator.testgen.slo_raw import raw_group
 from slodrift.generator.testgen.slo_windows import window_test_file
 
@@ -46,7 +46,10 @@ def _file(
 def slo_test_file(service: Service, rule_file: str, interval: int) -> dict[str, Any] | None:
     """The raw-counter and absent tests of one service's SLO rules (`rule_file` relative to it)."""
     return _file(
-        service, rule_file, interval, [raw_group(service, interval), absent_group(service, interval)]
+        service,
+        rule_file,
+        interval,
+        [raw_group(service, interval, held_cases(service, interval)), absent_group(service, interval)],
     )
 
 

@@ -1,7 +1,8 @@
 """The absent and no-data test of a service: its targets go quiet, then vanish.
 
 Each SLO's total counter (or, for a query SLI, its recorded total) has samples for the first five
-minutes only; the service's `up` series reads 1 until minute 40, then vanishes. With a selector on the
+minutes only; the service's `up` series reads 1 until the no-data alerts have fired (minute 33 with
+the default 15m `for`), then vanishes. With a selector on the
 service, that is first an idle service whose targets are up (no data: the no-data alert, not a page),
 then one whose targets are gone (SlodriftSLIAbsent, critical). Without one, slodrift cannot tell idle
 from gone, and SlodriftSLIAbsent fires once the series are gone. Edges depend on Prometheus' 5-minute
@@ -23,10 +24,9 @@ from slodrift.generator.testgen.series import MAX_STEPS, series
 from slodrift.generator.testgen.templates import render_template
 
 QUIET_AT = 300  # seconds: the last sample of every SLI series
-GONE_AT = 2400  # seconds: the last sample of `up`
+IDLE_CHECK = 1200  # seconds: idle, the targets up; neither alert may fire
 LOOKBACK = 300
 MARGIN = 150  # seconds between a check and any edge, beyond one evaluation interval
-CHECKS = (1200, 2220, 3480)  # seconds: idle, idle long enough for no-data, gone
 
 
 def _query_metrics(slo: SLO) -> set[str]:
@@ -42,19 +42,41 @@ def fed_slos(service: Service) -> list[SLO]:
     return raw + [s for s in service.slos if raw_total(s) is None and not _query_metrics(s) & metrics]
 
 
-def _phases(service: Service, slo: SLO, interval: int) -> dict[str, tuple[float, float]]:
+def _ceil(seconds: float, interval: int) -> int:
+    return -(-int(seconds) // interval) * interval
+
+
+def _no_data_from(slo: SLO, interval: int) -> float:
+    """When the SLO's no-data alert starts firing (its `for` after the 5m ratio is gone)."""
+    assert slo.no_data is not None
+    if slo.sli.kind == "error_ratio":
+        ratio_until = 0.0  # the ratio query selects nothing here: no 5m ratio ever
+    else:
+        raw = raw_total(slo) is not None
+        slices_until = QUIET_AT + (LOOKBACK if raw else 0)  # a raw read sees a counter for 5m more
+        ratio_until = slices_until + RATE_WINDOW_RANGE(interval)
+    return ratio_until + slo.no_data.for_seconds
+
+
+def timeline(slos: list[SLO], interval: int) -> tuple[int, list[int]]:
+    """When `up` vanishes, and the checks (idle, no data, gone), in seconds: `up` stays until every
+    no-data alert has fired and been checked, so the test is no longer than its slowest `for`."""
+    after = MARGIN + interval + 1  # a check this long after the edge it follows
+    starts = [_no_data_from(s, interval) for s in slos if s.no_data]
+    idle_check = _ceil(IDLE_CHECK, interval)
+    no_data_check = _ceil(max([idle_check + after, *[t + after for t in starts]]), interval)
+    gone_at = _ceil(no_data_check + max(0, after + interval - LOOKBACK), interval)
+    gone_check = _ceil(gone_at + LOOKBACK + ABSENT_FOR + after, interval)
+    return gone_at, [idle_check, no_data_check, gone_check]
+
+
+def _phases(service: Service, slo: SLO, interval: int, gone_at: int) -> dict[str, tuple[float, float]]:
     """When each alert of the SLO is active: (from, to) in seconds, edges approximate to a lookback."""
-    raw = raw_total(slo) is not None
     absent_from = QUIET_AT + LOOKBACK  # the total has no sample in the last five minutes
-    gone_from = max(absent_from, GONE_AT + LOOKBACK) if service.selector else absent_from
+    gone_from = max(absent_from, gone_at + LOOKBACK) if service.selector else absent_from
     out: dict[str, tuple[float, float]] = {ABSENT_ALERT: (gone_from + ABSENT_FOR, float("inf"))}
     if slo.no_data:
-        if slo.sli.kind == "error_ratio":
-            ratio_until = 0.0  # the ratio query selects nothing here: no 5m ratio ever
-        else:
-            slices_until = QUIET_AT + (LOOKBACK if raw else 0)  # a raw read sees a counter for 5m more
-            ratio_until = slices_until + RATE_WINDOW_RANGE(interval)
-        out[NO_DATA_ALERT] = (ratio_until + slo.no_data.for_seconds, gone_from)
+        out[NO_DATA_ALERT] = (_no_data_from(slo, interval), gone_from)
     return out
 
 
@@ -76,6 +98,7 @@ class AbsentTest:
         self.service = service
         self.interval = interval
         self.slos = fed_slos(service)
+        self.gone_at, self.checks = timeline(self.slos, interval)
 
     def inputs(self) -> list[dict[str, str]]:
         i = self.interval
@@ -97,7 +120,7 @@ class AbsentTest:
                 out.append({"series": series(events_name(i), labels), "values": f"60+0x{quiet}"})
         if self.service.selector:
             up = {m.label: m.value for m in self.service.selector}
-            out.append({"series": series("up", up), "values": f"1+0x{GONE_AT // i}"})
+            out.append({"series": series("up", up), "values": f"1+0x{self.gone_at // i}"})
         return out
 
     def expected(self, slo: SLO, alertname: str) -> dict[str, Any]:
@@ -136,13 +159,12 @@ class AbsentTest:
         }
 
     def group(self) -> dict[str, Any] | None:
-        if not self.slos or max(CHECKS) // self.interval > MAX_STEPS:
+        if not self.slos or max(self.checks) // self.interval > MAX_STEPS:
             return None  # at a short interval this timeline (set by Prometheus' 5m lookback) is too long
-        phases = {slo.name: _phases(self.service, slo, self.interval) for slo in self.slos}
+        phases = {slo.name: _phases(self.service, slo, self.interval, self.gone_at) for slo in self.slos}
         edges = [p for ph in phases.values() for p in ph.values()]
-        checks = [c - c % self.interval for c in CHECKS]
         tests = []
-        for check in checks:
+        for check in self.checks:
             if not _safe(check, edges, self.interval):
                 continue
             for alertname in (ABSENT_ALERT, NO_DATA_ALERT):

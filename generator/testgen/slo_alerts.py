@@ -32,7 +32,8 @@ from slodrift.generator.testgen.templates import render_template
 CASE = "slodrift_case"
 NEAR_OVER, NEAR_UNDER = 1.02, 0.98  # the tested limit
 WELL_OVER = 1.5  # every other condition of the case, far from its limit
-TOTAL_EVENTS = 1_000_000.0  # events in a window of a case (the long window, scaled for the short)
+TOTAL_EVENTS = 1_000_000.0
+LOOKBACK = 300  # seconds: how long Prometheus reads a series after its last sample  # events in a window of a case (the long window, scaled for the short)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def cases(slo: SLO, interval: int) -> list[Case]:
 
 
 class AlertTest:
-    """The comparison test group of one service."""
+    """The comparison test groups of one service: every condition at one evaluation, each `for` apart."""
 
     def __init__(self, service: Service, interval: int) -> None:
         self.service = service
@@ -185,23 +186,23 @@ class AlertTest:
     def _ids(self, case: Case) -> dict[str, str]:
         return {**self.service.labels, "service": self.service.name, "slo": case.slo.name, CASE: case.name}
 
-    def inputs(self) -> list[dict[str, str]]:
+    def inputs(self, cases: list[Case], steps: int) -> list[dict[str, str]]:
+        """The sums of each case, held from evaluation 0 to `steps` (one sample when 0)."""
         out = []
-        for case in self.cases:
+        for case in cases:
             ids = self._ids(case)
             for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
                 for event, value in ((ERROR, w.errors), (TOTAL, w.total), (INTERVAL, w.intervals)):
                     out.append(
                         {
                             "series": series(sum_name(window), {**ids, EVENT: event}),
-                            "values": f"{num(value)}+0x{self.steps}",
+                            "values": f"{num(value)}+0x{steps}" if steps else num(value),
                         }
                     )
         return out
 
-    def expected(self, case: Case, tier: AlertTier, pair: BurnWindow, long: Window) -> dict[str, Any]:
-        """The alert a case raises for one pair: labels from the spec, the rule's annotation templates
-        rendered with them and the long window's burn rate."""
+    def labels(self, case: Case, tier: AlertTier, pair: BurnWindow) -> dict[str, str]:
+        """The labels of the alert a case raises for one pair, from the spec."""
         labels = {
             **self._ids(case),
             **case.slo.labels,
@@ -213,56 +214,130 @@ class AlertTest:
         }
         if tier.receiver:
             labels["receiver"] = tier.receiver
+        return {k: v for k, v in labels.items() if v != ""}  # Prometheus drops a label with no value
+
+    def expected(self, case: Case, tier: AlertTier, pair: BurnWindow, long: Window) -> dict[str, Any]:
+        """The alert a case raises for one pair: labels from the spec, the rule's annotation templates
+        rendered with them and the long window's burn rate."""
         value = long.errors / long.total / float(case.slo.error_budget)
         # Prometheus renders annotations with the expression's labels, before the rule's own are added:
         # the series' identity and the SLO's labels (copied from its info series), not the tier's
         seen = {**case.slo.labels, **self._ids(case)}
         return {
-            "exp_labels": labels,
+            "exp_labels": self.labels(case, tier, pair),
             "exp_annotations": {
                 k: render_template(v, seen, value)
                 for k, v in burn_annotations(self.service, case.slo, tier, pair).items()
             },
         }
 
-    def alerts_at(self, step: int) -> list[dict[str, Any]]:
-        """Every alert firing at `step`: each pair of the case's SLO whose two windows the case feeds,
-        when the sums satisfy it and its tier's `for` has passed (the inputs hold from evaluation 0)."""
+    def raised(self, case: Case) -> list[tuple[AlertTier, BurnWindow]]:
+        """Every pair of the case's SLO whose two windows the case feeds and whose condition its sums
+        satisfy (from the spec's meaning, not the rules)."""
+        fed = {case.pair.long: case.long, case.pair.short: case.short}
+        return [
+            (tier, pair)
+            for tier in case.slo.tiers
+            for pair in tier.windows
+            if pair.long in fed
+            and pair.short in fed
+            and _fires(case.slo, pair, fed[pair.long], fed[pair.short], self.interval)
+        ]
+
+    def alerts_at(self, cases: list[Case], step: int) -> list[dict[str, Any]]:
+        """Every alert firing at `step`: each pair a case raises, once its tier's `for` has passed (the
+        inputs hold from evaluation 0)."""
         out = []
-        for case in self.cases:
+        for case in cases:
             fed = {case.pair.long: case.long, case.pair.short: case.short}
-            for tier in case.slo.tiers:
-                for pair in tier.windows:
-                    if (
-                        pair.long not in fed
-                        or pair.short not in fed
-                        or step < -(-tier.for_seconds // self.interval)
-                    ):
-                        continue
-                    if _fires(case.slo, pair, fed[pair.long], fed[pair.short], self.interval):
-                        out.append(self.expected(case, tier, pair, fed[pair.long]))
+            for tier, pair in self.raised(case):
+                if step >= -(-tier.for_seconds // self.interval):
+                    out.append(self.expected(case, tier, pair, fed[pair.long]))
         return out
 
-    def group(self) -> dict[str, Any] | None:
+    def conditions_group(self) -> dict[str, Any] | None:
+        """Every case at evaluation 0, one sample each: which alerts are raised (pending, or firing
+        without a `for`) is read from Prometheus' ALERTS series. Holding 2,000 series for a `for` of
+        15 intervals cost seven times more, and the `for` needs only one case per pair (`held`)."""
         if not self.cases:
             return None
-        # Each tier's `for`, and one evaluation before it: a `for` off by one interval fails.
-        checks = sorted(({self.steps} | self.fors | {f - 1 for f in self.fors}) - {-1})
+        samples = []
+        for case in self.cases:
+            for tier, pair in self.raised(case):
+                state = "firing" if tier.for_seconds == 0 else "pending"
+                labels = {"alertname": BURN_ALERT, "alertstate": state, **self.labels(case, tier, pair)}
+                samples.append({"labels": series("ALERTS", labels), "value": 1})
         return {
             "name": f"{self.service.name}: every burn condition 2 % either side of its limit",
             "interval": fd(self.interval),
-            "input_series": self.inputs(),
-            "alert_rule_test": [
+            "input_series": self.inputs(self.cases, 0),
+            "promql_expr_test": [
                 {
-                    "eval_time": fd(step * self.interval) if step else "0s",
-                    "alertname": BURN_ALERT,
-                    "exp_alerts": self.alerts_at(step),
+                    "expr": series("ALERTS", {"alertname": BURN_ALERT, "service": self.service.name}),
+                    "eval_time": "0s",
+                    "exp_samples": samples,
                 }
-                for step in checks
             ],
         }
+
+    def held(self) -> Held:
+        """The `for` checks, for another test group to carry: the case of each pair that fires by a
+        wide margin, its sums held from evaluation 0 on; at each tier's `for` and one evaluation
+        before it, which alerts fire (with their annotations)."""
+        firing = [c for c in self.cases if c.name.endswith("/fires")]
+        checks = sorted(({self.steps} | self.fors | {f - 1 for f in self.fors}) - {-1}) if firing else []
+        return Held(self, firing, checks)
+
+
+class Held:
+    """Comparison cases another test group carries (the raw test's long run, at little cost): their
+    sums, told apart by the case label, held for as long as that group runs."""
+
+    label = CASE
+
+    def __init__(
+        self,
+        test: AlertTest | None = None,
+        cases: list[Case] | None = None,
+        checks: list[int] | None = None,
+        steps: int = 0,
+    ) -> None:
+        self.test = test
+        self.cases = cases or []
+        self.checks = checks or []  # evaluations the `for` of every tier is checked at
+        self.steps = max([steps, *self.checks])  # the sums are held from evaluation 0 to this one
+
+    def holding(self, steps: int) -> Held:
+        """The same cases, their sums held to `steps` (where a group checks something else after the
+        last `for` check while the cases' alerts would be resolving)."""
+        return Held(self.test, self.cases, self.checks, steps)
+
+    def resolving(self, step: int) -> bool:
+        """Whether `step` falls after the sums end but within Prometheus' lookback of them."""
+        if self.test is None or not self.cases:
+            return False
+        return self.steps < step <= self.steps + LOOKBACK // self.test.interval + 1
+
+    def inputs(self, per_step: int) -> list[dict[str, str]]:
+        """The cases' sums from evaluation 0 to `steps`, `per_step` samples per evaluation interval (the
+        carrying group's input interval); they go stale 5 minutes later."""
+        return self.test.inputs(self.cases, self.steps * per_step) if self.test and self.cases else []
+
+    def alerts_at(self, step: int) -> list[dict[str, Any]]:
+        """The alerts the cases fire at `step`: while their sums are held, by their `for`; none once
+        their sums are past Prometheus' 5-minute lookback."""
+        if self.test is None or not self.cases:
+            return []
+        if self.resolving(step):
+            raise ValueError(f"step {step}: the carried cases' alerts are resolving")
+        return self.test.alerts_at(self.cases, step) if step <= self.steps else []
 
 
 def alert_group(service: Service, interval: int) -> dict[str, Any] | None:
     """The comparison test group of one service's burn alerts, or None without any."""
-    return AlertTest(service, interval).group()
+    return AlertTest(service, interval).conditions_group()
+
+
+def held_cases(service: Service, interval: int) -> Held:
+    """The `for` checks of one service's burn alerts, for the raw test to carry."""
+    return AlertTest(service, interval).held()

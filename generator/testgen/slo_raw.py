@@ -44,6 +44,7 @@ from slodrift.generator.rules.slo_names import (
 )
 from slodrift.generator.testgen.labels import group_values, labels_matching, selects
 from slodrift.generator.testgen.series import MAX_STEPS, num, series
+from slodrift.generator.testgen.slo_alerts import Held
 from slodrift.generator.testgen.slo_reference import Events, burn_condition, burn_value
 from slodrift.generator.testgen.templates import render_template
 
@@ -229,10 +230,15 @@ def make_plan(service: Service, steps: int, interval: int) -> Plan:
 class RawTest:
     """The raw-counter test group of one service."""
 
-    def __init__(self, service: Service, interval: int) -> None:
+    def __init__(self, service: Service, interval: int, held: Held | None = None) -> None:
         self.service = service
         self.interval = interval
-        self.steps = self._horizon()
+        held = held or Held()
+        self.steps = max(self._horizon(), held.steps)
+        for n in sorted({WARMUP_CHECK, self.steps}):
+            if held.cases and held.resolving(n):
+                held = held.holding(n)  # no check while the carried cases' alerts resolve
+        self.held = held
         self.plan = make_plan(service, self.steps, interval)
 
     def _horizon(self) -> int:
@@ -244,24 +250,29 @@ class RawTest:
             for slo in self.service.slos
             if any(t.name == "page" and t.windows for t in slo.tiers)
         ]
-        # ... and past the second 64-slice block (the first one is recorded at evaluation 65 and
-        # misses slice 0, which has no sample before it), so windows read whole blocks. At short
-        # evaluation intervals a page may be too many evaluations away: then the windows only.
-        blocks = 2 * BLOCK_SLICES + 6
+        # ... and past the first 64-slice block (recorded at evaluation 65), so windows read a whole
+        # block. How blocks of every size and the open block are built, and windows of many blocks,
+        # are the window test's job. At short evaluation intervals a page may be too many evaluations
+        # away: then the windows only.
+        blocks = BLOCK_SLICES + 6
         page = max(firsts) // self.interval + 4 if firsts else 0
         return max(SHORT_HORIZON, blocks, page if page <= MAX_STEPS else 0)
 
     def at(self, n: int) -> str:
-        return fd(n * self.interval)
+        return fd(n * self.interval) if n else "0s"
 
     def group(self) -> dict[str, Any] | None:
         """The test group, or None when no SLO of the service can be fed."""
         if not self.plan.events:
             return None
-        inputs = [
-            {"series": series(c.metric, c.labels), "values": " ".join(str(v) for v in c.samples())}
-            for c in self.plan.counters
-        ] + self.plan.recorded
+        inputs = (
+            [
+                {"series": series(c.metric, c.labels), "values": " ".join(str(v) for v in c.samples())}
+                for c in self.plan.counters
+            ]
+            + self.plan.recorded
+            + self.held.inputs(SCRAPES)
+        )
         tests = []
         for slo in self.service.slos:
             for group in groups_of(slo):
@@ -278,6 +289,8 @@ class RawTest:
 
     def _expr(self, metric: str, labels: dict[str, str], value: float, n: int) -> dict[str, Any]:
         matchers = {k: v for k, v in labels.items() if k not in self.service.labels}
+        if self.held.cases:
+            matchers[self.held.label] = ""  # not the comparison cases this group carries
         return {
             "expr": promql.selector(metric, matchers),
             "eval_time": self.at(n),
@@ -374,8 +387,11 @@ class RawTest:
         }
 
     def alert_tests(self) -> list[dict[str, Any]]:
-        """The burn alert six intervals in (nothing may fire) and at the end (what the model says)."""
-        firing: dict[int, list[dict[str, Any]]] = {WARMUP_CHECK: [], self.steps: []}
+        """The burn alert six intervals in (nothing may fire) and at the end (what the model says), and
+        where the carried comparison cases are checked (with the alerts they fire)."""
+        firing: dict[int, list[dict[str, Any]]] = {
+            n: self.held.alerts_at(n) for n in {WARMUP_CHECK, self.steps, *self.held.checks}
+        }
         for slo in self.service.slos:
             for group in groups_of(slo):
                 ev = self.plan.events.get(_key(slo, group))
@@ -394,6 +410,7 @@ class RawTest:
         ]
 
 
-def raw_group(service: Service, interval: int) -> dict[str, Any] | None:
-    """The raw-counter test group of one service, or None when none of its SLOs can be fed."""
-    return RawTest(service, interval).group()
+def raw_group(service: Service, interval: int, held: Held | None = None) -> dict[str, Any] | None:
+    """The raw-counter test group of one service (carrying `held` comparison cases), or None when none
+    of its SLOs can be fed."""
+    return RawTest(service, interval, held).group()

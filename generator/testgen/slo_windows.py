@@ -10,7 +10,14 @@ the window rule that moved by one interval would read one slice or block more or
 The stride is odd so that, over the cases, the check falls at every position relative to the blocks:
 one case per window has a block just inside the window's far edge, the other one just outside it.
 Inputs are consistent, so where the block rules happen to run at a step they record the same values.
-How the slices, blocks and open blocks come from raw counters is the raw test's job.
+How the slices come from raw counters is the raw test's job.
+
+The same file checks how the blocks and the open block are built, on made-up slices (and the blocks
+they make, fed where the rules would have recorded them), just after a 64-slice block: every block
+size is recorded there, and the open block holds the newest block of each size, each at the far end
+of the range it is read from, with a block one slice older just outside it. A range or offset of a
+block rule that moved by one interval reads one slice or block more or less and fails. (Which block
+sizes the open block holds at other positions is checked by the raw test.)
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 from slodrift.generator.model import Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_names import (
+    BLOCK_LEVELS,
     BLOCK_SLICES,
     DIRECT_MAX,
     EDGE,
@@ -36,7 +44,7 @@ from slodrift.generator.testgen.series import num, series
 
 CASE_PREFIX = "slodrift-window-case"
 MIN_STRIDE = 3
-STRIDES_PER_WINDOW = 40  # steps to reach the longest window (then up to 64 more for the block position)
+SPAN_PER_EVALUATION = 4320  # test span (in slices) that costs promtool about one more evaluation
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,43 @@ class Case:
         return sum(v for i, v in self.events.items() if self.at - self.slices < i <= self.at)
 
 
+@dataclass(frozen=True)
+class BlockCase:
+    """Blocks and the open block checked at one evaluation number, just after a 64-slice block (every
+    block size is recorded there, and the open block holds the newest block of every size), on made-up
+    slices before it."""
+
+    at: int  # evaluation number of the check
+
+    def slices(self) -> dict[int, int]:
+        """Distinct events in each of the slices any block read at `at` can hold."""
+        return {i: 1 + (i * 7919) % 997 for i in range(self.at - FED_BEFORE, self.at)}
+
+    def block(self, size: int, n: int) -> int:
+        """The block of `size` slices ending with slice n - 1 (recorded at n)."""
+        return sum(v for i, v in self.slices().items() if n - size <= i < n)
+
+    def blocks(self, size: int) -> dict[int, int]:
+        """The newest block of `size` before `at` (recorded at at - size, the far end of the range the
+        open block reads it from), and one a slice older (just outside that range; the rules never
+        record one there, so an open block that reads it reads too far)."""
+        return {n: self.block(size, n) for n in (self.at - size - 1, self.at - size)}
+
+    def partial(self) -> int:
+        """The open block recorded at `at`: slices after the last 64-slice block, up to at - 2."""
+        m = self.at - 2
+        start = m - m % BLOCK_SLICES
+        return sum(v for i, v in self.slices().items() if start < i <= m)
+
+    def recorded(self) -> list[int]:
+        """Block sizes the rules record at `at` itself (all of them, from the slices)."""
+        return [1 << k for k in range(1, BLOCK_LEVELS + 1) if self.at % (1 << k) == 1]
+
+
+BLOCK_POSITION = 1  # where a block case's check falls in the 64-slice cycle
+FED_BEFORE = BLOCK_SLICES + 4  # slices fed before a block case's check
+
+
 def _events(at: int, slices: int) -> dict[int, int]:
     """Distinct events at the window's near edge, its far edge (just outside it) and its middle."""
     places = [at - k for k in range(EDGE + 1)]
@@ -75,30 +120,61 @@ def _events(at: int, slices: int) -> dict[int, int]:
     return {i: 1 + (i * 7919) % 997 for i in places if i >= 1}
 
 
-def stride_for(windows: list[int]) -> int:
-    """An odd stride (in evaluations) at which no open block the cases read is ever recomputed."""
-    longest = max(windows)
-    stride = max(MIN_STRIDE, longest // STRIDES_PER_WINDOW) | 1
-    while any((n + 1) % stride == 0 for n in windows):
-        stride += 2
-    return stride
+def _residues(slices: int) -> tuple[int, int]:
+    """Where a check of the window must fall within the 64-slice cycle: a block recorded just inside
+    the window's far edge, and one just outside it."""
+    return (slices + 2) % BLOCK_SLICES, (slices + 3) % BLOCK_SLICES
 
 
-def cases(service: Service, interval: int) -> tuple[int, list[Case]]:
-    """The stride and two cases per block-built window (a block just inside, one just outside)."""
+def stride_for(needs: list[tuple[int, int]], windows: list[int]) -> int:
+    """The stride (in evaluations) that reaches every check in the fewest evaluations: `needs` holds,
+    for each check, the earliest evaluation it may fall at and its position in the 64-slice cycle.
+    No open block a window case reads may be recomputed (at n + 1 after the window's far edge), and no
+    evaluation may fall among the slices a block case feeds.
+
+    At stride S, evaluation k falls at position k * S mod 64, so a check needing position r falls
+    first at k = r * S^-1 mod 64 (S odd): only S mod 64 decides how many evaluations the test runs,
+    once S is long enough for each check's history to fit before it."""
+    best: tuple[float, int] | None = None
+    for s in range(1, BLOCK_SLICES, 2):
+        inverse = pow(s, -1, BLOCK_SLICES)
+        first = [((r * inverse) % BLOCK_SLICES or BLOCK_SLICES, earliest) for earliest, r in needs]
+        steps = max(k for k, _ in first)
+        stride = max([-(-earliest // k) for k, earliest in first] + [MIN_STRIDE, FED_BEFORE + 1])
+        stride += (s - stride) % BLOCK_SLICES
+        while any((n + 1) % stride == 0 for n in windows):
+            stride += BLOCK_SLICES
+        cost = steps + steps * stride / SPAN_PER_EVALUATION
+        if best is None or (cost, stride) < best:
+            best = (cost, stride)
+    assert best is not None
+    return int(best[1])
+
+
+def _first(stride: int, earliest: int, residue: int) -> int:
+    """The first evaluation number at the stride, from `earliest` on, at `residue` in the cycle."""
+    k = -(-earliest // stride)
+    while (k * stride) % BLOCK_SLICES != residue:
+        k += 1
+    return k * stride
+
+
+def cases(service: Service, interval: int) -> tuple[int, list[Case], list[BlockCase]]:
+    """The stride, two cases per block-built window (a block just inside, one just outside), and the
+    block cases."""
     windows = [w // interval for w in service_windows(service) if w // interval > DIRECT_MAX]
     if not windows:
-        return 0, []
-    stride = stride_for(windows)
+        return 0, [], []
+    needs = [(w + 2 * BLOCK_SLICES, r) for w in windows for r in _residues(w)]
+    needs.append((FED_BEFORE + 1, BLOCK_POSITION))
+    stride = stride_for(needs, windows)
     out = []
     for slices in windows:
-        for residue in ((slices + 2) % BLOCK_SLICES, (slices + 3) % BLOCK_SLICES):
-            k = -(-(slices + 2 * BLOCK_SLICES) // stride)
-            while (k * stride) % BLOCK_SLICES != residue:
-                k += 1
-            at = k * stride
+        for residue in _residues(slices):
+            at = _first(stride, slices + 2 * BLOCK_SLICES, residue)
             out.append(Case(slices * interval, slices, at, _events(at, slices)))
-    return stride, out
+    blocks = [BlockCase(_first(stride, FED_BEFORE + 1, BLOCK_POSITION))]
+    return stride, out, blocks
 
 
 def _values(points: dict[int, int], last: int) -> str:
@@ -114,14 +190,42 @@ def _values(points: dict[int, int], last: int) -> str:
     return " ".join(tokens) or "_"
 
 
+def _block_case(
+    service: Service, interval: int, b: BlockCase
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """Inputs (slices, and the blocks of 2 to 32 slices the open block reads) and checks of a block
+    case: the open block, and every block recorded at the check."""
+    ids = {**service.labels, "service": service.name, "slo": f"{CASE_PREFIX}-blocks-{b.at}", EVENT: TOTAL}
+    matchers = {k: v for k, v in ids.items() if k not in service.labels}
+    inputs = [{"series": series(events_name(interval), ids), "values": _values(b.slices(), b.at)}]
+    for k in range(1, BLOCK_LEVELS):
+        inputs.append(
+            {"series": series(block_name(1 << k, interval), ids), "values": _values(b.blocks(1 << k), b.at)}
+        )
+    checks = [(PARTIAL, b.partial())] + [(block_name(n, interval), b.block(n, b.at)) for n in b.recorded()]
+    tests = [
+        {
+            "expr": series(metric, matchers),
+            "eval_time": fd(b.at * interval),
+            "exp_samples": [{"labels": series(metric, ids), "value": value}],
+        }
+        for metric, value in checks
+    ]
+    return inputs, tests
+
+
 def window_test_file(
     service: Service, rule_file: str, interval: int, eval_order: list[str]
 ) -> dict[str, Any] | None:
     """The window test file of one service, or None when no window is built from blocks."""
-    stride, all_cases = cases(service, interval)
+    stride, all_cases, block_cases = cases(service, interval)
     if not all_cases:
         return None
     inputs, tests = [], []
+    for b in block_cases:
+        inputs_b, tests_b = _block_case(service, interval, b)
+        inputs += inputs_b
+        tests += tests_b
     for c in all_cases:
         ids = {
             **service.labels,
@@ -150,7 +254,7 @@ def window_test_file(
         "group_eval_order": eval_order,
         "tests": [
             {
-                "name": f"{service.name}: window sums from blocks, at their edges",
+                "name": f"{service.name}: blocks, the open block, and window sums at their edges",
                 "interval": fd(interval),
                 "input_series": inputs,
                 "promql_expr_test": tests,
