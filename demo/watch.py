@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from slodrift.generator.model import Spec
-from slodrift.generator.rules import drift as d
+from slodrift.generator.rules import drift_names as d
 from slodrift.generator.rules import slo_names as n
 from slodrift.report.prometheus_api import PrometheusClient, PrometheusError, Series
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from slodrift.generator.model import Spec
-from slodrift.generator.rules.drift import DRIFT_ALERT, REGRESSION_ALERT
+from slodrift.generator.rules.drift_names import DRIFT_ALERT, REGRESSION_ALERT
 from slodrift.generator.rules.slo import BURN_ALERT
 
 DEFAULT_RECEIVER = "slodrift-default"

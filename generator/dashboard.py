@@ -20,7 +20,7 @@ from slodrift.generator import promql
 from slodrift.generator.model import SLO, Service, Spec
 from slodrift.generator.promql import Matcher
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules import drift as drift_rules
+from slodrift.generator.rules import drift_names
 from slodrift.generator.rules import slo as slo_rules
 from slodrift.generator.rules import stability as stability_rules
 
@@ -382,7 +382,7 @@ def drift_panels(specs: Sequence[Spec], sel: _Selectors, y: int) -> list[dict[st
                     _target(
                         0,
                         sel.service_vars(
-                            drift_rules.DRIFT,
+                            drift_names.DRIFT,
                             Matcher("indicator", "=~", indicators),
                             Matcher("indicator", "=~", "$indicator"),
                         ),
@@ -539,7 +539,7 @@ def variables(labels: Iterable[str]) -> list[dict[str, Any]]:
         _query_variable("service", "Service", f"label_values({slo_rules.INFO}, service)"),
         _query_variable("slo", "SLO", f"label_values({slo_rules.INFO}{{{svc}}}, slo)"),
         _query_variable(
-            "indicator", "Indicator", f"label_values({drift_rules.DRIFT}{{{svc}}}, indicator)", ".*"
+            "indicator", "Indicator", f"label_values({drift_names.DRIFT}{{{svc}}}, indicator)", ".*"
         ),
     ]
     for label in labels:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 from slodrift.generator.render import render
-from slodrift.generator.rules.drift import change_expr, drift_expr, drift_groups
+from slodrift.generator.rules.drift import drift_groups
+from slodrift.generator.rules.drift_records import change_expr, drift_expr
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 

@@ -11,7 +11,7 @@ from typing import Any
 from slodrift.generator.indicators import RATE_SECONDS
 from slodrift.generator.model import DriftSettings, Indicator, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_names import (
     BASELINE_MISSING_ALERT,
     CHANGE,
     DRIFT,

@@ -9,14 +9,14 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Indicator, Service
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_alerts import drift_alerts
+from slodrift.generator.rules.drift_names import (
     CHANGE,
     DRIFT_ALERT,
     DRIFT_Z,
     EXPECTED,
     REGRESSION_ALERT,
     VALUE,
-    drift_alerts,
     indicator_labels,
 )
 from slodrift.generator.testgen import gofmt

@@ -7,7 +7,7 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import Indicator, Service
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_names import (
     BASELINE,
     BASELINE_REQUESTS,
     BASELINE_SAMPLES,

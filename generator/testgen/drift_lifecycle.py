@@ -9,13 +9,13 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_alerts import drift_alerts
+from slodrift.generator.rules.drift_names import (
     BASELINE_MISSING_ALERT,
     DRIFT,
     DRIFT_ALERT,
     INDICATOR_NO_DATA_ALERT,
     VALUE,
-    drift_alerts,
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, plan

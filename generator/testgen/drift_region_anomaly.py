@@ -8,13 +8,13 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_alerts import drift_alerts
+from slodrift.generator.rules.drift_names import (
     ANOMALY_ALERT,
     REGION_ALERT,
     REGION_VALUE,
     VALUE,
     ZSCORE,
-    drift_alerts,
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_clock import eval_after, grid_down

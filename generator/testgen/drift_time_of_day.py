@@ -7,7 +7,7 @@ from typing import Any
 
 from slodrift.generator.model import DriftSettings, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift import (
+from slodrift.generator.rules.drift_names import (
     CHANGE,
     DRIFT,
     DRIFT_ALERT,
