@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,11 +41,12 @@ ANCHORS = Path(
     )
 )
 SLODRIFT = ROOT / ".venv" / "bin" / "slodrift"
-# slodrift's only reads of raw counters: the events of each evaluation interval (names end in the interval)
-SLODRIFT_RAW_PREFIXES = ("slodrift:sli_errors:increase", "slodrift:sli_requests:increase")
+# slodrift's only reads of raw counters: the events of each evaluation interval (`{event="total|error|interval"}`;
+# the name ends in the interval)
+SLODRIFT_RAW_PREFIXES = ("slodrift:sli_events:increase",)
 METRIC = "http_requests_total"
 JOB = "myservice"
-SCRAPE = 15  # seconds between raw samples
+SCRAPE = 15  # seconds between raw samples (the default; a Traffic carries its own)
 BLOCK = 7200  # promtool writes 2h blocks; one OpenMetrics file per block keeps the import linear
 
 
@@ -72,25 +73,26 @@ def codes_for(r: int) -> tuple[int, list[str]]:
 
 @dataclass
 class Traffic:
-    """Counters of every raw series at every scrape: `counts[s, k]` at `t0 + SCRAPE * k`."""
+    """Counters of every raw series at every scrape: `counts[s, k]` at `t0 + scrape * k`."""
 
     t0: int
     labels: list[dict[str, str]]
     counts: np.ndarray  # int64, shape (series, steps)
     rates: np.ndarray  # float, per series, events/s at the end (for the live exporter)
     burst: tuple[int, int] = (0, 0)
+    scrape: int = SCRAPE
 
     @property
     def t_end(self) -> int:
-        return self.t0 + SCRAPE * (self.counts.shape[1] - 1)
+        return self.t0 + self.scrape * (self.counts.shape[1] - 1)
 
     def is_error(self) -> np.ndarray:
         return np.array([lab["code"].startswith("5") for lab in self.labels])
 
     def exact_ratio(self, t: int, window: int) -> float:
         """Errors / requests over (t - window, t] from the raw counters (t on the scrape grid)."""
-        k = (t - self.t0) // SCRAPE
-        k0 = max(0, (t - window - self.t0) // SCRAPE)
+        k = (t - self.t0) // self.scrape
+        k0 = max(0, (t - window - self.t0) // self.scrape)
         inc = self.counts[:, k] - self.counts[:, k0]
         return float(inc[self.is_error()].sum() / inc.sum())
 
@@ -105,6 +107,7 @@ def make_traffic(
     error_ratio: float = 0.0005,
     burst_ratio: float = 0.25,
     burst_len: int = 1200,
+    scrape: int = SCRAPE,
 ) -> Traffic:
     """Bursty traffic ending at `t_end`: Poisson counts per scrape around a diurnal shape.
 
@@ -112,9 +115,9 @@ def make_traffic(
     night before `t_end` (a quiet hour), where they are `burst_ratio`.
     """
     instances, codes = codes_for(r)
-    steps = history // SCRAPE + 1
-    t0 = t_end - SCRAPE * (steps - 1)
-    ts = t0 + SCRAPE * np.arange(steps)
+    steps = history // scrape + 1
+    t0 = t_end - scrape * (steps - 1)
+    ts = t0 + scrape * np.arange(steps)
     hours = (ts % 86400) / 3600.0
     shape = hour_factor(hours)
     err = np.full(steps, error_ratio)
@@ -136,13 +139,18 @@ def make_traffic(
         base = base_rate * (0.5 + (i % 7) / 7)
         for c in codes:
             share = err / n_err if c.startswith("5") else (1 - err) / n_ok
-            lam = base * shape * share * SCRAPE
+            lam = base * shape * share * scrape
             inc = rng.poisson(lam[1:])
             rows.append(np.concatenate(([0], np.cumsum(inc))))
-            rates.append(float(lam[-1] / SCRAPE))
+            rates.append(float(lam[-1] / scrape))
             labels.append({"job": JOB, "instance": f"i{i:04d}", "code": c})
     return Traffic(
-        t0=t0, labels=labels, counts=np.vstack(rows).astype(np.int64), rates=np.array(rates), burst=(b0, b1)
+        t0=t0,
+        labels=labels,
+        counts=np.vstack(rows).astype(np.int64),
+        rates=np.array(rates),
+        burst=(b0, b1),
+        scrape=scrape,
     )
 
 
@@ -151,18 +159,28 @@ def series_name(lab: dict[str, str]) -> str:
     return f"{METRIC}{{{inner}}}"
 
 
-def write_blocks(tr: Traffic, out: Path, work: Path) -> dict[str, float]:
-    """Write one OpenMetrics file per 2h block (streamed) and turn each into a TSDB block with promtool."""
+def write_blocks(
+    tr: Traffic,
+    out: Path,
+    work: Path,
+    extra: Callable[[int, int], Iterable[str]] | None = None,
+) -> dict[str, float]:
+    """Write one OpenMetrics file per 2h block (streamed) and turn each into a TSDB block with promtool.
+
+    `extra(start, end)` gives more OpenMetrics sample lines for the block [start, end) (s), such as
+    recorded series synthesized alongside the raw counters; its time also counts as writing time.
+    """
     out.mkdir(parents=True, exist_ok=True)
     names = [series_name(lab) for lab in tr.labels]
     steps = tr.counts.shape[1]
-    ts = tr.t0 + SCRAPE * np.arange(steps)
+    sc = tr.scrape
+    ts = tr.t0 + sc * np.arange(steps)
     start = tr.t0 // BLOCK * BLOCK
     write_s = import_s = 0.0
     nbytes = 0
     for b in range(start, tr.t_end + 1, BLOCK):
-        k0 = max(0, (b - tr.t0 + SCRAPE - 1) // SCRAPE)
-        k1 = min(steps, (b + BLOCK - tr.t0 + SCRAPE - 1) // SCRAPE)
+        k0 = max(0, (b - tr.t0 + sc - 1) // sc)
+        k1 = min(steps, (b + BLOCK - tr.t0 + sc - 1) // sc)
         if k0 >= k1:
             continue
         t = time.monotonic()
@@ -172,6 +190,8 @@ def write_blocks(tr: Traffic, out: Path, work: Path) -> dict[str, float]:
             f.write("# TYPE http_requests counter\n")
             for name, row in zip(names, tr.counts[:, k0:k1].tolist(), strict=True):
                 f.write("".join(f"{name} {v} {tt}\n" for v, tt in zip(row, tss, strict=True)))
+            if extra is not None:
+                f.writelines(extra(b, b + BLOCK))
             f.write("# EOF\n")
         nbytes += path.stat().st_size
         write_s += time.monotonic() - t
@@ -293,10 +313,14 @@ class Prom:
 
 
 def write_config(
-    path: Path, rule_files: Sequence[Path], interval: str, scrape_port: int | None = None
+    path: Path,
+    rule_files: Sequence[Path],
+    interval: str,
+    scrape_port: int | None = None,
+    scrape: int = SCRAPE,
 ) -> None:
     cfg: dict[str, object] = {
-        "global": {"evaluation_interval": interval, "scrape_interval": f"{SCRAPE}s"},
+        "global": {"evaluation_interval": interval, "scrape_interval": f"{scrape}s"},
         "rule_files": [str(p) for p in rule_files],
     }
     if scrape_port is not None:
