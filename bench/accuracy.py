@@ -27,7 +27,7 @@ from pathlib import Path
 
 import common as c
 
-HISTORY = 4 * 86400
+HISTORY = 31 * 86400  # a full 30d window at every evaluation time, plus a day
 INTERVAL = "1m"  # rule evaluation interval of the backfilled recordings (Sloth's and slodrift's default)
 R = 12  # 3 instances x 4 codes
 # slodrift before per-interval events: 5m rates recorded every interval, summed over the window.
@@ -83,13 +83,13 @@ def slodrift_events(prom: c.Prom, expr: str, t: float) -> dict[str, float]:
     return {str(x["metric"].get("event")): float(x["value"][1]) for x in prom.query(expr, t)}  # type: ignore[index, attr-defined]
 
 
-def run(seed: int = 7) -> dict[str, object]:
+def run(seed: int = 7, history: int = HISTORY) -> dict[str, object]:
     windows = {"1d": 86400, "3d": 259200, "30d": 2592000}
     with c.tempdir("slodrift-bench-acc-") as work:
         # scrapes a few seconds off the minute grid slodrift backfills on (1..14 s, per seed)
         shift = 1 + (seed * 7) % 14
         t_end = (int(time.time()) - 3600) // 3600 * 3600 - shift
-        tr = c.make_traffic(R, t_end, HISTORY, seed=seed)
+        tr = c.make_traffic(R, t_end, history, seed=seed)
         docs = {
             "sloth": c.sloth_rules(INTERVAL),
             "pyrra": c.pyrra_rules(INTERVAL),
@@ -197,7 +197,7 @@ def run(seed: int = 7) -> dict[str, object]:
                         )
         return {
             "series": R,
-            "history_s": HISTORY,
+            "history_s": history,
             "interval": INTERVAL,
             "t0": tr.t0,
             "t_end": tr.t_end,
@@ -217,10 +217,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=c.BENCH / "results" / "accuracy.json")
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    ap.add_argument("--days", type=float, default=HISTORY / 86400, help="history length (default 31)")
     a = ap.parse_args()
     out = []
     for seed in a.seeds:
-        res = run(seed)
+        res = run(seed, int(a.days * 86400))
         res["seed"] = seed
         print(
             f"seed {seed}: evaluations {res['phase_s']:.2f} s after a scrape; "
