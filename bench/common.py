@@ -22,7 +22,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +40,6 @@ ANCHORS = Path(
     )
 )
 SLODRIFT = ROOT / ".venv" / "bin" / "slodrift"
-# slodrift's only reads of raw counters: the events of each evaluation interval (`{event="total|error|interval"}`;
-# the name ends in the interval)
-SLODRIFT_RAW_PREFIXES = ("slodrift:sli_events:increase",)
 METRIC = "http_requests_total"
 JOB = "myservice"
 SCRAPE = 15  # seconds between raw samples (the default; a Traffic carries its own)
@@ -205,50 +201,6 @@ def write_blocks(
         "openmetrics_mb": nbytes / 1e6,
         "samples": float(tr.counts.size),
     }
-
-
-# ---------------------------------------------------------------- live exporter
-
-
-class LiveCounters:
-    """Serves the synthetic counters after `t_end`, continuing each at its last rate, so 5m reads stay live."""
-
-    def __init__(self, tr: Traffic) -> None:
-        self.names = [series_name(lab) for lab in tr.labels]
-        self.last = tr.counts[:, -1].astype(float)
-        self.rates = tr.rates
-        self.t_end = tr.t_end
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                dt = max(0.0, time.time() - outer.t_end)
-                vals = np.floor(outer.last + outer.rates * dt).astype(np.int64).tolist()
-                body = "".join(f"{n} {v}\n" for n, v in zip(outer.names, vals, strict=True)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                return
-
-        return H
-
-    def __enter__(self) -> LiveCounters:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # ---------------------------------------------------------------- processes
@@ -479,16 +431,6 @@ def _with_interval(doc: dict[str, object], interval: str) -> dict[str, object]:
     for g in doc["groups"]:  # type: ignore[attr-defined]
         g["interval"] = interval
     return doc
-
-
-def slodrift_raw_reads(doc: dict[str, object]) -> set[str]:
-    """Names of slodrift's recording rules that read raw counters (what promtool can backfill)."""
-    return {
-        str(r["record"])
-        for g in doc["groups"]
-        for r in g["rules"]  # type: ignore[attr-defined]
-        if str(r.get("record", "")).startswith(SLODRIFT_RAW_PREFIXES)
-    }
 
 
 def only_rules(doc: dict[str, object], names: set[str], group: str) -> dict[str, object]:

@@ -14,12 +14,11 @@ import json
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
 import common as c
 
 RESULTS = c.BENCH / "results"
-PARTS = ("eval_cost", "accuracy", "gen_scale", "report_scale")
+PARTS = ("steady_cost", "accuracy", "gen_scale", "report_scale")
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -31,144 +30,188 @@ def mmm(xs: list[float], digits: int = 3, scale: float = 1.0) -> str:
     return f"{med:.{digits}g} ({lo:.{digits}g}..{hi:.{digits}g})"
 
 
-def reads_raw(tool: str, rule: str) -> bool:
-    """Whether a rule of the benchmark reads the raw counters (by its name in the three rule files)."""
-    if tool == "slodrift":
-        return rule.startswith(c.SLODRIFT_RAW_PREFIXES)
-    if tool == "sloth":
-        return rule.startswith("slo:sli_error:ratio_rate") and not rule.endswith("30d")
-    return rule.startswith("http_requests:") or rule in (
-        "SLOMetricAbsent",
-        "pyrra_requests:rate5m",
-        "pyrra_errors:rate5m",
-    )
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
 
 
-def eval_cost_tables(res: list[dict[str, object]]) -> str:
+def _ms(v: list[float]) -> str:
+    lo, med, hi = v
+    return f"{med:.1f} ({lo:.1f}..{hi:.1f})"
+
+
+def steady_cost_tables(res: list[dict[str, object]]) -> str:
+    """Part 1: samples per evaluation (= per minute at 1m) and wall per evaluation at steady state."""
+    slo = [r for r in res if "r" in r]
+    grouped = [r for r in res if "r" not in r]
     out = [
-        "### Rule evaluation cost per SLO (sum of the tool's groups, ms per evaluation: median (min..max))",
+        "### Rule cost per SLO at steady state (99.9 %/30d, 1m evaluation, 30 s scrape; every window full)",
+        "",
+        "Samples: Prometheus' `totalQueryableSamples` of every rule's query at its group's last measured "
+        "evaluation, summed per tool (= samples per minute). ms: the tool's groups' `evaluationTime`, summed "
+        "per evaluation, median (min..max). computed: the same from the rules' selectors (series x range / "
+        "interval); every rule within its bounds: yes/no.",
         "",
     ]
     rows = []
-    for r in res:
-        s: dict[str, dict[str, float]] = r["summary"]  # type: ignore[assignment]
-        sd, sl, py = s.get("slodrift"), s.get("sloth"), s.get("pyrra")
+    for r in slo:
+        s: dict[str, dict[str, object]] = r["summary"]  # type: ignore[assignment]
+        sd, sl, py = s["slodrift"], s["sloth"], s["pyrra"]
+        py_samples = int(py["samples"])  # type: ignore[call-overload]
+        py_ms: list[float] = py["wall_ms"]  # type: ignore[assignment]
+        sd_n, sl_n = int(sd["samples"]), int(sl["samples"])  # type: ignore[call-overload]
+        within = all(bool(v.get("within", True)) for v in s.values())
         rows.append(
             [
                 r["r"],
-                r["interval"],
-                s["slodrift"]["evals"],
-                *(f"{t['median_ms']:.1f} ({t['min_ms']:.1f}..{t['max_ms']:.1f})" for t in (sl, py, sd) if t),
-                *(f"{int(t['samples'])}" for t in (sl, py, sd) if t),
-                f"{sd['median_ms'] / sl['median_ms']:.3f}x" if sd and sl else "n/a",
-                f"{sd['median_ms'] / py['median_ms']:.3f}x" if sd and py else "n/a",
+                _n(sd_n),
+                _n(sl_n),
+                _n(py_samples),
+                f"{sd_n / sl_n:.4f}",
+                f"{sd_n / py_samples:.4f}",
+                _ms(sd["wall_ms"]),  # type: ignore[arg-type]
+                _ms(sl["wall_ms"]),  # type: ignore[arg-type]
+                _ms(py_ms),
+                "yes" if within else "NO",
             ]
         )
     out.append(
         c.table(
             [
                 "R",
-                "interval",
-                "evals",
-                "Sloth ms",
-                "Pyrra ms",
-                "slodrift ms",
-                "Sloth samples",
-                "Pyrra samples",
-                "slodrift samples",
+                "slodrift samples/min",
+                "Sloth",
+                "Pyrra",
                 "slodrift/Sloth",
                 "slodrift/Pyrra",
+                "slodrift ms",
+                "Sloth ms",
+                "Pyrra ms",
+                "within computed",
             ],
             rows,
         )
     )
-    out += ["", "### Per group (median ms; samples per evaluation)", ""]
-    rows = []
-    for r in res:
-        groups: dict[str, list[list[float]]] = r["groups"]  # type: ignore[assignment]
-        for g, v in sorted(groups.items(), key=lambda kv: (kv[0].split(";")[0], kv[0])):
-            tool = Path(g.split(";")[0]).stem
+    if slo:
+        last = slo[-1]
+        rules: list[dict[str, object]] = last["rules"]  # type: ignore[assignment]
+        sd_rules = sorted(
+            (x for x in rules if x["tool"] == "slodrift"),
+            key=lambda x: -int(x["samples"]),  # type: ignore[call-overload]
+        )
+        total = sum(int(x["samples"]) for x in sd_rules)  # type: ignore[call-overload]
+        out += [
+            "",
+            f"### slodrift's costliest rules at R = {last['r']} (samples per evaluation; median rule ms)",
+            "",
+        ]
+        out.append(
+            c.table(
+                ["samples", "share", "computed", "ms", "rule"],
+                [
+                    [
+                        _n(int(x["samples"])),  # type: ignore[call-overload]
+                        f"{100 * int(x['samples']) / total:.1f} %",  # type: ignore[call-overload]
+                        _n(float(x["computed"])),  # type: ignore[arg-type]
+                        f"{statistics.median(x['wall_s']) * 1e3:.2f}",  # type: ignore[arg-type]
+                        f"{x['rule']} ({x['group']})",
+                    ]
+                    for x in sd_rules[:10]
+                ],
+            )
+        )
+        for tool in ("sloth", "pyrra"):
+            top = sorted(
+                (x for x in rules if x["tool"] == tool),
+                key=lambda x: -int(x["samples"]),  # type: ignore[call-overload]
+            )[:3]
+            out += [
+                "",
+                f"{tool}'s costliest at R = {last['r']}: "
+                + "; ".join(f"`{x['rule']}` {_n(int(x['samples']))}" for x in top),  # type: ignore[call-overload]
+            ]
+    for r in grouped:
+        s = r["summary"]  # type: ignore[assignment]
+        groups: dict[str, int] = r["group_counts"]  # type: ignore[assignment]
+        out += [
+            "",
+            "### Grouped SLO (`group_by: [route]`, 2 raw series per route): cost per group at steady state",
+            "",
+        ]
+        rows = []
+        for svc, n in groups.items():
+            v = s[svc]
             rows.append(
                 [
-                    r["r"],
-                    tool,
-                    g.split(";", 1)[1],
-                    mmm([x[0] for x in v], 3, 1e3),
-                    fmt(statistics.median([x[1] for x in v])),
+                    n,
+                    2 * n,
+                    _n(int(v["samples"])),  # type: ignore[call-overload]
+                    _n(int(v["samples"]) / n),  # type: ignore[call-overload]
+                    _ms(v["wall_ms"]),  # type: ignore[arg-type]
+                    f"{float(v['wall_ms'][1]) / n:.2f}",  # type: ignore[index]
+                    "yes" if v.get("within") else "NO",
                 ]
             )
-    out.append(c.table(["R", "tool", "group", "ms median (min..max)", "samples"], rows))
-    out += [
-        "",
-        "### Raw reads against the rest (sum over rules of the median per-rule evaluationTime, ms)",
-        "",
-        "Rules that read the raw counters: slodrift's two per-interval reads; Sloth's 5m..3d ratios; Pyrra's burn rates, "
-        "4w increase, absent alert and 5m rates. Everything else reads recorded series.",
-        "",
-    ]
-    rows = []
-    for r in res:
-        per: dict[str, list[float]] = r["rules"]  # type: ignore[assignment]
-        split: dict[str, list[float]] = {}
-        for k, v in per.items():
-            if not v:
-                continue
-            tool, _, rule = k.split(";", 2)
-            cell = split.setdefault(tool, [0.0, 0.0])
-            cell[0 if reads_raw(tool, rule) else 1] += statistics.median(v) * 1e3
-        rows.append(
-            [
-                r["r"],
-                *(
-                    f"{split[t][0]:.2f} / {split[t][1]:.2f}" if t in split else "n/a"
-                    for t in ("sloth", "pyrra", "slodrift")
-                ),
-            ]
+        out.append(
+            c.table(
+                [
+                    "groups",
+                    "raw series",
+                    "samples/min",
+                    "samples/min per group",
+                    "ms per evaluation",
+                    "ms per group",
+                    "within computed",
+                ],
+                rows,
+            )
         )
-    out.append(c.table(["R", "Sloth raw / rest", "Pyrra raw / rest", "slodrift raw / rest"], rows))
-    out += [
-        "",
-        "### Costliest rules at the largest R (median of Prometheus' per-rule evaluationTime, ms)",
-        "",
-    ]
-    last = res[-1]
-    per_rule: dict[str, list[float]] = last["rules"]  # type: ignore[assignment]
-    top = sorted(((statistics.median(v) * 1e3, k) for k, v in per_rule.items() if v), reverse=True)[:12]
-    out.append(c.table(["ms", "tool", "group", "rule"], [[f"{ms:.2f}", *k.split(";", 2)] for ms, k in top]))
-    out += ["", "### Data", ""]
+    out += ["", "### Data written and checks", ""]
     out.append(
         c.table(
             [
-                "R",
-                "raw samples",
+                "case",
+                "raw series",
+                "samples written",
                 "OpenMetrics MB",
                 "write s",
                 "promtool import s",
-                "rules backfill s",
-                "raw samples in 3d",
-                "slodrift slices in 30d",
+                "history wall s",
+                "no seam",
+                "30d intervals",
+                "windows = sum of slices",
             ],
             [
                 [
-                    r["r"],
-                    int(r["samples"]),
-                    f"{r['openmetrics_mb']:.0f}",
-                    f"{r['write_s']:.1f}",  # type: ignore[index]
-                    f"{r['import_s']:.1f}",
-                    f"{r['backfill_rules_s']:.1f}",
-                    fmt(r["check"]["raw_samples_3d"], 6),  # type: ignore[index]
-                    fmt(
-                        r["check"].get(
-                            "slodrift_slices_30d", r["check"].get("slodrift_errors5m_samples_30d")
-                        ),
-                        6,
-                    ),
+                    r["case"],
+                    r["raw_series"],
+                    _n(float(r["samples_written"])),  # type: ignore[arg-type]
+                    f"{float(r['openmetrics_mb']):.0f}",  # type: ignore[arg-type]
+                    f"{float(r['write_s']):.0f}",  # type: ignore[arg-type]
+                    f"{float(r['import_s']):.0f}",  # type: ignore[arg-type]
+                    f"{float(r['history_wall_s']):.0f}",  # type: ignore[arg-type]
+                    "yes" if r.get("seamless") else "no",
+                    _intervals(r),
+                    _windows(r),
                 ]
                 for r in res
             ],
         )
-    )  # type: ignore[index]
+    )
     return "\n".join(out)
+
+
+def _intervals(r: dict[str, object]) -> str:
+    ch = r.get("checks", {}).get("sum30d_intervals")  # type: ignore[union-attr]
+    if not ch:
+        return "n/a"
+    return f"{ch['min']:.0f}..{ch['max']:.0f} ({ch['series']} series)"
+
+
+def _windows(r: dict[str, object]) -> str:
+    ch = r.get("checks", {}).get("windows_vs_slices")  # type: ignore[union-attr]
+    if not ch:
+        return "n/a (sparse history)"
+    return "yes" if all(a == b for a, b in ch.values()) else "NO"
 
 
 def accuracy_tables(res: list[dict[str, object]]) -> str:
@@ -270,7 +313,7 @@ def main() -> None:
     import report_scale
 
     for part, render in (
-        ("eval_cost", eval_cost_tables),
+        ("steady_cost", steady_cost_tables),
         ("accuracy", accuracy_tables),
         ("gen_scale", gen_tables),
         ("report_scale", report_scale.tables),

@@ -870,7 +870,7 @@ def grouped_case(groups: list[int], work: Path) -> Case:
         identities={s: [{"route": f"/r{g:04d}"} for g in range(n)] for s, n in services.items()},
         sparse=True,
         jobs=list(services),
-        meta={"groups": services},
+        meta={"group_counts": services},
     )
 
 
