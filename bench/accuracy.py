@@ -1,7 +1,8 @@
 """Long-window accuracy: each tool's recorded SLI against the exact error ratio of the raw counters.
 
-Bursty synthetic traffic (quiet night, busy day, a 20-minute burst of 25 % errors at 03:00, a quiet hour)
-is backfilled as TSDB blocks. slodrift's recordings that its windows are built from (the per-interval
+Bursty synthetic traffic (quiet night, busy day, a 20-minute burst of 25 % errors at 03:00, a quiet hour),
+31 days of 15 s samples (so every window, 30d included, is full at both evaluation times), is backfilled
+as TSDB blocks. slodrift's recordings that its windows are built from (the per-interval
 events, the 2..64-slice blocks and the open block) are backfilled with `slodrift backfill`, which
 evaluates the generated rules level by level with Prometheus itself, every minute on multiples of the
 interval; the scrapes are shifted against that grid by a few seconds per seed (never on it), as in
@@ -12,9 +13,8 @@ Each tool's long-window rule expression, taken verbatim from its rule file, is e
 query at a timestamp of slodrift's recording grid: that is the value the rule records then (for
 slodrift, the window's recorded events `slodrift:sli_events:sum<W>`, whose error / total is what
 `slodrift:sli_error:ratio_rate<W>` records). The exact value is errors / requests over (t - W, t] summed
-from the raw counters; for 30d that is everything slodrift has recorded: from one interval before its
-first backfilled evaluation (a window holds the slices recorded since the rules, or the backfill,
-started; with counters older than the window, as in production, that edge does not exist).
+from the raw counters. (With `--days` under 31 the 30d window is not full; its exact value is then
+what slodrift has recorded: from one interval before its first backfilled evaluation.)
 """
 
 from __future__ import annotations
@@ -75,11 +75,12 @@ def exact_ratio(tr: c.Traffic, t: float, window: float) -> float:
 
 
 def slodrift_events(prom: c.Prom, expr: str, t: float) -> dict[str, float]:
-    """The events of a `slodrift:sli_events:sum<W>` expression: error, total, interval (when recorded).
+    """The events of a `slodrift:sli_events:sum<W>` expression: error, total and interval (the number of
+    intervals with data in the window; 43,200 for a full 30d at 1m).
 
-    `ratio_rate<W>` records error / total while the window holds an interval with data; `slodrift
-    backfill` writes no `interval` events (see the README of BENCHMARKS.md, part 2), so the ratio is
-    taken from error / total here and the intervals are reported beside it."""
+    `ratio_rate<W>` records error / total while the window holds an interval with data; the ratio is
+    taken from the window's events here, since the backfill writes the slices and blocks, not the
+    windows."""
     return {str(x["metric"].get("event")): float(x["value"][1]) for x in prom.query(expr, t)}  # type: ignore[index, attr-defined]
 
 

@@ -18,6 +18,7 @@ import sys
 import common as c
 
 RESULTS = c.BENCH / "results"
+TOOLS = ("slodrift", "sloth", "pyrra")
 PARTS = ("steady_cost", "accuracy", "gen_scale", "report_scale")
 
 
@@ -41,6 +42,10 @@ def _ms(v: list[float]) -> str:
 
 def steady_cost_tables(res: list[dict[str, object]]) -> str:
     """Part 1: samples per evaluation (= per minute at 1m) and wall per evaluation at steady state."""
+    import steady_cost
+
+    for r in res:
+        r["summary"] = steady_cost.summarize(r)  # the check's bounds as the current code has them
     slo = [r for r in res if "r" in r]
     grouped = [r for r in res if "r" not in r]
     out = [
@@ -89,6 +94,31 @@ def steady_cost_tables(res: list[dict[str, object]]) -> str:
                 "within computed",
             ],
             rows,
+        )
+    )
+    out += [
+        "",
+        "Prometheus' count against the computation from the selectors (sum over the tool's rules; "
+        "|diff| summed per rule; ranges over the seam between the written history and the live scrapes "
+        "may hold one raw sample per series more or fewer):",
+        "",
+    ]
+    out.append(
+        c.table(
+            ["R", "tool", "Prometheus", "computed", "sum of |diff|", "every rule within bounds"],
+            [
+                [
+                    r["r"],
+                    tool,
+                    _n(int(v["samples"])),  # type: ignore[call-overload]
+                    _n(float(v["computed"])),  # type: ignore[arg-type]
+                    _n(float(v["off"])),  # type: ignore[arg-type]
+                    "yes" if v["within"] else "NO",
+                ]
+                for r in slo
+                for tool, v in r["summary"].items()  # type: ignore[attr-defined]
+                if tool in TOOLS
+            ],
         )
     )
     if slo:
