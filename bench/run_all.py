@@ -121,6 +121,20 @@ def steady_cost_tables(res: list[dict[str, object]]) -> str:
             ],
         )
     )
+    out += [
+        "",
+        "Raw reads against the rest (samples per evaluation computed from the selectors: those of the raw "
+        "counters `http_requests_total`, and all others, such as recorded series):",
+        "",
+    ]
+    rows = []
+    for r in slo:
+        split = {t: [0.0, 0.0] for t in TOOLS}
+        for x in r["rules"]:  # type: ignore[attr-defined]
+            for sel in x["selectors"]:
+                split[x["tool"]][0 if sel["name"] == c.METRIC else 1] += float(sel["expected"])
+        rows.append([r["r"], *(f"{_n(split[t][0])} / {_n(split[t][1])}" for t in TOOLS)])
+    out.append(c.table(["R", *(f"{t} raw / rest" for t in TOOLS)], rows))
     if slo:
         last = slo[-1]
         rules: list[dict[str, object]] = last["rules"]  # type: ignore[assignment]
