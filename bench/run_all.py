@@ -99,13 +99,13 @@ def steady_cost_tables(res: list[dict[str, object]]) -> str:
     out += [
         "",
         "Prometheus' count against the computation from the selectors (sum over the tool's rules; "
-        "|diff| summed per rule; ranges over the seam between the written history and the live scrapes "
+        "absolute differences summed per rule; ranges over the seam between the written history and the live scrapes "
         "may hold one raw sample per series more or fewer):",
         "",
     ]
     out.append(
         c.table(
-            ["R", "tool", "Prometheus", "computed", "sum of |diff|", "every rule within bounds"],
+            ["R", "tool", "Prometheus", "computed", "sum of abs. differences", "every rule within bounds"],
             [
                 [
                     r["r"],
