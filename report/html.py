@@ -22,7 +22,7 @@ from markupsafe import Markup
 from slodrift.report import charts
 from slodrift.report.groups import COMBINED, MAX_ROWS, group_rows, worst_sentence
 from slodrift.report.metrics import fmt, key_metrics
-from slodrift.report.scoring import Thresholds
+from slodrift.report.scoring_day import Thresholds
 from slodrift.report.stability import Report, thresholds_for
 
 CHART_SERVICES = 8  # services charted in detail: more make the page heavy and the overview a tangle

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slodrift.report.scoring import Thresholds
+from slodrift.report.scoring_day import Thresholds
 
 
 def fmt(x: float | None, spec: str, suffix: str = "") -> str:

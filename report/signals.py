@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
-from slodrift.report.scoring import GroupKey
+from slodrift.report.scoring_day import GroupKey
 
 # signal name -> (PromQL returning one series per service, the label that splits it further or None)
 _AVAIL = 'on (service, slo) slodrift:slo_compliant:bool5m{compliance="availability"}'

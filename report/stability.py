@@ -12,15 +12,8 @@ from datetime import UTC, datetime
 
 from slodrift.generator.model import Service, Spec
 from slodrift.report import signals as sig
-from slodrift.report.scoring import (
-    DAY,
-    DailySummary,
-    DayInput,
-    Thresholds,
-    WeeklySummary,
-    aggregate_day,
-    weekly_summary,
-)
+from slodrift.report.scoring import WeeklySummary, weekly_summary
+from slodrift.report.scoring_day import DAY, DailySummary, DayInput, Thresholds, aggregate_day
 
 
 def thresholds_for(service: Service) -> Thresholds:

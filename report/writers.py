@@ -18,7 +18,7 @@ import jsonschema
 from slodrift.report import html
 from slodrift.report.groups import COMBINED, MAX_ROWS, group_rows, worst_sentence
 from slodrift.report.metrics import fmt, key_metrics
-from slodrift.report.scoring import DailySummary, Thresholds
+from slodrift.report.scoring_day import DailySummary, Thresholds
 from slodrift.report.stability import Report, thresholds_for
 
 SCHEMA_VERSION = "1.0"

@@ -310,7 +310,8 @@ def test_group_labels_get_variables_and_matchers():
 
 
 def test_constants_agree_with_the_scoring_and_the_exporter():
-    from slodrift.report.scoring import GRADES, Thresholds
+    from slodrift.report.scoring import GRADES
+    from slodrift.report.scoring_day import Thresholds
 
     grade_limits = sorted(limit / 100 for limit, _, _ in GRADES if limit > 0)
     assert [v for v, _ in dash.GRADE_STEPS if v is not None] == grade_limits

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from slodrift.report import charts, html
 from slodrift.report import writers as rpt
-from slodrift.report.scoring import Thresholds
+from slodrift.report.scoring_day import Thresholds
 
 from tests.test_report import BAD_DAY, build
 

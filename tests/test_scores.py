@@ -5,15 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from slodrift.report.scoring import (
-    DayInput,
-    Thresholds,
-    aggregate_day,
-    day_number,
-    grade,
-    stability_score,
-    weekly_summary,
-)
+from slodrift.report.scoring import grade, weekly_summary
+from slodrift.report.scoring_day import DayInput, Thresholds, aggregate_day, day_number, stability_score
 
 START = datetime(2025, 11, 22, tzinfo=UTC)
 TH = Thresholds()  # 99.9 %, 500 ms, 0.1 %, drift over 10 %

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from slodrift.report.scoring import DayInput, Thresholds, aggregate_day, weekly_summary
+from slodrift.report.scoring import weekly_summary
+from slodrift.report.scoring_day import DayInput, Thresholds, aggregate_day
 
 START = datetime(2025, 11, 22, tzinfo=UTC).timestamp()
 DAY = 86400
