@@ -116,8 +116,8 @@ def test_anything_loads_back_as_written(data):
     assert yaml.safe_load(text) == data
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.dictionaries(STRINGS, DATA, min_size=1, max_size=4), min_size=2, max_size=4))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.dictionaries(STRINGS, DATA, min_size=1, max_size=3), min_size=2, max_size=3))
 def test_an_emitter_shared_by_documents_writes_each_as_a_new_one_would(docs):
     """render() keeps one emitter (and its memo of scalars) for all its files: the memo changes no text."""
     shared = yaml_out.Emitter()
