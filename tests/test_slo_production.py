@@ -421,7 +421,7 @@ def test_8_seven_day_window_scales_windows_not_factors(promtool: str, tmp_path: 
     assert spec.warnings == ()
     rules = rendered(tmp_path, text)
     # Window sums fed directly (how they come from counters is shown above): fully covered windows at
-    # a given burn, for 20 minutes (beyond the ticket's `for: 15m`).
+    # a given burn, for 20 minutes (beyond any tier's `for`).
     inputs = []
     for case, burn in (("on-track", 0.9), ("slow-burn", 1.1)):
         for w in ("1m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m", "7d"):
