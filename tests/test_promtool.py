@@ -269,7 +269,7 @@ def other_mutations(text: str) -> list[Mutation]:
         Mutation(
             "open block counted from the wrong slice",
             substitute(text, r"\(vector\(time\(\)\) - 120\)", "(vector(time()) - 60)", 3),
-            (RAW,),
+            (RAW, WINDOWS),
         ),
         Mutation(
             "absent alert too slow",

@@ -589,9 +589,10 @@ def test_13_group_appearing_mid_window_gets_its_own_ratio_at_once(promtool: str,
     its counters' first samples are at minute 90, so its first slice is minute 91 (a new series adds
     nothing until its second sample). From then on it has its own exact ratio (50 errors of 100 a
     minute: 0.5 in every window), compliance (0, while /a's is 1) and coverage (30 of the 30d window's
-    43,200 intervals at minute 120, /a 120). Its alert windows count its own intervals: the 1h/5m page
-    needs 54 of them, so it is pending at minute 144 (slices 91..144) and fires at 145, with `route`.
-    Nothing fires for /a, and no no-data or absent alert for the SLO at any time."""
+    43,200 intervals at minute 120, /a 120). Its alert windows' coverage is the SLO's (the rules have run
+    since minute 0), not its own: its events before minute 91 are known to be none. So at 50 % errors
+    its 1h/5m page is pending at its first slice (minute 91: 50 errors, over min_error_events) and fires
+    at 92, with `route`. Nothing fires for /a, and no no-data or absent alert for the SLO at any time."""
     rules = rendered(tmp_path, spec_text(GROUPED))
     minutes, appear = 150, 90
     inputs = [
@@ -634,9 +635,9 @@ def test_13_group_appearing_mid_window_gets_its_own_ratio_at_once(promtool: str,
                 ),
                 value(f'{coverage}{{route="/new"}}', "120m", ids(coverage, "/new", window="30d"), 30 / 43200),
                 value(f'{coverage}{{route="/a"}}', "120m", ids(coverage, "/a", window="30d"), 120 / 43200),
-                firing(BURN, "143m", 0),
-                firing(BURN, "145m", 1, route="/new", long_window="1h", short_window="5m", team="payments"),
-                firing(BURN, "145m", 1),
+                firing(BURN, "91m", 0),
+                firing(BURN, "92m", 1, route="/new", long_window="1h", short_window="5m", team="payments"),
+                firing(BURN, "92m", 1),
                 *(
                     firing(name, at, 0)
                     for name in ("SlodriftSLINoData", "SlodriftSLIAbsent")
@@ -647,17 +648,6 @@ def test_13_group_appearing_mid_window_gets_its_own_ratio_at_once(promtool: str,
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "issue 13: a route first seen mid-window cannot page until 90 % of each alert window is covered "
-        "by its own intervals (54 minutes for the 1h/5m page, 5.4 hours for 6h/30m), although the rules "
-        "have run the whole window and the route's events before it appeared are known: zero. The "
-        "coverage conditions count the group's intervals; they should count the SLO's (e.g. "
-        "`max by (service, slo)` of the windows' interval counts), leaving min_error_events as the guard"
-    ),
-)
 def test_13_group_appearing_with_an_outage_pages_once_it_has_enough_errors(promtool: str, tmp_path: Path):
     """The rules have run 90 minutes (route /a, healthy: every window of the SLO is covered); route /new
     appears at minute 90 failing half of its 100 requests a minute. Its 1h window is all of its events
@@ -687,9 +677,9 @@ def test_13_group_disappearing_does_not_page_the_slo(promtool: str, tmp_path: Pa
     """Four routes, 100 requests a minute each, all scraped until minute 70. /a goes on, healthy.
     /b (50 % errors) and /c (healthy) go away at minute 70 (staleness markers at 71: their target is
     gone or the routes are no longer exported); /d (50 % errors) stays exported with no more requests.
-    /b and /d page at minute 60 (their own windows covered). After minute 70 neither pages for long:
-    /b's slices stop, so its 5m window loses coverage (under 4 intervals of 5); /d's 5m window holds no
-    request from minute 75 (0/0, no ratio). Their 1h windows keep their past: at minute 100 both hold
+    /b and /d page at minute 60 (the windows covered). After minute 70 neither pages for long: /b's
+    slices stop, so its 5m window is empty (no ratio) from minute 76; /d's 5m window holds no request
+    from minute 75 (0/0, no ratio). Their 1h windows keep their past: at minute 100 both hold
     slices 41..70, 1,500 errors of 3,000 requests (0.5). No alert of any kind at minute 100: no page,
     and no absent or no-data alert for the SLO while /a reports."""
     rules = rendered(tmp_path, spec_text(GROUPED))

@@ -76,9 +76,15 @@ def burn_expr(service: Service, slo: SLO, bw: BurnWindow, interval: int) -> str:
         lines.append(
             f"and ignoring ({EVENT})\n{total} / {promql.number(bw.long)} >= {promql.number(slo.min_request_rate)}"
         )
+    # Coverage is the SLO's, not the group's: a group first seen mid-window had no events before, which
+    # is known (zero), not missing, so it pages on its own errors as soon as the rules have covered the
+    # window (the error guard still asks for enough of them).
+    away = ", ".join((EVENT, *slo.group_by))
     for window in (bw.long, bw.short):
         intervals = promql.selector(sum_name(window), {**sel, EVENT: INTERVAL})
-        lines.append(f"and ignoring ({EVENT})\n{intervals} >= {covered_count(window, interval)}")
+        if slo.group_by:
+            intervals = f"max without ({away}) ({intervals})"
+        lines.append(f"and ignoring ({away})\n{intervals} >= {covered_count(window, interval)}")
     return "\n".join(lines)
 
 

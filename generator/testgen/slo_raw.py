@@ -234,29 +234,48 @@ class RawTest:
         self.service = service
         self.interval = interval
         held = held or Held()
-        self.steps = max(self._horizon(), held.steps)
+        # The run ends two evaluations after the page of the fastest pair of every SLO that has one
+        # (found on the reference model over its long window and `for`): slower pairs are proven by
+        # the comparison tests, and blocks of many slices and the windows built from them by the
+        # window test. At short evaluation intervals a page may be too many evaluations away: then
+        # the windows only.
+        self.steps = self._horizon()
+        self.plan = make_plan(service, self.steps, interval)
+        self.steps = max(SHORT_HORIZON, self._first_pages() + 2, held.steps)
+        self.plan = make_plan(service, self.steps, interval)
         for n in sorted({WARMUP_CHECK, self.steps}):
             if held.cases and held.resolving(n):
                 held = held.holding(n)  # no check while the carried cases' alerts resolve
         self.held = held
-        self.plan = make_plan(service, self.steps, interval)
 
     def _horizon(self) -> int:
-        """Long enough for the page of the fastest pair of every SLO that has one, a few intervals more
-        (slower pairs are proven by the comparison tests: showing them from raw counters would take
-        their whole long window of evaluations)."""
+        """An upper bound: each SLO's fastest page pair's long window and `for`, a few intervals more."""
         firsts = [
             min(bw.long + t.for_seconds for t in slo.tiers if t.name == "page" for bw in t.windows)
             for slo in self.service.slos
             if any(t.name == "page" and t.windows for t in slo.tiers)
         ]
-        # ... and past the first 64-slice block (recorded at evaluation 65), so windows read a whole
-        # block. How blocks of every size and the open block are built, and windows of many blocks,
-        # are the window test's job. At short evaluation intervals a page may be too many evaluations
-        # away: then the windows only.
-        blocks = BLOCK_SLICES + 6
         page = max(firsts) // self.interval + 4 if firsts else 0
-        return max(SHORT_HORIZON, blocks, page if page <= MAX_STEPS else 0)
+        return max(SHORT_HORIZON, page if page <= MAX_STEPS else 0)
+
+    def _first_pages(self) -> int:
+        """The evaluation by which every SLO that can page has paged in the model (0 if none can)."""
+        out = 0
+        for slo in self.service.slos:
+            ev = self.plan.events.get(_key(slo, groups_of(slo)[0]))
+            if ev is None:
+                continue
+            firsts = [
+                states.index(True)
+                for tier in slo.tiers
+                if tier.name == "page"
+                for bw in tier.windows
+                for states in [self._firing(slo, tier, bw, ev)]
+                if True in states
+            ]
+            if firsts:
+                out = max(out, min(firsts))
+        return out
 
     def at(self, n: int) -> str:
         return fd(n * self.interval) if n else "0s"
