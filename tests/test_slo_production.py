@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from slodrift.generator.promql import parse_duration
 from slodrift.generator.render import render
