@@ -10,9 +10,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 from slodrift.report.prometheus_api import PrometheusClient
 
 from tests.fake_prometheus import FakePrometheus, Sleeps
+
+# On a loaded 2-core machine drawing examples can be slow: no property test fails for its own speed.
+settings.register_profile("slodrift", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("slodrift")
 
 
 @pytest.fixture(scope="session")

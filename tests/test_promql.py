@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slodrift.generator import promql
 
@@ -42,6 +42,7 @@ VALUES = st.one_of(
 )
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(NAMES, VALUES), max_size=4))
 def test_labelset_is_the_checks_and_quote_of_every_pair(pairs):
     """labelset's fast path (plain names, values with nothing to escape) writes what the checks would."""
