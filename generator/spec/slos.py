@@ -3,11 +3,12 @@ settings and alert tiers, as a model `SLO`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from slodrift.generator import grouping, promql
-from slodrift.generator.model import SLI, SLO, NoDataAlert
+from slodrift.generator.model import SLI, SLO, AlertTier, NoDataAlert
 from slodrift.generator.spec.context import Context
 from slodrift.generator.spec.defaults import (
     DEFAULT_MIN_ERROR_EVENTS,
@@ -47,6 +48,7 @@ def build_slo(
     common_labels = ctx.labels(alerting.get("labels"), (*apath, "labels"))
     common_annotations = ctx.annotations(alerting.get("annotations"), (*apath, "annotations"))
     tiers = build_tiers(ctx, alerting, apath, window, objective, common_labels, common_annotations)
+    check_tier_labels(ctx, tiers, group_by, slo.get("alerting") or {}, apath)
     nd = alerting.get("no_data")
     no_data = None
     if nd:
@@ -139,6 +141,33 @@ def build_sli(ctx: Context, sli: dict[str, Any], path: Path_, selector: tuple[pr
         return SLI(kind="invalid")
 
 
+def check_tier_labels(
+    ctx: Context, tiers: Sequence[AlertTier], group_by: tuple[str, ...], own: dict[str, Any], apath: Path_
+) -> None:
+    """An alert label of a tier named like a group label overwrites every group's value of it. When the
+    alert labels overwrite every group label, all groups' alerts have one label set: two groups burning
+    at once could not both alert (Prometheus refuses identical label sets), an error. When they overwrite
+    some (as Sloth specs do, e.g. `team`), the groups still differ by the others: a warning."""
+    for tier in tiers:
+        clash = [g for g in group_by if g in tier.labels]
+        for name in clash:
+            if name in ((own.get(tier.name) or {}).get("labels") or {}):
+                where: Path_ = (*apath, tier.name, "labels", name)
+            elif name in (own.get("labels") or {}):
+                where = (*apath, "labels", name)
+            else:
+                where = ("defaults", "alerting")
+            what = f"alert label {name!r} of the {tier.name} tier is a group label of this SLO"
+            if len(clash) == len(group_by):
+                ctx.fail(
+                    where,
+                    f"{what}: it would overwrite every group's value, and two groups burning at once "
+                    "could not both alert; remove one of them",
+                )
+            else:
+                ctx.warn(where, f"{what}: every group's alert will carry {tier.labels[name]!r} for it")
+
+
 def check_query(ctx: Context, text: str, path: Path_) -> str:
     try:
         return promql.check_query(text, "{{window}}")
@@ -155,12 +184,31 @@ def check_query_grouping(ctx: Context, sli: SLI, group_by: tuple[str, ...], path
         "total_query": sli.total_query,
         "error_ratio_query": sli.error_ratio_query,
     }
+    groups = ", ".join(group_by)
     for key, query in queries.items():
         if not query:
             continue
         try:
             labels = grouping.result_labels(query)
-        except grouping.GroupingUnknown:
+        except grouping.GroupingUnknown as exc:
+            if group_by:
+                ctx.fail(
+                    (*path, key),
+                    f"cannot tell whether the query keeps the group label(s) {groups} ({exc}); "
+                    f"aggregate it `by ({groups})` (or by more labels)",
+                )
+            continue
+        missing = [
+            g
+            for g in group_by
+            if labels is grouping.SCALAR or (isinstance(labels, tuple) and g not in labels)
+        ]
+        if missing:
+            ctx.fail(
+                (*path, key),
+                f"the query's result has no {', '.join(missing)} label, but the SLO is grouped by {groups}: "
+                f"every group would be summed into one; aggregate it `by ({groups})` (or by more labels)",
+            )
             continue
         if isinstance(labels, tuple) and set(labels) - set(group_by):
             extra = ", ".join(label for label in labels if label not in group_by)
