@@ -96,7 +96,7 @@ class Context:
             except promql.PromQLError as exc:
                 self.fail(where, str(exc))
                 continue
-            if name in RESERVED_LABELS or name in ("event", "long_window", "short_window"):
+            if name in RESERVED_LABELS or name in ("event", "long_window", "short_window", "group_by"):
                 self.fail(where, f"label {name!r} is set by slodrift itself; it cannot be a group label")
             elif name in static:
                 self.fail(

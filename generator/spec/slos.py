@@ -43,6 +43,8 @@ def build_slo(
         labels,
     )
     check_query_grouping(ctx, sli, group_by, (*path, "sli"))
+    if "max_groups" in slo and not group_by:
+        ctx.warn((*path, "max_groups"), "max_groups has no effect: the SLO has no group_by")
     alerting = merge(default_alerting, slo.get("alerting"))
     apath = (*path, "alerting")
     common_labels = ctx.labels(alerting.get("labels"), (*apath, "labels"))
