@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from slodrift.report.promql_names import parse_duration_ms  # the batch side's duration parser
+
 # ---------------------------------------------------------------- evaluation phase of a rule group
 
 _M64 = (1 << 64) - 1
@@ -88,16 +90,6 @@ def group_phase_ms(rule_file: str, group: str, interval_s: int) -> int:
 
 # ---------------------------------------------------------------- selectors of an expression
 
-_DURATION = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
-_UNIT_MS = {
-    "ms": 1,
-    "s": 1000,
-    "m": 60_000,
-    "h": 3_600_000,
-    "d": 86_400_000,
-    "w": 604_800_000,
-    "y": 31_536_000_000,
-}
 _IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _NUMBER = re.compile(r"(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
 _AGGREGATIONS = {
@@ -117,20 +109,6 @@ _AGGREGATIONS = {
 _LABEL_LIST_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 _KEYWORDS = {"and", "or", "unless", "bool", "atan2", "inf", "nan", "Inf", "NaN", "offset"}
 _MATCH_OPS = ("=~", "!~", "!=", "=")
-
-
-def parse_duration_ms(text: str) -> int:
-    """A PromQL duration (`1h3m30s`, `30d`) in milliseconds."""
-    pos = 0
-    total = 0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += int(m.group(1)) * _UNIT_MS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise ValueError(f"not a duration: {text!r}")
-    return total
 
 
 @dataclass(frozen=True)
