@@ -244,7 +244,7 @@ class RawTest:
         self.steps = max(SHORT_HORIZON, self._first_pages() + 2, held.steps)
         self.plan = make_plan(service, self.steps, interval)
         for n in sorted({WARMUP_CHECK, self.steps}):
-            if held.cases and held.resolving(n):
+            if held.resolving(n):
                 held = held.holding(n)  # no check while the carried cases' alerts resolve
         self.held = held
 
@@ -406,8 +406,8 @@ class RawTest:
         }
 
     def alert_tests(self) -> list[dict[str, Any]]:
-        """The burn alert six intervals in (nothing may fire) and at the end (what the model says), and
-        where the carried comparison cases are checked (with the alerts they fire)."""
+        """The burn alert six intervals in (no raw-counter alert may fire yet) and at the end (what the
+        model says), and where the carried comparison cases are checked; with the cases' alerts."""
         firing: dict[int, list[dict[str, Any]]] = {
             n: self.held.alerts_at(n) for n in {WARMUP_CHECK, self.steps, *self.held.checks}
         }
