@@ -12,6 +12,15 @@ one case per window has a block just inside the window's far edge, the other one
 Inputs are consistent, so where the block rules happen to run at a step they record the same values.
 How the slices come from raw counters is the raw test's job.
 
+Every input series is given a 0 at time 0 and at every step of the test (the increase slices at the
+step itself, the blocks and open blocks one interval before it, where no rule reads them at a check),
+so that every series the checks read, and every window sum they check, exists from the first step
+on without a gap. A 30-day window makes promtool's storage compact its head during the test, and
+promtool 2.42 (Debian 12's) loses, now and then, the first sample of a series created while the
+head is being truncated: the test failed once in CI on a window sum of the 1s-interval variant. A 0
+adds nothing to any sum the rules take, and falls on no position a `last_over_time` read of a check
+covers.
+
 The same file checks how the blocks and the open block are built, on made-up slices (and the blocks
 they make, fed where the rules would have recorded them), just after a 64-slice block: every block
 size is recorded there, and the open block holds the newest block of each size, each at the far end
@@ -177,6 +186,18 @@ def cases(service: Service, interval: int) -> tuple[int, list[Case], list[BlockC
     return stride, out, blocks
 
 
+def kept_alive(points: dict[int, int], stride: int, last: int, *, at_step: bool) -> dict[int, int]:
+    """`points` with a 0 at time 0 and one at every step up to `last` (at the step itself, or one
+    interval before it), where no point is: the series exists from the first step and never goes a
+    step without a sample, so promtool's head compaction never deletes it and it is never created
+    again while the head is being truncated (see the module's docstring)."""
+    out = dict(points)
+    out.setdefault(0, 0)
+    for step in range(stride, last + 1, stride):
+        out.setdefault(step if at_step else step - 1, 0)
+    return out
+
+
 def _values(points: dict[int, int], last: int) -> str:
     """promtool values with samples only at the given evaluation numbers (`_xN` between them)."""
     tokens, pos = [], 0
@@ -191,16 +212,26 @@ def _values(points: dict[int, int], last: int) -> str:
 
 
 def _block_case(
-    service: Service, interval: int, b: BlockCase
+    service: Service, interval: int, stride: int, b: BlockCase
 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    """Inputs (slices, and the blocks of 2 to 32 slices the open block reads) and checks of a block
-    case: the open block, and every block recorded at the check."""
+    """Inputs (slices, and the blocks of 2 to 32 slices the open block reads; the 64-slice block only
+    keeps its series alive, see the module's docstring) and checks of a block case: the open block,
+    and every block recorded at the check."""
     ids = {**service.labels, "service": service.name, "slo": f"{CASE_PREFIX}-blocks-{b.at}", EVENT: TOTAL}
     matchers = {k: v for k, v in ids.items() if k not in service.labels}
-    inputs = [{"series": series(events_name(interval), ids), "values": _values(b.slices(), b.at)}]
-    for k in range(1, BLOCK_LEVELS):
+    inputs = [
+        {
+            "series": series(events_name(interval), ids),
+            "values": _values(kept_alive(b.slices(), stride, b.at, at_step=True), b.at),
+        }
+    ]
+    for k in range(1, BLOCK_LEVELS + 1):
+        fed = b.blocks(1 << k) if k < BLOCK_LEVELS else {}
         inputs.append(
-            {"series": series(block_name(1 << k, interval), ids), "values": _values(b.blocks(1 << k), b.at)}
+            {
+                "series": series(block_name(1 << k, interval), ids),
+                "values": _values(kept_alive(fed, stride, b.at, at_step=False), b.at),
+            }
         )
     checks = [(PARTIAL, b.partial())] + [(block_name(n, interval), b.block(n, b.at)) for n in b.recorded()]
     tests = [
@@ -223,7 +254,7 @@ def window_test_file(
         return None
     inputs, tests = [], []
     for b in block_cases:
-        inputs_b, tests_b = _block_case(service, interval, b)
+        inputs_b, tests_b = _block_case(service, interval, stride, b)
         inputs += inputs_b
         tests += tests_b
     for c in all_cases:
@@ -234,12 +265,13 @@ def window_test_file(
             EVENT: TOTAL,
         }
         partials = {c.at - 1: c.partial(c.at - 1), c.at - 1 - c.slices: c.partial(c.at - 1 - c.slices)}
-        for metric, points in (
-            (events_name(interval), c.events),
-            (block_name(BLOCK_SLICES, interval), c.block_sums()),
-            (PARTIAL, {i: v for i, v in partials.items() if i >= 0}),
+        for metric, points, at_step in (
+            (events_name(interval), c.events, True),
+            (block_name(BLOCK_SLICES, interval), c.block_sums(), False),
+            (PARTIAL, {i: v for i, v in partials.items() if i >= 0}, False),
         ):
-            inputs.append({"series": series(metric, ids), "values": _values(points, c.at)})
+            kept = kept_alive(points, stride, c.at, at_step=at_step)
+            inputs.append({"series": series(metric, ids), "values": _values(kept, c.at)})
         matchers = {k: v for k, v in ids.items() if k not in service.labels}
         tests.append(
             {
