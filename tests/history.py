@@ -39,10 +39,22 @@ def write_openmetrics(path: Path, series: Iterable[Series], start: int, end: int
 
 
 def backfill(promtool: str, openmetrics: Path, data_dir: Path, timeout: float = 300) -> None:
-    """Turn OpenMetrics text into TSDB blocks in `data_dir` (what Prometheus then serves)."""
+    """Turn OpenMetrics text into TSDB blocks in `data_dir` (what Prometheus then serves).
+
+    Blocks of up to 20 days (promtool picks the largest of its 2h * 3^k ranges under the maximum):
+    promtool's default 2h blocks made a week of a few dozen series take 24 s to import, against
+    1.4 s for the same samples in blocks of a week."""
     data_dir.mkdir(parents=True, exist_ok=True)
     r = subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data_dir)],
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=744h",
+            str(openmetrics),
+            str(data_dir),
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,
