@@ -1,4 +1,5 @@
-"""What both importers share: YAML documents with line numbers, issues, label and annotation cleaning.
+"""What the importers share: YAML documents and the objects in them, issues with line numbers, label and
+annotation cleaning, hints at the right importer.
 
 An importer never hands back a spec that slodrift would reject: everything it cannot express is either
 converted with a warning (a label renamed, a template action dropped) or refused with an error that
@@ -29,6 +30,35 @@ from slodrift.issues import Path_, format_path
 
 # `{{ .Labels.x }}`: Prometheus' other spelling of `{{ $labels.x }}` in alert templates.
 DOT_LABELS_RE = re.compile(r"^\s*\.Labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*$")
+# A severity slodrift accepts for an alert tier (the pattern of spec.schema.json).
+SEVERITY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# The other importers, and what marks a document as theirs: which one to suggest when the input is not ours.
+TOOLS = {"sloth": "a Sloth spec", "openslo": "OpenSLO", "pyrra": "Pyrra"}
+
+
+def label_ref(action: str) -> str | None:
+    """The label a template action (the text between `{{` and `}}`) refers to: `$labels.x` or `.Labels.x`."""
+    ref = LABEL_REF_RE.match(action) or DOT_LABELS_RE.match(action)
+    return ref.group(1) if ref else None
+
+
+def other_tool(doc: dict[str, Any], this: str) -> str | None:
+    """The other importer (sloth, openslo, pyrra) whose input `doc` looks like, if any."""
+    api = str(doc.get("apiVersion", ""))
+    for tool, theirs in (
+        ("sloth", "slos" in doc or doc.get("kind") == "PrometheusServiceLevel"),
+        ("openslo", api.startswith("openslo/")),
+        ("pyrra", api.startswith("pyrra.dev/")),
+    ):
+        if theirs and tool != this:
+            return tool
+    return None
+
+
+def other_tool_hint(doc: dict[str, Any], this: str) -> str:
+    """` (OpenSLO: use `slodrift import openslo`)` when `doc` is another importer's input, else ``."""
+    tool = other_tool(doc, this)
+    return f" ({TOOLS[tool]}: use `slodrift import {tool}`)" if tool else ""
 
 
 class ImportFailed(SpecError):
@@ -181,9 +211,8 @@ class Context:
                 text = "" if text is None else str(text)
 
             def convert(m: re.Match[str], apath: Path_ = apath) -> str:
-                ref = LABEL_REF_RE.match(m.group(1)) or DOT_LABELS_RE.match(m.group(1))
-                if ref:
-                    label = ref.group(1)
+                label = label_ref(m.group(1))
+                if label is not None:
                     if label in refs:
                         return refs[label]
                     return "{{ $labels." + self.renamed.get(label, label) + " }}"
@@ -196,6 +225,35 @@ class Context:
 
             out[name] = TEMPLATE_RE.sub(convert, text).strip() if "{{" in text else text
         return out
+
+
+def source_objects(source: Source, list_kinds: tuple[str, ...] = ()) -> list[tuple[int, Path_, Any]]:
+    """(document, path of the object in it, object) for every object of the file: a document may be one
+    object, a YAML list of them (the OpenSLO Go SDK, oslo and Nobl9 write lists), or an object of one of
+    `list_kinds` holding them in `items` (a Kubernetes `List`)."""
+    out: list[tuple[int, Path_, Any]] = []
+    for n, doc in enumerate(source.documents):
+        if isinstance(doc, list):
+            out.extend((n, (i,), item) for i, item in enumerate(doc))
+        elif isinstance(doc, dict) and doc.get("kind") in list_kinds and isinstance(doc.get("items"), list):
+            out.extend((n, ("items", i), item) for i, item in enumerate(doc["items"]))
+        else:
+            out.append((n, (), doc))
+    return out
+
+
+def grouped_differently(labels: dict[str, tuple[str, ...]], ungrouped: str) -> str | None:
+    """None when every query keeps the same labels, else each query's grouping (`error_query by (x)`, or
+    `<key> <ungrouped>`), for the error message."""
+    first = next(iter(labels.values()))
+    if all(set(v) == set(first) for v in labels.values()):
+        return None
+    return ", ".join(f"{k} by ({', '.join(v)})" if v else f"{k} {ungrouped}" for k, v in labels.items())
+
+
+def description(value: Any) -> str:
+    """A description as slodrift keeps it: text, at most 1024 characters."""
+    return str(value)[:1024]
 
 
 def label_name_ok(name: str) -> bool:

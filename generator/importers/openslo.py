@@ -42,7 +42,18 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.grouping import ALL, GroupingUnknown, result_labels
-from slodrift.generator.importers.common import Context, Imported, Source, finish, percent, regroup
+from slodrift.generator.importers.common import (
+    Context,
+    Imported,
+    Source,
+    description,
+    finish,
+    grouped_differently,
+    other_tool_hint,
+    percent,
+    regroup,
+    source_objects,
+)
 
 from slodrift.issues import Path_
 
@@ -283,14 +294,11 @@ class _Converter:
                 )
                 found = ()
             labels[key] = found if isinstance(found, tuple) else ()
-        first = next(iter(labels.values()))
-        if any(set(v) != set(first) for v in labels.values()):
-            shown = ", ".join(
-                f"{k} by ({', '.join(v)})" if v else f"{k} ungrouped" for k, v in labels.items()
-            )
+        shown = grouped_differently(labels, "ungrouped")
+        if shown is not None:
             ctx.error(path, f"the metrics are grouped differently ({shown}): they must keep the same labels")
             return None
-        return list(first)
+        return list(next(iter(labels.values())))
 
     def window(self, spec: dict[str, Any], path: Path_) -> str | None:
         """A rolling window of fixed length as a Prometheus duration; calendar windows are refused."""
@@ -450,9 +458,9 @@ class _Converter:
         if window is None or objective is None or sli is None:
             return None
         out: dict[str, Any] = {"name": name}
-        description = spec.get("description") or meta.get("displayName")
-        if description:
-            out["description"] = str(description)[:1024]
+        text = spec.get("description") or meta.get("displayName")
+        if text:
+            out["description"] = description(text)
         out["objective"] = objective[0]
         out["window"] = window
         labels = ctx.labels(meta.get("labels"), ("metadata", "labels"))
@@ -465,34 +473,17 @@ class _Converter:
         ctx.origin(out, ("metadata", "name") if index == 0 else (*path, "objectives", index))
         return out
 
-    def objects(self) -> list[tuple[int, Path_, Any]]:
-        """(document, path in it, object) of every object: a document may be one object or a YAML list
-        of them (the OpenSLO Go SDK, oslo and Nobl9 write lists)."""
-        out: list[tuple[int, Path_, Any]] = []
-        for n, doc in enumerate(self.ctx.source.documents):
-            if isinstance(doc, list):
-                out.extend((n, (i,), item) for i, item in enumerate(doc))
-            else:
-                out.append((n, (), doc))
-        return out
-
     def convert(self) -> Imported:
         ctx = self.ctx
         objects = []
-        for n, base, doc in self.objects():  # first pass: what SLOs may refer to
+        for n, base, doc in source_objects(ctx.source):  # first pass: what SLOs may refer to
             ctx.doc, ctx.base = n, base
             if not isinstance(doc, dict):
                 ctx.error((), f"an OpenSLO object is a YAML mapping, not a {type(doc).__name__}")
                 continue
             api = doc.get("apiVersion")
             if api not in (API_V1, API_V1ALPHA):
-                hint = (
-                    " (a Sloth spec: use `slodrift import sloth`)"
-                    if "slos" in doc or doc.get("kind") == "PrometheusServiceLevel"
-                    else " (Pyrra: use `slodrift import pyrra`)"
-                    if str(api).startswith("pyrra.dev/")
-                    else ""
-                )
+                hint = other_tool_hint(doc, "openslo")
                 if re.fullmatch(r"openslo(\.com)?/v2alpha\d*", str(api)):
                     hint = " (OpenSLO v2alpha is a draft slodrift does not read yet)"
                 ctx.error(
@@ -508,7 +499,7 @@ class _Converter:
             elif kind == "DataSource" and "name" in meta:
                 self.sources[str(meta["name"])] = str(spec.get("type", ""))
             elif kind == "Service" and "name" in meta and spec.get("description"):
-                self.service_desc[str(meta["name"])] = str(spec["description"])[:1024]
+                self.service_desc[str(meta["name"])] = description(spec["description"])
             elif kind not in KNOWN_KINDS:
                 ctx.error(("kind",), f"unknown kind {kind!r}: expected one of {', '.join(KNOWN_KINDS)}")
             elif kind not in ("SLO", "SLI", "Service", "DataSource"):

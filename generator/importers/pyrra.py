@@ -39,13 +39,17 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.importers.common import (
+    SEVERITY_RE,
     Context,
     Imported,
     Source,
+    description,
     finish,
     label_name_ok,
+    other_tool_hint,
     percent,
     regroup,
+    source_objects,
 )
 from slodrift.generator.spec import RESERVED_LABELS
 
@@ -55,7 +59,6 @@ API_PREFIX = "pyrra.dev/"
 KIND = "ServiceLevelObjective"
 LIST_KINDS = ("List", "ServiceLevelObjectiveList")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-SEVERITY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 DURATION_RE = re.compile(r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$")
 DURATION_PART_RE = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
 UNIT_SECONDS = {
@@ -118,36 +121,16 @@ class _Converter:
 
     # --- objects ---------------------------------------------------------------------------------
 
-    def objects(self) -> list[tuple[int, Path_, Any]]:
-        """(document, path of the object in it, object) for every object of the file."""
-        out: list[tuple[int, Path_, Any]] = []
-        for n, doc in enumerate(self.ctx.source.documents):
-            if isinstance(doc, list):
-                out.extend((n, (i,), item) for i, item in enumerate(doc))
-            elif (
-                isinstance(doc, dict) and doc.get("kind") in LIST_KINDS and isinstance(doc.get("items"), list)
-            ):
-                out.extend((n, ("items", i), item) for i, item in enumerate(doc["items"]))
-            else:
-                out.append((n, (), doc))
-        return out
-
     def convert(self) -> Imported:
         ctx = self.ctx
-        for n, base, obj in self.objects():
+        for n, base, obj in source_objects(ctx.source, LIST_KINDS):
             ctx.doc = n
             if not isinstance(obj, dict):
                 ctx.error(base, f"a Pyrra object is a YAML mapping, not a {type(obj).__name__}")
                 continue
             api, kind = str(obj.get("apiVersion", "")), obj.get("kind")
             if not api.startswith(API_PREFIX) or kind != KIND:
-                hint = (
-                    " (a Sloth spec: use `slodrift import sloth`)"
-                    if "slos" in obj or kind == "PrometheusServiceLevel"
-                    else " (OpenSLO: use `slodrift import openslo`)"
-                    if api.startswith("openslo/")
-                    else ""
-                )
+                hint = other_tool_hint(obj, "pyrra")
                 ctx.error(
                     (*base, "kind") if "kind" in obj else base,
                     f"expected apiVersion {API_PREFIX}v1alpha1 and kind {KIND}, found {api or None!r} "
@@ -204,7 +187,7 @@ class _Converter:
                 ctx.warn((*sp, key), f"ignored: {why}")
         out: dict[str, Any] = {"name": name}
         if spec.get("description"):
-            out["description"] = str(spec["description"])[:1024]
+            out["description"] = description(spec["description"])
         objective = self.target(spec.get("target"), (*sp, "target"))
         window = self.window(spec.get("window"), (*sp, "window"))
         labels = self.labels(meta.get("labels"), (*base, "metadata", "labels"))
