@@ -110,7 +110,7 @@ def test_1_ratio_only_sli_pages_at_50_percent_errors(promtool: str, tmp_path: Pa
         {"series": 'errs_total{job="api"}', "values": counter([50] * minutes)},
     ]
     # The ratio (0.5, 50x the 1 % budget) exists from minute 1 (rate needs two samples). The 1h window
-    # counts as covered at 54 of its 60 intervals: from minute 54, firing after `for: 1m` at 55.
+    # counts as covered at 54 of its 60 intervals: firing from minute 54 (pages have no `for`).
     promtool_passes(
         promtool,
         tmp_path,
@@ -502,7 +502,7 @@ GROUPED = """\
 def test_13_grouped_slo_pages_for_the_failing_route_only(promtool: str, tmp_path: Path):
     """Issue 13: two routes, /a at 50 % errors and /b healthy, 100 requests a minute each. Per route,
     the 1h window holds minutes 1..60 at minute 60: /a's error ratio is exactly 50/100 = 0.5 (500x the
-    budget), /b's 0. Only /a pages (1h/5m, covered from minute 54, `for: 1m`), with `route` on the
+    budget), /b's 0. Only /a pages (1h/5m, covered from minute 54), with `route` on the
     alert; before, `sum(...)` flattened both routes into 0.25."""
     rules = rendered(tmp_path, spec_text(GROUPED))
     minutes = 70
@@ -590,8 +590,8 @@ def test_13_group_appearing_mid_window_gets_its_own_ratio_at_once(promtool: str,
     minute: 0.5 in every window), compliance (0, while /a's is 1) and coverage (30 of the 30d window's
     43,200 intervals at minute 120, /a 120). Its alert windows' coverage is the SLO's (the rules have run
     since minute 0), not its own: its events before minute 91 are known to be none. So at 50 % errors
-    its 1h/5m page is pending at its first slice (minute 91: 50 errors, over min_error_events) and fires
-    at 92, with `route`. Nothing fires for /a, and no no-data or absent alert for the SLO at any time."""
+    its 1h/5m page fires at its first slice (minute 91: 50 errors, over min_error_events; pages have no
+    `for`), with `route`. Nothing fires for /a, and no no-data or absent alert for the SLO at any time."""
     rules = rendered(tmp_path, spec_text(GROUPED))
     minutes, appear = 150, 90
     inputs = [
@@ -634,9 +634,9 @@ def test_13_group_appearing_mid_window_gets_its_own_ratio_at_once(promtool: str,
                 ),
                 value(f'{coverage}{{route="/new"}}', "120m", ids(coverage, "/new", window="30d"), 30 / 43200),
                 value(f'{coverage}{{route="/a"}}', "120m", ids(coverage, "/a", window="30d"), 120 / 43200),
-                firing(BURN, "91m", 0),
-                firing(BURN, "92m", 1, route="/new", long_window="1h", short_window="5m", team="payments"),
-                firing(BURN, "92m", 1),
+                firing(BURN, "90m", 0),
+                firing(BURN, "91m", 1, route="/new", long_window="1h", short_window="5m", team="payments"),
+                firing(BURN, "91m", 1),
                 *(
                     firing(name, at, 0)
                     for name in ("SlodriftSLINoData", "SlodriftSLIAbsent")

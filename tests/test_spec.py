@@ -40,7 +40,7 @@ def test_example_spec_model():
         (21600, 1800, Decimal("6")),
     ]
     assert [w.factor for w in ticket.windows] == [Decimal("3"), Decimal("1")]
-    assert page.receiver == "pager" and page.severity == "critical" and page.for_seconds == 60
+    assert page.receiver == "pager" and page.severity == "critical" and page.for_seconds == 0
     assert ticket.receiver == "chat" and ticket.for_seconds == 0
     assert checkout.slos[1].sli.kind == "latency" and checkout.slos[1].sli.threshold == Decimal("0.5")
     # 28-day window: the factors stay, the windows scale with the SLO window (1h -> 56m, 5m -> 5m)

@@ -41,9 +41,10 @@ DEFAULT_TIERS: dict[str, dict[str, Any]] = {
     # the windows scale with it (as Pyrra does), so each pair still fires at the same share of the budget
     # and the slowest one at 1x: a service on track to meet its SLO never gets a ticket. `_default` marks
     # these windows (the schema keeps users from writing the key), so only they are scaled or adapted.
+    # Pages have no `for` either (as Sloth's): the short window already asks that the burn still goes
+    # on, and the long one that it has lasted; `for: 1m` only paged a minute later (ALERTS.md).
     "page": {
         "severity": "critical",
-        "for": "1m",
         "windows": [
             {"long": "1h", "short": "5m", "factor": 14.4, "_default": True},
             {"long": "6h", "short": "30m", "factor": 6, "_default": True},
