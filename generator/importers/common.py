@@ -11,6 +11,7 @@ importer's checks still becomes an error here instead of a file that fails later
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,11 @@ class Context:
 
     def warn(self, path: Path_, message: str) -> None:
         self.warnings.append(self._issue(path, message))
+
+    def ignore_unknown(self, d: dict[str, Any], known: Iterable[str], path: Path_, what: str) -> None:
+        """A warning for each key of `d` not in `known`, in sorted order: `ignored: KEY is not WHAT`."""
+        for key in sorted(set(d) - set(known)):
+            self.warn((*path, key), f"ignored: {key} is not {what}")
 
     def check(self) -> None:
         """Stop here if anything was wrong: a partial conversion is not worth writing."""

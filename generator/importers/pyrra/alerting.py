@@ -34,17 +34,16 @@ def read_alerting(
 ) -> dict[str, Any]:
     """The SLO's `alerting` block: tiers, no-data alert, severities, the alert name as a label."""
     al = ctx.mapping(raw, path, "alerting")
-    for key in sorted(set(al) - ALERTING_KEYS):
-        ctx.warn(
-            (*path, key),
-            f"ignored: {key} is not a Pyrra alerting field ({', '.join(sorted(ALERTING_KEYS))})",
-        )
+    ctx.ignore_unknown(
+        al, ALERTING_KEYS, path, f"a Pyrra alerting field ({', '.join(sorted(ALERTING_KEYS))})"
+    )
     sev_raw = ctx.mapping(al.get("severities"), (*path, "severities"), "severities")
-    for key in sorted(set(sev_raw) - SEVERITY_KEYS):
-        ctx.warn(
-            (*path, "severities", key),
-            f"ignored: {key} is not a Pyrra severity ({', '.join(sorted(SEVERITY_KEYS))})",
-        )
+    ctx.ignore_unknown(
+        sev_raw,
+        SEVERITY_KEYS,
+        (*path, "severities"),
+        f"a Pyrra severity ({', '.join(sorted(SEVERITY_KEYS))})",
+    )
     severities: dict[str, str] = {}
     for key, value in sev_raw.items():
         if key in SEVERITY_KEYS and value not in (None, ""):

@@ -100,8 +100,7 @@ class Converter:
                 (*base, "metadata", "namespace"), f"namespace {namespace!r} is not a valid service name"
             )
             return
-        for key in sorted(set(spec) - SPEC_KEYS):
-            ctx.warn((*sp, key), f"ignored: {key} is not a Pyrra ServiceLevelObjective field")
+        ctx.ignore_unknown(spec, SPEC_KEYS, sp, "a Pyrra ServiceLevelObjective field")
         for key, why in (
             ("partial_response_strategy", "it only applies to Thanos Ruler"),
             (

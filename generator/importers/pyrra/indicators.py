@@ -49,8 +49,7 @@ def read_indicator(ctx: Context, raw: Any, path: Path_) -> tuple[dict[str, Any] 
     """The SLO's `indicator` (exactly one kind) as a slodrift SLI, and its group_by."""
     ind = ctx.mapping(raw, path, "indicator")
     kinds = [k for k in INDICATORS if k in ind]
-    for key in sorted(set(ind) - set(INDICATORS)):
-        ctx.warn((*path, key), f"ignored: {key} is not a Pyrra indicator (one of {', '.join(INDICATORS)})")
+    ctx.ignore_unknown(ind, INDICATORS, path, f"a Pyrra indicator (one of {', '.join(INDICATORS)})")
     if len(kinds) != 1:
         ctx.error(path, f"give exactly one of {', '.join(INDICATORS)} (found: {', '.join(kinds) or 'none'})")
         return None, []
@@ -63,8 +62,7 @@ def read_indicator(ctx: Context, raw: Any, path: Path_) -> tuple[dict[str, Any] 
         "latencyNative": {"total", "latency", "grouping"},
         "bool_gauge": {"metric", "grouping"},
     }[kind]
-    for key in sorted(set(body) - known):
-        ctx.warn((*kpath, key), f"ignored: {key} is not a field of {kind}")
+    ctx.ignore_unknown(body, known, kpath, f"a field of {kind}")
     group_by = grouping(ctx, body.get("grouping"), (*kpath, "grouping"))
     sli = indicator_sli(ctx, kind, body, kpath, group_by)
     if sli is None:
