@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slodrift.generator import promql
+from slodrift.generator.alert_templates import LABEL_REF_RE, TEMPLATE_ACTION_RE
 from slodrift.generator.dashboard.panels import (
     TIER_COLOURS,
     burn_expr,
@@ -24,20 +25,23 @@ from slodrift.generator.rules import slo as slo_rules
 
 COLLAPSE_ROWS_ABOVE = 6  # services; more rows start collapsed so the dashboard opens quickly
 
-LABEL_TEMPLATE = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
 
 def runbook_links(service: Service, slo: SLO) -> list[dict[str, Any]]:
     """The SLO's runbook URLs (the `runbook_url` annotations of the SLO and its tiers) with
     `{{ $labels.x }}` filled in from the SLO's labels; a URL that needs a label the SLO does not have is
     left out rather than linked half-rendered."""
     values = {**service.labels, **slo.labels, "service": service.name, "slo": slo.name}
+
+    def fill(action: re.Match[str]) -> str:
+        ref = LABEL_REF_RE.match(action.group(1))
+        return values.get(ref.group(1), action.group(0)) if ref else action.group(0)
+
     urls: list[str] = []
     for ann in (slo.annotations, *(t.annotations for t in slo.tiers)):
         url = ann.get("runbook_url")
         if not url:
             continue
-        filled = LABEL_TEMPLATE.sub(lambda m: values.get(m.group(1), m.group(0)), url)
+        filled = TEMPLATE_ACTION_RE.sub(fill, url)
         if "{{" not in filled and filled not in urls:
             urls.append(filled)
     return [
