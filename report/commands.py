@@ -12,8 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from .backfill_correct import CorrectionResult
 
 __all__ = ["register", "main", "cmd_backfill", "cmd_backtest"]
 
@@ -67,8 +71,29 @@ def _errors(exc: BaseException) -> int:
     raise exc
 
 
+def _print_correction(res: CorrectionResult) -> int:
+    from .timeargs import iso
+
+    for note in res.notes:
+        print(note, file=sys.stderr)
+    fixed = ", ".join(f"{n} {name}" for name, n in sorted(res.corrected.items())) or "none"
+    print(
+        f"checked {res.checked} recorded block samples from {iso(res.start_ms)} to {iso(res.end_ms)}; "
+        f"corrected: {fixed}; wrote {res.blocks} block(s), {res.samples} samples into {res.out}/ "
+        f"({res.queries} queries)"
+    )
+    if res.samples:
+        print(
+            f"next: copy {res.out}/* into Prometheus' data directory as after the backfill, then run this "
+            "again a few minutes later: the open blocks recorded before these blocks load are corrected "
+            "then (the README section 'slodrift backfill' gives the steps)"
+        )
+    return EXIT_OK
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     from .backfill import backfill
+    from .backfill_correct import correct
     from .promql_names import parse_duration_ms
     from .spec_rules import spec_rules
     from .timeargs import iso, parse_time_ms
@@ -88,6 +113,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             groups = []
             for rel in sorted(f for f in sr.files if f.startswith("rules/") and f.endswith(".yml")):
                 groups += parse_groups(yaml.safe_load(sr.files[rel]), rel, default_interval_ms=step)
+        if args.correct:
+            return _print_correction(correct(groups, args.prometheus_url, start, end, Path(args.out)))
         res = backfill(groups, args.prometheus_url, start, end, Path(args.out), progress=_progress())
     except Exception as exc:  # noqa: BLE001 - mapped to exit codes, anything else re-raised
         return _errors(exc)
@@ -224,6 +251,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="evaluation interval of groups that set none (slodrift's always set one; like promtool's "
         "--eval-interval)",
+    )
+    b.add_argument(
+        "--correct",
+        action="store_true",
+        help="instead of backfilling, write correction series for the blocks and open blocks the live "
+        "rules recorded in [--from, --to] before the backfilled slices were in (run after the backfill's "
+        "blocks load, then once more)",
     )
     b.set_defaults(func=cmd_backfill)
     t = sub.add_parser("backtest", help="what the spec's alerts would have fired over past data")

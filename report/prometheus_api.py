@@ -209,6 +209,15 @@ class PrometheusClient:
         }
         return self._query("/api/v1/query_range", expr, params, ("matrix",))
 
+    def samples(self, selector: str, start_ms: int, end_ms: int) -> QueryResult:
+        """The stored samples of `selector` in (start, end], with their own timestamps (a range selector
+        evaluated at `end`: no lookback, no step grid)."""
+        if end_ms <= start_ms:
+            raise ValueError("the end must be after the start")
+        expr = f"{selector}[{end_ms - start_ms}ms]"
+        params = {"query": expr, "time": _format_time(end_ms / 1000)}
+        return self._query("/api/v1/query", expr, params, ("matrix",))
+
     def healthy(self) -> bool:
         """One quick probe of `/-/healthy`, no retries: callers poll it and want an answer now."""
         started = time.monotonic()
