@@ -3,7 +3,8 @@
 Each spec has N/10 services of 10 SLOs (alternately an events SLO and a latency SLO, with alerts). Every
 command runs as its own child; wall time is measured around it, CPU time and peak memory come from
 os.wait4 (that child and the worker processes it waited for: `generate` renders services in one process
-per CPU, `--jobs 1` in one). `generate` writes rules and promtool tests, so the sizes of both are given.
+in one process: it has no worker processes since issue 18). `generate` writes rules and promtool tests, so the sizes
+of both are given.
 """
 
 from __future__ import annotations
@@ -72,17 +73,10 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
             path = work / f"spec-{n}.yml"
             path.write_text(spec(n))
             gen: list[tuple[float, float, float]] = []
-            serial: list[tuple[float, float, float]] = []
             chk: list[tuple[float, float, float]] = []
             for i in range(repeat):
                 dest = work / f"out-{n}-{i}"
                 gen.append(measure([str(c.SLODRIFT), "generate", str(path), "--out", str(dest)]))
-                serial.append(
-                    measure(
-                        [str(c.SLODRIFT), "generate", str(path), "--out", str(work / "serial"), "--jobs", "1"]
-                    )
-                )
-                shutil.rmtree(work / "serial")
                 files = sorted(str(p) for p in (dest / "rules").glob("*.yml"))
                 chk.append(measure(["promtool", "check", "rules", *files]))
                 if i:
@@ -104,8 +98,6 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, object]]:
                     "generate_s": [g[0] for g in gen],
                     "generate_cpu_s": [g[1] for g in gen],
                     "generate_rss_mib": [g[2] for g in gen],
-                    "generate_serial_s": [g[0] for g in serial],
-                    "generate_serial_rss_mib": [g[2] for g in serial],
                     "check_s": [x[0] for x in chk],
                     "check_rss_mib": [x[2] for x in chk],
                 }

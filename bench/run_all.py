@@ -310,7 +310,6 @@ def gen_tables(res: list[dict[str, object]]) -> str:
             f"{float(r.get('tests_mb', 0)):.1f}",  # type: ignore[arg-type]
             mmm(r["generate_s"]),
             mmm(r["generate_cpu_s"]) if "generate_cpu_s" in r else "n/a",  # type: ignore[arg-type]
-            mmm(r["generate_serial_s"]) if "generate_serial_s" in r else "n/a",  # type: ignore[arg-type]
             f"{max(r['generate_rss_mib']):.0f}",
             mmm(r["check_s"]),
             f"{max(r['check_rss_mib']):.0f}",  # type: ignore[arg-type]
@@ -321,7 +320,7 @@ def gen_tables(res: list[dict[str, object]]) -> str:
     cpus = res[0].get("cpus", "?") if res else "?"
     return "\n".join(
         [
-            f"### Generator scale (wall s: median (min..max); generate uses {cpus} CPUs, `--jobs 1` one; "
+            f"### Generator scale (wall s: median (min..max); one process on a {cpus}-CPU machine; "
             "peak RSS MiB: max)",
             "",
             c.table(
@@ -332,7 +331,6 @@ def gen_tables(res: list[dict[str, object]]) -> str:
                     "test files MB",
                     "generate s",
                     "generate CPU s",
-                    "generate --jobs 1 s",
                     "generate RSS",
                     "promtool check rules s",
                     "check RSS",

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 KNOWN = {
     "low_traffic_outage": "issue 12 (3), its trade-off: at 0.05 req/s the 6h/30m page fires again hours after "
-    "the outage on one error in 30 minutes (the 6h window still holds the outage; the 10-error guard counts "
+    "the outage on one error in 30 minutes (the 6h window still holds the outage; the error guard counts "
     "the long window only)",
 }
 QUICK = [s for s in catalog.all_scenarios() if s.quick]

@@ -187,7 +187,7 @@ def test_2_label_change_keeps_every_window_evaluating(promtool: str, tmp_path: P
 
 def test_3_total_outage_of_a_quiet_service_pages(promtool: str, tmp_path: Path):
     """100 % errors at 0.08 req/s: before, the default 0.1 req/s guard kept it silent for good. Now
-    the guard asks for 10 errors in the long window: 4.8 a minute pass it within three minutes."""
+    the guard asks for 5 errors in the long window: 4.8 a minute pass it within two minutes."""
     rules = rendered(tmp_path, spec_text(AVAILABILITY))
     minutes = 70
     inputs = [{"series": 'http_requests_total{job="api",code="503"}', "values": counter([4.8] * minutes)}]
@@ -207,7 +207,7 @@ def test_3_total_outage_of_a_quiet_service_pages(promtool: str, tmp_path: Path):
 
 def test_3_quiet_healthy_service_does_not_page(promtool: str, tmp_path: Path):
     """The other side of the guard: a service at 0.05 req/s with 3 failures in an hour (1.7 %, over the
-    1.44 % page threshold of a 99.9 % SLO) is not an outage: fewer than 10 errors, no page."""
+    1.44 % page threshold of a 99.9 % SLO) is not an outage: fewer than 5 errors, no page."""
     rules = rendered(tmp_path, spec_text(AVAILABILITY))
     minutes = 70
     errors = [1.0 if m in (55, 62, 66) else 0.0 for m in range(minutes)]
@@ -651,7 +651,7 @@ def test_13_group_appearing_with_an_outage_pages_once_it_has_enough_errors(promt
     """The rules have run 90 minutes (route /a, healthy: every window of the SLO is covered); route /new
     appears at minute 90 failing half of its 100 requests a minute. Its 1h window is all of its events
     (none before minute 90): 50 % errors, 500x the budget, with 50 errors from its first slice (over
-    the 10 of min_error_events). A fast burn as plain as this should page within minutes, as it
+    the 5 of min_error_events). A fast burn as plain as this should page within minutes, as it
     would for a route that had existed, idle, all along; 10 minutes is a wide margin."""
     rules = rendered(tmp_path, spec_text(GROUPED))
     minutes, appear = 100, 90
@@ -727,14 +727,14 @@ def test_13_group_disappearing_does_not_page_the_slo(promtool: str, tmp_path: Pa
 
 def test_13_quiet_group_does_not_hide_a_busy_outage(promtool: str, tmp_path: Path):
     """Route /busy serves 1,000 requests a minute, 50 failing (5 %, 50x the 0.1 % budget); route /quiet
-    one request every 10 minutes, each failing. At minute 60 (1h window: slices 1..60): /busy's ratio
-    is 3,000 / 60,000 = 0.05, burn 50x, and it pages with `route="/busy"`; /quiet's ratio is 6 / 6 = 1,
-    over both page thresholds, but 6 errors are under min_error_events (10): the guard counts each
+    one request every 15 minutes, each failing. At minute 60 (1h window: slices 1..60): /busy's ratio
+    is 3,000 / 60,000 = 0.05, burn 50x, and it pages with `route="/busy"`; /quiet's ratio is 4 / 4 = 1,
+    over both page thresholds, but 4 errors are under min_error_events (5): the guard counts each
     route's own errors, so /busy's 3,000 do not lift /quiet over it, and /quiet's few requests do not
     hold /busy under it. One page, for /busy."""
     rules = rendered(tmp_path, spec_text(GROUPED))
     minutes = 62
-    quiet = [1.0 if m % 10 == 0 else 0.0 for m in range(1, minutes + 1)]  # at minutes 10, 20, ..., 60
+    quiet = [1.0 if m % 15 == 0 else 0.0 for m in range(1, minutes + 1)]  # at minutes 15, 30, 45, 60
     inputs = [
         route_counter("/busy", "200", [950] * minutes),
         route_counter("/busy", "500", [50] * minutes),
@@ -755,7 +755,7 @@ def test_13_quiet_group_does_not_hide_a_busy_outage(promtool: str, tmp_path: Pat
                 value(f'{burn}{{route="/busy"}}', "60m", ids(burn, "/busy", window="1h"), 50),
                 value(f'{ratio1h}{{route="/quiet"}}', "60m", ids(ratio1h, "/quiet", window="1h"), 1),
                 value(
-                    errors1h % "/quiet", "60m", ids("slodrift:sli_events:sum1h", "/quiet", event="error"), 6
+                    errors1h % "/quiet", "60m", ids("slodrift:sli_events:sum1h", "/quiet", event="error"), 4
                 ),
                 firing(BURN, "60m", 1, route="/busy", long_window="1h", short_window="5m", team="payments"),
                 firing(BURN, "60m", 1),

@@ -60,7 +60,7 @@ def test_minimal_spec_gets_defaults():
     spec = load_spec_text("s.yml", BASE.encode())
     slo = spec.services[0].slos[0]
     assert slo.window == 30 * 86400 and slo.min_request_rate == Decimal(0)
-    assert slo.min_error_events == Decimal(10) and slo.max_groups == 100
+    assert slo.min_error_events == Decimal(5) and slo.max_groups == 100
     assert slo.no_data and slo.no_data.for_seconds == 900
     assert spec.release.name == "checkout" and spec.release.watch_days == 7
 
