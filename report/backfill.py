@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +55,18 @@ class BackfillResult:
     seconds_per_level: dict[int, float] = field(default_factory=dict)
 
 
+def refuse_future(end_ms: int, now_ms: int | None = None) -> None:
+    """--to must not be in the future: samples written ahead of the rules are read by every window."""
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    if end_ms > now + 60_000:
+        raise BackfillInputError(f"--to {iso(end_ms)} is in the future; use --to {iso(now)} or earlier")
+
+
 def prepare_out(out: Path) -> None:
-    """OUT must not exist or be empty: blocks are never mixed into a directory that holds something."""
+    """OUT must not exist or be empty, and not be a symlink: blocks are never mixed into a directory that
+    holds something, nor written through a link."""
+    if out.is_symlink():
+        raise BackfillInputError(f"{out}: is a symlink; give a new directory")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BackfillInputError(f"{out}: exists and is not an empty directory; give a new directory")
 
@@ -72,6 +83,7 @@ def backfill(
     """Backfill the range-read closure of `groups` over [start, end] into `out` (see the module text)."""
     if end_ms <= start_ms:
         raise BackfillInputError(f"--to {iso(end_ms)} is not after --from {iso(start_ms)}")
+    refuse_future(end_ms)
     prepare_out(out)
     names = range_read_closure(groups)
     if not names:
@@ -107,6 +119,14 @@ def backfill(
                 if t is not None
             ]
             phase, g_end = 0, end_ms
+            if not live:
+                notes.append(
+                    f"warning: group {g.name}: its rules do not run on this Prometheus yet, so the backfill "
+                    "evaluates on multiples of the interval; Prometheus will evaluate them at a phase of its "
+                    "own, and the windows then read the backfilled open blocks one window back at the wrong "
+                    "time (too many events, until each window slides past the seam). Load the rules first "
+                    "and backfill up to where they started (README, `slodrift backfill`, steps 1-2)"
+                )
             if live:
                 first_live = min(live)
                 if first_live <= start_ms:

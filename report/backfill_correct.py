@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backfill import BackfillInputError, prepare_out
+from .backfill import BackfillInputError, prepare_out, refuse_future
 from .blockwriter import write_blocks
 from .prometheus_api import PrometheusClient
 from .rulefiles import Group, Rule
@@ -119,6 +119,25 @@ def _grid(client: PrometheusClient, slices: str, start_ms: int, end_ms: int) -> 
     return sorted(times)
 
 
+def _require_backfilled(
+    client: PrometheusClient, br: _BlockRule, grid: list[int], start_ms: int, end_ms: int
+) -> None:
+    """Refuse to say "nothing to correct" when there is nothing to compare: no slice in the range, or
+    none in the 64 intervals before it (the backfilled slices are not loaded yet)."""
+    if not grid:
+        raise BackfillInputError(
+            f"no slices ({br.slices}) from {iso(start_ms)} to {iso(end_ms)}: are the rules loaded, and is "
+            "--from at or before the time `slodrift backfill` printed as their start?"
+        )
+    before = CYCLE * br.interval_ms
+    if not client.samples(br.slices, grid[0] - before - 1, grid[0] - 1).series:
+        raise BackfillInputError(
+            f"no slices ({br.slices}) in the {CYCLE} intervals before {iso(grid[0])}: the backfilled blocks "
+            "are not loaded yet (copy them in and wait until Prometheus has them, README `slodrift "
+            "backfill` step 3), or --from is before the backfilled range"
+        )
+
+
 def _corrections(
     client: PrometheusClient, br: _BlockRule, grid: list[int], start_ms: int, end_ms: int
 ) -> tuple[list[tuple[dict[str, str], list[tuple[int, float]]]], int]:
@@ -195,6 +214,7 @@ def correct(
     """Correction series for the block samples recorded in [start, end] (see the module text)."""
     if end_ms <= start_ms:
         raise BackfillInputError(f"--to {iso(end_ms)} is not after --from {iso(start_ms)}")
+    refuse_future(end_ms)
     prepare_out(out)
     rules = _block_rules(groups)
     if not rules:
@@ -212,6 +232,7 @@ def correct(
         for br in rules:
             if br.slices not in grids:
                 grids[br.slices] = _grid(client, br.slices, start_ms, end_ms)
+                _require_backfilled(client, br, grids[br.slices], start_ms, end_ms)
             fixes_of, n_checked = _corrections(client, br, grids[br.slices], start_ms, end_ms)
             checked += n_checked
             for labels, fixes in fixes_of:

@@ -125,8 +125,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         f"from {iso(res.start_ms)} to {iso(res.end_ms)} into {res.out}/ ({res.queries} queries)"
     )
     print(
-        f"next: stop Prometheus (or not: it loads new blocks within minutes), copy {res.out}/* into its "
-        "data directory, check the README section 'Backfill' for the caveats"
+        f"next: copy {res.out}/* into Prometheus' data directory (it loads new blocks within a minute), then, "
+        "once they are loaded, run this command again with --correct, --from the rules' start printed above "
+        "(or --from as given) and --to now, into a new --out, copy those blocks in too, and do that once more "
+        "(README, section `slodrift backfill`, steps 3-5, and its caveats)"
     )
     return EXIT_OK
 

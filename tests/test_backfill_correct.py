@@ -66,3 +66,26 @@ def test_bad_ranges_and_an_unreachable_prometheus(tmp_path: Path):
         "--from", "2025-11-01T00:00:00Z", "--to", "2025-11-02T00:00:00Z", "--out", str(tmp_path / "full"),
     )  # fmt: skip
     assert r.returncode == 2 and "not an empty directory" in r.stderr, r.stderr
+
+
+def test_a_symlink_out_and_a_future_to_are_refused_before_any_query(tmp_path: Path):
+    """Found by a review: a symlink --out did all the work, then failed with a raw OS error (exit 1); a
+    --to in the future wrote samples ahead of the rules that every window then read."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    closed = f"http://127.0.0.1:{free_port()}"  # refused before any query: no Prometheus is needed
+    for extra, out, why in (
+        ([], tmp_path / "link", "is a symlink"),
+        (["--correct"], tmp_path / "link", "is a symlink"),
+        ([], tmp_path / "new", "is in the future"),
+        (["--correct"], tmp_path / "new", "is in the future"),
+    ):
+        to = "2999-01-01T00:00:00Z" if "future" in why else "2025-11-02T00:00:00Z"
+        r = run_cli(
+            "backfill", str(EXAMPLE), "--prometheus-url", closed, *extra,
+            "--from", "2025-11-01T00:00:00Z", "--to", to, "--out", str(out),
+        )  # fmt: skip
+        assert r.returncode == 2 and why in r.stderr and "Traceback" not in r.stderr, (extra, r.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"] and not any(
+        (tmp_path / "real").iterdir()
+    )
