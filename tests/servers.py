@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -25,10 +26,22 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 
 
 def free_port() -> int:
-    """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on right now, drawn at random below Linux's ephemeral range (32768-60999).
+
+    Not `bind(0)`: the OS hands a port just released by one test worker to the next caller in another
+    worker, and two servers of parallel tests were then started on the same port (CI: the exporter's
+    health check reached a Prometheus that had taken its port first). Random draws from 12,000 ports
+    rarely meet, and never meet an outgoing connection's ephemeral port."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found in 20000-31999")
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
