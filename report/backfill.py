@@ -71,6 +71,36 @@ def prepare_out(out: Path) -> None:
         raise BackfillInputError(f"{out}: exists and is not an empty directory; give a new directory")
 
 
+def check_arguments(start_ms: int, end_ms: int, out: Path) -> None:
+    """The range and OUT of a backfill or a correction pass, before any query."""
+    if end_ms <= start_ms:
+        raise BackfillInputError(f"--to {iso(end_ms)} is not after --from {iso(start_ms)}")
+    refuse_future(end_ms)
+    prepare_out(out)
+
+
+def source_client(
+    source_url: str, client_factory: Callable[[str], PrometheusClient] | None
+) -> PrometheusClient:
+    return (client_factory or (lambda u: PrometheusClient(u, read_timeout=120.0, max_retries=2)))(source_url)
+
+
+def publish_blocks(block_dirs: list[Path], work: Path, out: Path) -> int:
+    """Move the blocks in `block_dirs` into OUT (new or empty) in one rename; returns how many."""
+    stage = work / "out"
+    stage.mkdir()
+    blocks = 0
+    for d in block_dirs:
+        for b in sorted(d.iterdir()) if d.is_dir() else []:
+            if (b / "meta.json").exists():
+                b.rename(stage / b.name)
+                blocks += 1
+    if out.exists():
+        out.rmdir()  # empty, checked before any work
+    stage.rename(out)
+    return blocks
+
+
 def backfill(
     groups: list[Group],
     source_url: str,
@@ -81,10 +111,7 @@ def backfill(
     client_factory: Callable[[str], PrometheusClient] | None = None,
 ) -> BackfillResult:
     """Backfill the range-read closure of `groups` over [start, end] into `out` (see the module text)."""
-    if end_ms <= start_ms:
-        raise BackfillInputError(f"--to {iso(end_ms)} is not after --from {iso(start_ms)}")
-    refuse_future(end_ms)
-    prepare_out(out)
+    check_arguments(start_ms, end_ms, out)
     names = range_read_closure(groups)
     if not names:
         raise BackfillInputError(
@@ -92,9 +119,7 @@ def backfill(
         )
     chosen = restrict(groups, names, alerts=False)
     p = plan(chosen)
-    client = (client_factory or (lambda u: PrometheusClient(u, read_timeout=120.0, max_retries=2)))(
-        source_url
-    )
+    client = source_client(source_url, client_factory)
     notes: list[str] = []
     try:
         client.query("vector(1)")  # unreachable: PrometheusUnavailableError, exit 1 at the CLI
@@ -150,17 +175,7 @@ def backfill(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.slodrift-backfill-", dir=out.parent))
     try:
         res = evaluate(tasks, source_url, range_querier(), work, progress=progress)
-        stage = work / "out"
-        stage.mkdir()
-        blocks = 0
-        for d in res.block_dirs:
-            for b in sorted(d.iterdir()):
-                if (b / "meta.json").exists():
-                    b.rename(stage / b.name)
-                    blocks += 1
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        stage.rename(out)
+        blocks = publish_blocks(res.block_dirs, work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for e in res.errors:

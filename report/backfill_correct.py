@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backfill import BackfillInputError, prepare_out, refuse_future
+from .backfill import BackfillInputError, check_arguments, publish_blocks, source_client
 from .blockwriter import write_blocks
 from .prometheus_api import PrometheusClient
 from .rulefiles import Group, Rule
@@ -212,16 +212,11 @@ def correct(
     client_factory: Callable[[str], PrometheusClient] | None = None,
 ) -> CorrectionResult:
     """Correction series for the block samples recorded in [start, end] (see the module text)."""
-    if end_ms <= start_ms:
-        raise BackfillInputError(f"--to {iso(end_ms)} is not after --from {iso(start_ms)}")
-    refuse_future(end_ms)
-    prepare_out(out)
+    check_arguments(start_ms, end_ms, out)
     rules = _block_rules(groups)
     if not rules:
         raise BackfillInputError("these rules record no blocks: nothing to correct")
-    client = (client_factory or (lambda u: PrometheusClient(u, read_timeout=120.0, max_retries=2)))(
-        source_url
-    )
+    client = source_client(source_url, client_factory)
     series: list[tuple[str, dict[str, str], list[tuple[int, float]]]] = []
     corrected: dict[str, int] = {}
     checked = 0
@@ -243,19 +238,9 @@ def correct(
         client.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.slodrift-correct-", dir=out.parent))
-    blocks = samples = 0
     try:
-        stage = work / "out"
-        stage.mkdir()
         samples = write_blocks(series, work / "corrections.om", work / "blocks")
-        if samples:
-            for b in sorted((work / "blocks").iterdir()):
-                if (b / "meta.json").exists():
-                    b.rename(stage / b.name)
-                    blocks += 1
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        stage.rename(out)
+        blocks = publish_blocks([work / "blocks"], work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not samples:
