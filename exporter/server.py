@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import http.client
+import io
 import ipaddress
 import logging
 import re
@@ -105,7 +106,7 @@ def parse_listen_address(text: str) -> tuple[str, int]:
 class _HeaderReader:
     """The request stream of one connection, with a byte budget and a deadline for each request head."""
 
-    def __init__(self, raw: Any, conn: socket.socket, limits: Limits) -> None:
+    def __init__(self, raw: io.BufferedIOBase, conn: socket.socket, limits: Limits) -> None:
         self.raw = raw
         self.conn = conn
         self.limits = limits
@@ -159,10 +160,13 @@ def make_handler(
 
         def setup(self) -> None:
             super().setup()
-            self.rfile = _HeaderReader(self.rfile, self.connection, limits)  # type: ignore[assignment]
+            self.reader = _HeaderReader(self.rfile, self.connection, limits)
+            # http.server reads the head through rfile; the reader stands in for the stream it wraps
+            # (read, readline, and the rest by delegation) without being a BufferedIOBase
+            self.rfile = self.reader  # type: ignore[assignment]
 
         def handle_one_request(self) -> None:
-            reader: _HeaderReader = self.rfile  # type: ignore[assignment]
+            reader = self.reader
             reader.start_request()
             try:
                 try:

@@ -61,7 +61,8 @@ def budget_burndown(
     a day without data spends nothing known and is left out of the line rather than drawn as free."""
     budget = 100.0 * (1.0 - objective_ratio)
     days = max(watch_days, 1)
-    remaining, pts = 100.0, []
+    remaining = 100.0
+    pts: list[tuple[int, float | None]] = []
     for n, avail in availability:
         if avail is None or budget <= 0:
             pts.append((n, None))

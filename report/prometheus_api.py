@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -62,6 +62,7 @@ __all__ = [
     "PrometheusResponseError",
     "PrometheusUnavailableError",
     "QueryResult",
+    "RangeQuerier",
     "Series",
     "parse_sample_value",
 ]
@@ -113,6 +114,14 @@ class _Retryable(Exception):
         # Raised instead of PrometheusUnavailableError when retries run out (e.g. a 5xx whose body
         # was not Prometheus JSON is a response problem, not only an availability one).
         self.final = final
+
+
+class RangeQuerier(Protocol):
+    """What the batch commands need of a Prometheus client: PrometheusClient, or a test double."""
+
+    def query_range(
+        self, expr: str, start: datetime | float, end: datetime | float, step: timedelta | float | str
+    ) -> QueryResult: ...
 
 
 class PrometheusClient:
@@ -282,7 +291,7 @@ class PrometheusClient:
             self.backoff_seconds += backoff
 
     def _delay(self, retry_number: int, retry_after: float | None) -> float:
-        delay = min(self.backoff_max, self.backoff_base * (2**retry_number))
+        delay: float = min(self.backoff_max, self.backoff_base * (2**retry_number))
         delay += self._rng.uniform(0.0, self.jitter * delay)
         if retry_after is not None:
             delay = max(delay, retry_after)

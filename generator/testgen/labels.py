@@ -13,9 +13,15 @@ import itertools
 import re
 import time
 import warnings
-from re import _constants as sre_constants  # noqa: I001 (the public sre_* modules are deprecated)
-from re import _parser as sre_parse
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typeshed describes the private re._parser and re._constants under their old names
+    import sre_constants
+    import sre_parse
+else:  # the public sre_* modules are deprecated at run time
+    from re import _constants as sre_constants
+    from re import _parser as sre_parse
 
 from slodrift.generator import promql
 
@@ -101,13 +107,15 @@ def _in_item(ch: str, op: Any, av: Any) -> bool:
     if op is sre_constants.LITERAL:
         return ch == chr(av)
     if op is sre_constants.RANGE:
-        return av[0] <= ord(ch) <= av[1]
+        low: int = av[0]
+        high: int = av[1]
+        return low <= ord(ch) <= high
     if op is sre_constants.CATEGORY:
         return _category(ch, av)
     return True  # anything else: assume it may contain ch (the RE2 check decides)
 
 
-def _category(ch: str, cat: Any) -> bool:
+def _category(ch: str, cat: sre_constants._NamedIntConstant) -> bool:
     table = {
         sre_constants.CATEGORY_DIGIT: ch.isdigit(),
         sre_constants.CATEGORY_NOT_DIGIT: not ch.isdigit(),
@@ -129,7 +137,7 @@ def satisfies(value: str, m: promql.Matcher) -> bool:
     return hit if m.op == "=~" else not hit
 
 
-def _short_strings() -> Any:
+def _short_strings() -> Iterator[str]:
     """ "", then every string of 1 to 3 characters over a small alphabet, shortest first."""
     yield ""
     for n in range(1, 4):
