@@ -7,14 +7,14 @@ import math
 import statistics
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from slodrift.report.baseline.model import FORMAT_VERSION, NAME_RE, Baseline, BaselineError, Issues
 from slodrift.report.baseline.serialize import dump_baseline, format_time
 from slodrift.report.baseline.validate import from_document
-from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, RangeQuerier
 
-__all__ = ["RangeQuerier", "capture_baseline"]
+__all__ = ["capture_baseline"]
 
 
 RATE_WINDOW = 300.0  # the rate window of the indicators' default queries
@@ -61,14 +61,6 @@ def _profile(
             point["requests"] = statistics.fmean(traffic[hour])
         out.append(point)
     return out
-
-
-class RangeQuerier(Protocol):
-    """What capture needs of a Prometheus client (PrometheusClient, or a test double)."""
-
-    def query_range(
-        self, expr: str, start: datetime, end: datetime, step: timedelta | float | str
-    ) -> QueryResult: ...
 
 
 def capture_baseline(

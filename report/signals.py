@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from slodrift.report.prometheus_api import PrometheusError, PrometheusQueryError, QueryResult
+from slodrift.report.prometheus_api import (
+    PrometheusError,
+    PrometheusQueryError,
+    QueryResult,
+    RangeQuerier,
+)
 from slodrift.report.scoring_day import GroupKey
 
 # signal name -> (PromQL returning one series per service, the label that splits it further or None)
@@ -122,7 +127,7 @@ def _add_groups(sig: Signals, result: QueryResult, group_labels: GroupLabels) ->
 
 
 def fetch(
-    client: object,
+    client: RangeQuerier,
     services: Iterable[str],
     start: datetime,
     end: datetime,
@@ -143,7 +148,7 @@ def fetch(
         if progress:
             progress(n, total, name)
         try:
-            result = client.query_range(expr, start, end, step_seconds)  # type: ignore[attr-defined]
+            result = client.query_range(expr, start, end, step_seconds)
         except PrometheusQueryError as exc:
             sig.warnings.append(f"signal {name}: query rejected: {exc}")
             continue
@@ -159,7 +164,7 @@ def fetch(
             progress(len(SIGNALS), total, "compliance per group")
         sig.queries += 1
         try:
-            result = client.query_range(GROUP_COMPLIANCE, start, end, step_seconds)  # type: ignore[attr-defined]
+            result = client.query_range(GROUP_COMPLIANCE, start, end, step_seconds)
             sig.warnings += [f"compliance per group: Prometheus warned: {w}" for w in result.warnings]
             _add_groups(sig, result, group_labels)
         except PrometheusError as exc:
@@ -170,7 +175,7 @@ def fetch(
     if day_ends_start <= end.timestamp():
         try:
             sig.queries += 1
-            result = client.query_range(ALERTS_PER_DAY, day_ends_start, end.timestamp(), 86400)  # type: ignore[attr-defined]
+            result = client.query_range(ALERTS_PER_DAY, day_ends_start, end.timestamp(), 86400)
             for s in result.series:
                 service = s.labels.get("service", "")
                 if service in names:

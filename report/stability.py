@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from slodrift.generator.model import Service, Spec
 from slodrift.report import signals as sig
+from slodrift.report.prometheus_api import RangeQuerier
 from slodrift.report.scoring import WeeklySummary, weekly_summary
 from slodrift.report.scoring_day import DAY, DailySummary, DayInput, Thresholds, aggregate_day
 
@@ -109,7 +110,7 @@ def watch_start_of(spec: Spec, at: datetime) -> datetime:
 
 def run(
     spec: Spec,
-    client: object,
+    client: RangeQuerier,
     at: datetime,
     step: int = 300,
     progress: Callable[[int, int, str], None] | None = None,
