@@ -64,10 +64,14 @@ def _union(*parts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(label for part in parts for label in part))
 
 
+def _without(labels: tuple[str, ...], drop: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(label for label in labels if label not in drop)
+
+
 def _drop(labels: Labels, drop: tuple[str, ...]) -> Labels:
     if isinstance(labels, _Marker):
         return labels
-    return tuple(label for label in labels if label not in drop)
+    return _without(labels, drop)
 
 
 def labels_of(node: Any) -> Labels:
@@ -124,7 +128,7 @@ def _aggregate(node: Any) -> Labels:
     if mod.type == pp.AggModifierType.By:
         return _union(labels, extra)
     if isinstance(inner, tuple):
-        return _union(_drop(inner, labels), extra)  # type: ignore[arg-type]
+        return _union(_without(inner, labels), extra)
     raise GroupingUnknown(
         f"`{op} without ({', '.join(labels)})` keeps every label but those: list the ones it "
         f"keeps with `{op} by (...)`"

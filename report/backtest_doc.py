@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from .backtest import Deployment, Firing, Replay
 from .timeargs import Incident, iso
@@ -21,6 +21,17 @@ __all__ = ["SLOInfo", "Threshold", "document", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 DAY_MS = 86_400_000
+
+
+class _OwnerCounts(TypedDict):
+    owner: str
+    pages: int
+    tickets: int
+    other: int
+    firing_seconds: dict[str, float]
+
+
+_Counter = Literal["pages", "tickets", "other"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ def document(
     while d < end_ms:
         per_day[_day(d)] = {"pages": 0, "tickets": 0, "other": 0}
         d += DAY_MS
-    owners: dict[str, dict[str, object]] = {
+    owners: dict[str, _OwnerCounts] = {
         s.owner: {
             "owner": s.owner,
             "pages": 0,
@@ -107,7 +118,7 @@ def document(
         }
         for s in slos
     }
-    plural = {"page": "pages", "ticket": "tickets", "other": "other"}
+    plural: dict[str, _Counter] = {"page": "pages", "ticket": "tickets", "other": "other"}
     for f, t in counted:
         per_day[_day(max(f.start_ms, start_ms))][plural[t]] += 1
     for f, t in tiered:
@@ -122,11 +133,10 @@ def document(
             },
         )
         if _counted(f, start_ms, end_ms):
-            o[plural[t]] = int(o[plural[t]]) + 1  # type: ignore[call-overload]
+            o[plural[t]] += 1
         if t in ("page", "ticket"):
             lo, hi = max(f.start_ms, start_ms), min(f.end_ms if f.end_ms is not None else end_ms, end_ms)
-            secs: dict[str, float] = o["firing_seconds"]  # type: ignore[assignment]
-            secs[t] += max(0, hi - lo) / 1000
+            o["firing_seconds"][t] += max(0, hi - lo) / 1000
     by_owner: dict[str, list[tuple[Firing, str]]] = {}
     for f, t in tiered:
         by_owner.setdefault(owner_of(f.labels), []).append((f, t))
@@ -183,7 +193,7 @@ def document(
             }
             for f, t in tiered
         ],
-        "owners": sorted(owners.values(), key=lambda o: str(o["owner"])),
+        "owners": sorted(owners.values(), key=lambda o: o["owner"]),
         "incidents": inc_docs,
         "incident_grace_seconds": grace_ms / 1000,
         "slos": [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,10 +232,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _label_tier(labels: object) -> str:
+def _label_tier(labels: Mapping[str, str]) -> str:
     from .alert_tiers import label_tier
 
-    return label_tier(labels)  # type: ignore[arg-type]
+    return label_tier(labels)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -146,12 +146,12 @@ def _check_known(services: Mapping[str, Any], known: Mapping[str, Collection[str
                 )
 
 
-def _float(x: object) -> float | None:
-    return None if x is None else float(x)  # type: ignore[arg-type]
+def _float(x: float | None) -> float | None:
+    return None if x is None else float(x)
 
 
-def _int(x: object) -> int | None:
-    return None if x is None else int(x)  # type: ignore[call-overload]
+def _int(x: float | None) -> int | None:
+    return None if x is None else int(x)
 
 
 def _profile(

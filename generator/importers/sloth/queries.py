@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slodrift.generator.grouping import ALL, SCALAR, GroupingUnknown, result_labels
+from slodrift.generator.grouping import ALL, GroupingUnknown, result_labels
 from slodrift.generator.importers.common import Context, grouped_differently
 from slodrift.generator.importers.sloth.fields import CAMEL, Fields
 
@@ -94,7 +94,7 @@ def grouping(ctx: Context, queries: dict[str, str], paths: dict[str, Path_]) -> 
                 "e.g. sum by (<labels>) (...)",
             )
             return None
-        found[key] = () if labels is SCALAR else labels  # type: ignore[assignment]
+        found[key] = labels if isinstance(labels, tuple) else ()  # SCALAR: no labels
     shown = grouped_differently(found, "without grouping")
     if shown is not None:
         ctx.error(
