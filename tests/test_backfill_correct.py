@@ -48,6 +48,7 @@ def test_a_rule_that_is_not_slodrift_s_block_rule_is_refused():
         _block_rules([odd])
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_bad_ranges_and_an_unreachable_prometheus(tmp_path: Path):
     out = tmp_path / "out"
     with pytest.raises(BackfillInputError, match="is not after"):
@@ -68,6 +69,7 @@ def test_bad_ranges_and_an_unreachable_prometheus(tmp_path: Path):
     assert r.returncode == 2 and "not an empty directory" in r.stderr, r.stderr
 
 
+@pytest.mark.slow  # the CLI in subprocesses
 def test_a_symlink_out_and_a_future_to_are_refused_before_any_query(tmp_path: Path):
     """Found by a review: a symlink --out did all the work, then failed with a raw OS error (exit 1); a
     --to in the future wrote samples ahead of the rules that every window then read."""

@@ -44,7 +44,13 @@ def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(SPEC_CASES))
+SLOW_SPEC_CASES = {"too_many_services.yml", "yaml_bomb.yml"}  # about a second each
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SPEC_CASES else n for n in sorted(SPEC_CASES)],
+)
 def test_bad_spec(name: str, tmp_path: Path, capsys, example_out: Path):
     out = tmp_path / "out"
     shutil.copytree(example_out, out)

@@ -13,10 +13,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from slodrift.generator.promql import parse_duration
 from slodrift.generator.render import render
 from slodrift.generator.spec import load_spec_text
+
+pytestmark = pytest.mark.slow  # every test runs promtool in a subprocess (0.3 to 3 s each)
 
 AVAILABILITY = """\
 - name: availability

@@ -75,6 +75,7 @@ def test_every_series_of_a_long_test_lives_from_the_first_step_to_its_last_sampl
                         assert tick in have, f"{rel}: {s['series']} has no slice at step {tick}"
 
 
+@pytest.mark.slow  # renders the example at two intervals and reads every test group: about 3 s
 def test_only_the_window_tests_run_long_enough_to_compact():
     """Every other generated test group stays under the span that starts head compaction, so none of
     them needs the pattern; a new long test has to adopt it (and then join the test above)."""

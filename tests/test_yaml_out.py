@@ -166,6 +166,7 @@ def _typed(node: object) -> object:
     return (type(node).__name__, node)
 
 
+@pytest.mark.slow  # about 1.5 s
 def test_every_generated_file_is_the_data_it_was_rendered_from(monkeypatch):
     rendered_from: dict[str, object] = {}
     real_dump = yaml_out.Emitter.dump
