@@ -15,32 +15,22 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from slodrift.atomic import write_files
+from slodrift.schemas import validator
 
 from .backtest_doc import SLOInfo
 
-__all__ = ["schema", "validate", "write_outputs", "markdown"]
+__all__ = ["validate", "write_outputs", "markdown"]
 
 MAX_ROWS = 200  # alert rows listed in Markdown and HTML (the JSON has them all)
 
 
-@cache
-def schema() -> dict[str, Any]:
-    """The JSON Schema of the backtest document (shipped in the package)."""
-    text = resources.files(__package__ or "report").joinpath("schema/backtest.schema.json").read_text()
-    return dict(json.loads(text))
-
-
 def validate(doc: Mapping[str, Any]) -> None:
-    """jsonschema.ValidationError when `doc` does not follow the schema."""
-    jsonschema.Draft202012Validator(schema()).validate(doc)
+    """jsonschema.ValidationError when `doc` does not follow the shipped schema."""
+    validator("slodrift.report", "backtest.schema.json").validate(doc)
 
 
 def _fmt_s(s: float | None) -> str:

@@ -10,25 +10,18 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from slodrift.report import html
 from slodrift.report.groups import COMBINED, MAX_ROWS, group_rows, worst_sentence
 from slodrift.report.metrics import fmt, key_metrics
 from slodrift.report.scoring_day import DailySummary, Thresholds
 from slodrift.report.stability import Report, thresholds_for
 
+from slodrift.schemas import validator
+
 SCHEMA_VERSION = "1.0"
-
-
-def _schema(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(
-        resources.files("slodrift.report").joinpath(f"schema/{name}").read_text(encoding="utf-8")
-    )
-    return schema
 
 
 def method(report: Report) -> dict[str, Any]:
@@ -76,7 +69,7 @@ def daily_json(report: Report, day: int) -> dict[str, Any]:
             report, warnings, sum(d.expected_samples for d in days), sum(d.actual_samples for d in days)
         ),
     }
-    jsonschema.validate(doc, _schema("daily_summary.schema.json"))
+    validator("slodrift.report", "daily_summary.schema.json").validate(doc)
     return doc
 
 
@@ -95,7 +88,7 @@ def weekly_json(report: Report) -> dict[str, Any]:
             report, warnings, sum(d.expected_samples for d in days), sum(d.actual_samples for d in days)
         ),
     }
-    jsonschema.validate(doc, _schema("weekly_summary.schema.json"))
+    validator("slodrift.report", "weekly_summary.schema.json").validate(doc)
     return doc
 
 

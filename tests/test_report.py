@@ -16,6 +16,7 @@ from slodrift.report import signals as sig
 from slodrift.report import stability
 from slodrift.report import writers as rpt
 
+from slodrift.schemas import load_schema
 from tests import week
 
 START = datetime(2025, 11, 22, tzinfo=UTC)
@@ -86,7 +87,7 @@ SCORE = 0.4 * AVAIL_C + 0.4 * AVAIL_C + 0.2 * (100 - DRIFT)  # 74.286 + 18.771 =
 
 def test_weekly_json_is_valid_and_has_the_hand_computed_numbers(report):
     doc = rpt.weekly_json(report)
-    jsonschema.validate(doc, rpt._schema("weekly_summary.schema.json"))
+    jsonschema.validate(doc, load_schema("slodrift.report", "weekly_summary.schema.json"))
     co, ca = doc["services"]["checkout"], doc["services"]["catalog"]
     assert co["availability_compliance_percent"] == pytest.approx(AVAIL_C)
     assert co["latency_compliance_percent"] == pytest.approx(AVAIL_C)
@@ -105,7 +106,7 @@ def test_weekly_json_is_valid_and_has_the_hand_computed_numbers(report):
 
 
 def test_daily_json_is_valid_and_flags_the_bad_day(report):
-    schema = rpt._schema("daily_summary.schema.json")
+    schema = load_schema("slodrift.report", "daily_summary.schema.json")
     for n in range(1, 8):
         doc = rpt.daily_json(report, n)
         jsonschema.validate(doc, schema)
@@ -205,6 +206,6 @@ def test_write_reports_writes_every_file_and_nothing_else(report, tmp_path: Path
     assert names == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == expected  # no temporary files left behind
     doc = json.loads((tmp_path / "weekly_summary.json").read_text())
-    jsonschema.validate(doc, rpt._schema("weekly_summary.schema.json"))
+    jsonschema.validate(doc, load_schema("slodrift.report", "weekly_summary.schema.json"))
     assert doc["services"]["checkout"]["stability_score"] == pytest.approx(SCORE)
     assert (tmp_path / "weekly_summary.md").read_text() == rpt.weekly_markdown(report)
