@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from slodrift.generator import promql
+from slodrift.generator import promql, yaml_out
 from slodrift.generator.alert_templates import LABEL_REF_RE
 from slodrift.generator.alert_templates import TEMPLATE_ACTION_RE as TEMPLATE_RE
 from slodrift.generator.spec import (
@@ -296,22 +295,21 @@ def regroup(
 
 
 def dump_spec(spec: dict[str, Any], header: str = "") -> str:
-    """The spec as YAML a person will review: keys in slodrift's order, multi-line PromQL as blocks."""
+    """The spec as YAML a person will review, written by the generator's emitter (`yaml_out`): keys in
+    slodrift's order, multi-line PromQL as literal blocks."""
+    return yaml_out.dump(_multiline_as_expr(spec), header)
 
-    class Dumper(yaml.SafeDumper):
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
 
-    def text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-        block = "\n" in data and all(line == line.rstrip() for line in data.split("\n"))
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if block else None)
-
-    Dumper.add_representer(str, text)
-    body = yaml.dump(
-        spec, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=110
-    )
-    head = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    return head + body
+def _multiline_as_expr(node: Any) -> Any:
+    """A copy in which every multi-line string is an `Expr`, which `yaml_out` writes as a literal block
+    when its lines allow one (and quoted otherwise)."""
+    if isinstance(node, dict):
+        return {k: _multiline_as_expr(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_multiline_as_expr(v) for v in node]
+    if isinstance(node, str) and "\n" in node:
+        return promql.Expr(node)
+    return node
 
 
 def finish(ctx: Context, spec: dict[str, Any]) -> Imported:
