@@ -208,6 +208,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="check generated files against their MANIFEST.sha256")
     p.add_argument("dir", nargs="?", default=".", help="directory holding MANIFEST.sha256")
     p.set_defaults(func=cmd_verify)
-    from slodrift.generator.importers import register as register_import  # `slodrift import sloth|openslo`
+    from slodrift.generator.importers.cli import (
+        register as register_import,  # `slodrift import sloth|openslo`
+    )
 
     register_import(sub)

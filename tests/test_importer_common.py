@@ -4,7 +4,6 @@ directly; expected values are written out by hand from the formats' documentatio
 from __future__ import annotations
 
 import pytest
-from slodrift.generator.importers import parse_source, pyrra_to_spec
 from slodrift.generator.importers.common import (
     Context,
     description,
@@ -12,8 +11,10 @@ from slodrift.generator.importers.common import (
     label_ref,
     other_tool,
     other_tool_hint,
+    parse_source,
     source_objects,
 )
+from slodrift.generator.importers.pyrra import pyrra_to_spec
 
 FILE = """\
 kind: SLO

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 from slodrift.generator import promtool
-from slodrift.generator.importers import ImportFailed, import_file
-from slodrift.generator.importers.common import parse_source
+from slodrift.generator.importers.cli import import_file
+from slodrift.generator.importers.common import ImportFailed, parse_source
 from slodrift.generator.importers.sloth import sloth_to_spec
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_spec_text

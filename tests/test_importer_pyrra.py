@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from slodrift.generator.importers import ImportFailed, dump_spec, parse_source, pyrra_to_spec
+from slodrift.generator.importers.common import ImportFailed, dump_spec, parse_source
+from slodrift.generator.importers.pyrra import pyrra_to_spec
 from slodrift.generator.spec import load_spec_text
 
 from tests.helpers import run_cli

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from slodrift.generator.importers import ImportFailed, dump_spec, openslo_to_spec, parse_source, sloth_to_spec
+from slodrift.generator.importers.common import ImportFailed, dump_spec, parse_source
+from slodrift.generator.importers.openslo import openslo_to_spec
+from slodrift.generator.importers.sloth import sloth_to_spec
 from slodrift.generator.spec import load_spec_text
 
 from tests.helpers import run_cli
