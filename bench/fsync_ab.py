@@ -44,7 +44,9 @@ def main() -> None:
             walls[n].append(time.monotonic() - t)
     shutil.rmtree(args.dir, ignore_errors=True)
     for n, xs in walls.items():
-        print(f"{n} thread(s): {statistics.median(xs):.2f} s ({min(xs):.2f}..{max(xs):.2f}) over {len(xs)} runs")
+        print(
+            f"{n} thread(s): {statistics.median(xs):.2f} s ({min(xs):.2f}..{max(xs):.2f}) over {len(xs)} runs"
+        )
 
 
 if __name__ == "__main__":
