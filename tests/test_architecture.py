@@ -4,6 +4,7 @@ batch jobs never import the exporter. Read from the source (every `import`, also
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,33 @@ def test_tests_import_helpers_not_conftest():
         if module == "tests.conftest" or module.startswith("tests.conftest.")
     ]
     assert not bad, "import from tests/helpers.py instead: " + ", ".join(bad)
+
+
+PACKAGES = ("generator", "report", "exporter", "demo", "slodrift")
+
+
+def modules() -> list[Path]:
+    return [
+        p.relative_to(ROOT)
+        for package in PACKAGES
+        for p in sorted((ROOT / package).rglob("*.py"))
+        if p.name not in ("__init__.py", "__main__.py")
+    ]
+
+
+def test_the_readme_layout_names_every_module():
+    """The README's layout (under "Development") is where a reader finds which module does what; a module
+    it does not name is one nobody will find from there."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Development\n", 1)[1].split("```\n", 2)[1]  # its first code block
+    missing = [str(m) for m in modules() if not re.search(rf"\b{re.escape(m.stem)}\b", layout)]
+    assert len(modules()) > 100
+    assert not missing, "name these in the README's layout (## Development): " + ", ".join(missing)
+
+
+def test_no_module_is_over_500_lines():
+    """Small modules with one job (issue 18); split a module that grows past this along its seams."""
+    long = {
+        str(m): n for m in modules() if (n := len((ROOT / m).read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not long, long
