@@ -91,3 +91,86 @@ def test_no_module_is_over_500_lines():
         str(m): n for m in modules() if (n := len((ROOT / m).read_text(encoding="utf-8").splitlines())) > 500
     }
     assert not long, long
+
+
+_MUTATORS = {
+    "append",
+    "extend",
+    "update",
+    "setdefault",
+    "add",
+    "pop",
+    "popitem",
+    "clear",
+    "remove",
+    "discard",
+}
+_MUTATORS |= {"insert", "sort", "reverse", "cache_clear"}
+_CONTAINERS = (ast.Dict, ast.List, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+
+
+def hidden_state(path: Path) -> list[str]:
+    """What in a module keeps state between calls: a `global` statement, a functools cache, or a
+    module-level dict, list or set that some code mutates."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    containers = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            value = node.value
+            called = isinstance(value, ast.Call) and getattr(value.func, "id", None) in (
+                "dict",
+                "list",
+                "set",
+            )
+            if isinstance(value, _CONTAINERS) or called:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                containers |= {t.id for t in targets if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            found.append(f"{node.lineno}: global {', '.join(node.names)}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for d in node.decorator_list:
+                name = ast.unparse(d.func if isinstance(d, ast.Call) else d)
+                if name.rsplit(".", 1)[-1] in ("cache", "lru_cache", "cached_property"):
+                    found.append(f"{d.lineno}: @{name} on {node.name}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in containers and node.func.attr in _MUTATORS:
+                found.append(f"{node.lineno}: {owner.id}.{node.func.attr}(...)")
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+            for t in targets:
+                if (
+                    isinstance(t, ast.Subscript)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in containers
+                ):
+                    found.append(f"{node.lineno}: {t.value.id}[...] changed")
+    return sorted(found, key=lambda hit: int(hit.split(":")[0]))
+
+
+# The shipped JSON Schemas never change while the process runs: their validators are built once.
+STATE_ALLOWED = {"slodrift/schemas.py": ["@cache on _ecma_pattern", "@cache on validator"]}
+
+
+def test_no_module_keeps_hidden_state():
+    """No hidden module-level mutable state (issue 18): a second `render` in the same process does
+    exactly the work of the first, and state lives in objects whose owner is plain to see."""
+    found = {str(m): hits for m in modules() if (hits := hidden_state(ROOT / m))}
+    assert {m: [hit.split(": ", 1)[1] for hit in hits] for m, hits in found.items()} == STATE_ALLOWED, found
+
+
+def test_the_state_check_sees_caches_globals_and_mutated_containers(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text(
+        "import functools\nSEEN = {}\nNAMES: list[str] = []\nFIXED = {'a': 1}\n"
+        "@functools.lru_cache(maxsize=8)\ndef f(x):\n    SEEN[x] = 1\n    return FIXED['a']\n"
+        "def g():\n    global COUNT\n    NAMES.append('x')\n"
+    )
+    assert hidden_state(source) == [
+        "5: @functools.lru_cache on f",
+        "7: SEEN[...] changed",
+        "10: global COUNT",
+        "11: NAMES.append(...)",
+    ]
