@@ -1,5 +1,6 @@
-"""Small PNG line charts for the HTML pages (weekly report, backtest): one plotting function, matplotlib's
-Agg backend, no state kept between calls.
+"""Small PNG line charts for the weekly report's HTML page: one plotting function, matplotlib's Agg backend,
+no state kept between calls. (The backtest page draws its own chart, a timeline of error ratios with the
+firing intervals shaded: `backtest_output._chart`.)
 
 A chart is a few named series of (x, y) points (y None where there is no data: the line breaks there,
 nothing is drawn as if it were known) and horizontal reference lines (an objective, a threshold) drawn
