@@ -10,7 +10,6 @@ half-written file.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from slodrift.atomic import write_files
 from slodrift.schemas import validator
 
 from .backtest_doc import SLOInfo
+from .charts import data_uri
 
 __all__ = ["validate", "write_outputs", "markdown"]
 
@@ -131,8 +131,8 @@ def _chart(
     doc: Mapping[str, Any],
     slo: SLOInfo,
     kept: Mapping[str, list[tuple[dict[str, str], list[tuple[int, float]]]]],
-) -> str:
-    """One SLO's timeline as a base64 PNG: each alert window's error ratio with its threshold, the firing
+) -> bytes:
+    """One SLO's timeline as a PNG: each alert window's error ratio with its threshold, the firing
     intervals shaded (red: page, orange: ticket), the incidents marked in grey."""
     import matplotlib
 
@@ -202,10 +202,10 @@ def _chart(
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return buf.getvalue()
 
 
-def html_page(doc: Mapping[str, Any], charts: Sequence[tuple[str, str]]) -> str:
+def html_page(doc: Mapping[str, Any], charts: Sequence[tuple[str, bytes]]) -> str:
     """The page, from `templates/backtest.html.j2` in the shared report style (autoescaped)."""
     from .html import render
 
@@ -225,11 +225,11 @@ def html_page(doc: Mapping[str, Any], charts: Sequence[tuple[str, str]]) -> str:
             "charts": [
                 {
                     "title": owner,
-                    "uri": f"data:image/png;base64,{b64}",
+                    "uri": data_uri(png),
                     "alt": f"{owner}: error ratio over each alert window, thresholds, paging (red) and ticket (orange) "
                     "intervals, incidents (grey bar)",
                 }
-                for owner, b64 in charts
+                for owner, png in charts
             ],
             "alerts": doc["alerts"][:MAX_ROWS],
             "more_alerts": max(0, len(doc["alerts"]) - MAX_ROWS),
