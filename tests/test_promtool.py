@@ -262,7 +262,7 @@ def other_mutations(text: str) -> list[Mutation]:
     return [
         Mutation(
             "a reset inside an interval no longer counted",
-            substitute(text, r" \* \(1 - \(clamp_max\(resets\([^\n]*", ""),
+            substitute(text, r" \* \(1 - clamp_max\(resets\([^\n]*", ""),
             (RAW,),
         ),
         Mutation("budget", substitute(text, r"vector\(0\.001\)", "vector(0.002)"), both),

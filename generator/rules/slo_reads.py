@@ -20,41 +20,73 @@ from slodrift.generator.rules.slo_names import (
     by,
     events_name,
     on,
+    raw_events_name,
     slo_matchers,
 )
 from slodrift.generator.rules.types import Recording
 
 
 def increase_expr(sel: promql.Selector, interval: int) -> str:
-    """Increments of each selected counter during the last evaluation interval (not yet summed).
+    """Increments of each selected counter during the last evaluation interval (not yet summed), for
+    every counter with a sample in the interval and one before it.
 
-    The counter's last sample now minus its last sample one interval ago: summed over consecutive
-    evaluations this telescopes, so nothing is counted twice or missed. `last_over_time` looks past the
-    staleness marker of a failed scrape, so increments across a short gap are counted when the scrape
-    succeeds again, as `rate()` would count them.
+    The counter's last sample now minus its last sample before the interval: summed over consecutive
+    evaluations this telescopes, so nothing is counted twice or missed. `last_over_time` looks past
+    staleness markers, so a counter whose last scrape before the interval failed is still read from its
+    last good sample (up to `LOOKBACK` before the interval), and the increments across a short gap are
+    counted when scraping resumes, as `rate()` would count them.
 
     A reset inside the interval (a sample lower than the one before it: `resets`, or lower than the
-    value one interval ago: `min_over_time`) counts the value now, which is what the counter counted
-    since it restarted: a restarted counter that passes its old value within one interval counts 5
-    errors as 5, as `increase()` does, not as the difference. Increments between the last sample before
-    the interval and the restart are not seen: at most one scrape interval's worth per restart. An
-    interval without a new sample (scrapes slower than evaluations) has no reset to look for: it counts
-    the difference, 0 (`or 0 * x`, while the series is not stale).
+    last sample before the interval: `min_over_time`) counts the value now, which is what the counter
+    counted since it restarted: a restarted counter that passes its old value within one interval
+    counts 5 errors as 5, as `increase()` does, not as the difference. Increments between the last
+    sample before the interval and the restart are not seen: at most one scrape interval's worth per
+    restart.
 
-    A counter without a sample one interval ago (a new series) adds nothing yet, as with `rate()`:
-    counting its whole value would count, say, a freshly scraped target's lifetime in one interval.
+    A counter without a sample in the interval adds nothing (it counted nothing new: its next sample is
+    measured from its last one), and neither does one without a sample before the interval (a new
+    series), as with `rate()`: counting its whole value would count, say, a freshly scraped target's
+    lifetime in one interval.
+
+    Samples read per counter at 30 s scrapes and a 1m interval: 2 (now) + 4 + 4 (the sample before,
+    in the difference and in the reset test) + 2 + 2 (resets, minimum) = 14.
     """
     s = sel.render()
     i = fd(interval)
-    now = f"last_over_time({s}[{LOOKBACK}])"
+    now = f"last_over_time({s}[{i}])"
     before = f"last_over_time({s}[{LOOKBACK}] offset {i})"
-    reset = f"(clamp_max(resets({s}[{i}]) + (min_over_time({s}[{i}]) < bool {before}), 1) or 0 * {s})"
+    reset = f"clamp_max(resets({s}[{i}]) + (min_over_time({s}[{i}]) < bool {before}), 1)"
     return f"{now} - {before} * (1 - {reset})"
 
 
-def _events(slo: SLO, sel: promql.Selector, interval: int) -> str:
-    """`sum by (groups)` of the increments of a selector's counters."""
-    return f"sum {by(slo.group_by)} (\n  {increase_expr(sel, interval)}\n)"
+def _events(
+    slo: SLO, sel: promql.Selector, interval: int, extra: tuple[str, ...] = (), fallback: bool = True
+) -> str:
+    """`sum by (groups)` of the increments of a selector's counters (`extra` labels kept too). With
+    `fallback`, 0 for a group whose counters had a sample before the interval but none in it (scrapes
+    slower than the evaluations, a failed scrape): such an interval counted nothing, it is not without
+    data. A group whose counters are all new has no slice yet, as before."""
+    labels = by((*slo.group_by, *extra))
+    events = f"sum {labels} (\n  {increase_expr(sel, interval)}\n)"
+    return (
+        f"(\n{events}\nor\n0 * sum {labels} ({sel.render()} offset {fd(interval)})\n)" if fallback else events
+    )
+
+
+def split_labels(service: Service, slo: SLO) -> tuple[str, ...] | None:
+    """The labels the error selector adds to the total's, when the errors are the total's counters
+    plus matchers (`http_requests_total{code=~"5.."}` and `http_requests_total`): the counters are
+    then read once, summed by these labels (`code`), and both events are taken from that. None for
+    every other SLI, and for a grouped SLO (its groups are capped after the read)."""
+    sli = slo.sli
+    if sli.kind != "events" or slo.group_by or sli.errors is None or sli.total is None:
+        return None
+    if sli.errors.metric != sli.total.metric or not set(sli.total.matchers) <= set(sli.errors.matchers):
+        return None
+    extra = tuple(sorted({m.label for m in sli.errors.matchers if m not in sli.total.matchers}))
+    if set(extra) & {*service.labels, "service", "slo"}:  # labels the rule sets over the counters'
+        return None
+    return extra
 
 
 def _limited(slo: SLO, expr: str) -> str:
@@ -117,9 +149,8 @@ def error_expr(service: Service, slo: SLO, interval: int) -> str:
     match = on(slo.group_by)
     if sli.kind == "events":
         assert sli.errors is not None
-        return (
-            f"(\n{_only_recorded(slo, _events(slo, sli.errors, interval), total)}\n)\nor {match}\n0 * {total}"
-        )
+        errors = _events(slo, sli.errors, interval, fallback=False)
+        return f"(\n{_only_recorded(slo, errors, total)}\n)\nor {match}\n0 * {total}"
     if sli.kind == "latency":
         assert sli.histogram is not None and sli.threshold is not None
         good = promql.Selector(
@@ -143,13 +174,39 @@ def error_expr(service: Service, slo: SLO, interval: int) -> str:
     raise ValueError(f"unknown SLI kind {sli.kind!r}")
 
 
+def _split_rules(service: Service, slo: SLO, interval: int, extra: tuple[str, ...]) -> list[Recording]:
+    """The total counters read once by the labels the errors add, then the total and the errors summed
+    from that (same evaluation, earlier rule; an evaluator that sees it one evaluation late reads both
+    from the same evaluation)."""
+    sli = slo.sli
+    assert sli.total is not None and sli.errors is not None
+    raw = raw_events_name(interval)
+    labels = {**service.labels, "service": service.name, "slo": slo.name}
+    wanted = tuple(m for m in sli.errors.matchers if m not in sli.total.matchers)
+    split = promql.selector(raw, labels)
+    bad = promql.selector(raw, labels, wanted)
+    return [
+        Recording(raw, Expr(_events(slo, sli.total, interval, extra)), labels),
+        Recording(events_name(interval), Expr(f"sum ({split})"), {**labels, EVENT: TOTAL}),
+        Recording(
+            events_name(interval),
+            Expr(f"sum ({bad})\nor on ()\n0 * {_recorded_total(service, slo, interval)}"),
+            {**labels, EVENT: ERROR},
+        ),
+    ]
+
+
 def read_rules(service: Service, slo: SLO, interval: int) -> list[Recording]:
     """The three event series of one SLO, total first (the other two read it)."""
     name = events_name(interval)
     labels = {**service.labels, "service": service.name, "slo": slo.name}
     total = _recorded_total(service, slo, interval)
-    return [
-        Recording(name, Expr(total_expr(slo, interval)), {**labels, EVENT: TOTAL}),
-        Recording(name, Expr(error_expr(service, slo, interval)), {**labels, EVENT: ERROR}),
-        Recording(name, Expr(f"0 * {total} + 1"), {**labels, EVENT: INTERVAL}),
-    ]
+    extra = split_labels(service, slo)
+    if extra is not None:
+        first = _split_rules(service, slo, interval, extra)
+    else:
+        first = [
+            Recording(name, Expr(total_expr(slo, interval)), {**labels, EVENT: TOTAL}),
+            Recording(name, Expr(error_expr(service, slo, interval)), {**labels, EVENT: ERROR}),
+        ]
+    return [*first, Recording(name, Expr(f"0 * {total} + 1"), {**labels, EVENT: INTERVAL})]

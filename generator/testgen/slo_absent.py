@@ -18,7 +18,14 @@ from slodrift.generator import promql
 from slodrift.generator.model import SLO, Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_alerts import ABSENT_FOR, absent_rules, raw_total
-from slodrift.generator.rules.slo_names import ABSENT_ALERT, EVENT, NO_DATA_ALERT, TOTAL, events_name
+from slodrift.generator.rules.slo_names import (
+    ABSENT_ALERT,
+    EVENT,
+    NO_DATA_ALERT,
+    RATE_WINDOW,
+    TOTAL,
+    events_name,
+)
 from slodrift.generator.testgen.labels import labels_matching
 from slodrift.generator.testgen.series import MAX_STEPS, series
 from slodrift.generator.testgen.templates import render_template
@@ -52,10 +59,17 @@ def _no_data_from(slo: SLO, interval: int) -> float:
     if slo.sli.kind == "error_ratio":
         ratio_until = 0.0  # the ratio query selects nothing here: no 5m ratio ever
     else:
-        raw = raw_total(slo) is not None
-        slices_until = QUIET_AT + (LOOKBACK if raw else 0)  # a raw read sees a counter for 5m more
-        ratio_until = slices_until + RATE_WINDOW_RANGE(interval)
+        ratio_until = _ratio_until(slo, interval)
     return ratio_until + slo.no_data.for_seconds
+
+
+def _ratio_until(slo: SLO, interval: int) -> float:
+    """When the SLO's 5m ratio ends: its last slice, plus what the 5m window holds after it. A raw read
+    records a slice of 0 while the counters' sample of one interval earlier is within Prometheus'
+    5m lookback (the counters had data before, none in the interval)."""
+    raw = raw_total(slo) is not None
+    slices_until = QUIET_AT + (LOOKBACK + interval if raw else 0)
+    return slices_until + RATE_WINDOW_RANGE(interval)
 
 
 def timeline(slos: list[SLO], interval: int) -> tuple[int, list[int]]:
@@ -64,10 +78,15 @@ def timeline(slos: list[SLO], interval: int) -> tuple[int, list[int]]:
     after = MARGIN + interval + 1  # a check this long after the edge it follows
     starts = [_no_data_from(s, interval) for s in slos if s.no_data]
     idle_check = _ceil(IDLE_CHECK, interval)
-    no_data_check = _ceil(max([idle_check + after, *[t + after for t in starts]]), interval)
+    # just after the 5m ratio has been gone for 5 minutes: a no-data window of 5m would fire here
+    raw = [_ratio_until(s, interval) + RATE_WINDOW for s in slos if s.no_data and s.sli.kind != "error_ratio"]
+    short_check = _ceil(max(raw) + 1, interval) if raw else idle_check
+    no_data_check = _ceil(
+        max([idle_check + after, short_check + after, *[t + after for t in starts]]), interval
+    )
     gone_at = _ceil(no_data_check + max(0, after + interval - LOOKBACK), interval)
     gone_check = _ceil(gone_at + LOOKBACK + ABSENT_FOR + after, interval)
-    return gone_at, [idle_check, no_data_check, gone_check]
+    return gone_at, sorted({idle_check, short_check, no_data_check, gone_check})
 
 
 def _phases(service: Service, slo: SLO, interval: int, gone_at: int) -> dict[str, tuple[float, float]]:
