@@ -12,13 +12,23 @@ from slodrift.generator.dashboard import dashboard
 from slodrift.generator.kubernetes import prometheus_rule
 from slodrift.generator.model import Service, Spec
 from slodrift.generator.rules.drift import drift_groups
-from slodrift.generator.rules.slo import slo_groups
+from slodrift.generator.rules.slo import BURN_ALERTS, DATA_ALERTS, RECORDINGS, slo_rule_files
 from slodrift.generator.rules.stability import stability_groups, stability_test_file
 from slodrift.generator.testgen.drift import drift_test_file
-from slodrift.generator.testgen.slo import slo_alert_test_file, slo_test_file, slo_window_test_file
+from slodrift.generator.testgen.slo import (
+    slo_alert_test_file,
+    slo_data_test_file,
+    slo_test_file,
+    slo_window_test_file,
+)
 
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
+RULE_FILES = {  # what each SLO rule file of a service holds, by its suffix
+    RECORDINGS: "SLO recording rules (reads, windows, per-SLO figures)",
+    BURN_ALERTS: "SLO burn-rate alerts",
+    DATA_ALERTS: "alerts on the SLI's data (absent, no data, group limit)",
+}
 
 
 def _header(spec: Spec, what: str) -> str:
@@ -43,18 +53,23 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
         )
     if service.slos:
         interval = spec.evaluation_interval
-        rule_rel = f"{RULES_DIR}/{service.name}.slo.yml"
-        files[rule_rel] = yaml_out.dump(
-            {"groups": [g.to_dict() for g in slo_groups(service, interval)]},
-            _header(spec, f"SLO rules of service {service.name}"),
-        )
+        groups = slo_rule_files(service, interval)
+        rules: dict[str, tuple[str, str]] = {}  # suffix -> (rule file relative to a test file, group)
+        for suffix, group in groups.items():
+            rule_rel = f"{RULES_DIR}/{service.name}.{suffix}.yml"
+            files[rule_rel] = yaml_out.dump(
+                {"groups": [group.to_dict()]},
+                _header(spec, f"{RULE_FILES[suffix]} of service {service.name}"),
+            )
+            rules[suffix] = (f"../{rule_rel}", group.name)
         tests = {
             "slo": (slo_test_file, "promtool tests of the SLO rules (raw counters) of service"),
+            "slo-data": (slo_data_test_file, "promtool tests of the absent and no-data alerts of service"),
             "slo-alerts": (slo_alert_test_file, "promtool tests of the burn alerts' conditions of service"),
             "slo-windows": (slo_window_test_file, "promtool tests of the window sums of service"),
         }
         for suffix, (build, what) in tests.items():
-            test = build(service, f"../{rule_rel}", interval)
+            test = build(service, rules, interval)
             if test is not None:
                 files[f"{TESTS_DIR}/{service.name}.{suffix}.test.yml"] = yaml_out.dump(
                     test, _header(spec, f"{what} {service.name}")
@@ -101,10 +116,8 @@ def render(
                     k8s_objects[f"{service.name}.drift"] = {
                         "groups": drift_groups(service, spec.drift, spec.evaluation_interval)
                     }
-                if service.slos:
-                    k8s_objects[f"{service.name}.slo"] = {
-                        "groups": [g.to_dict() for g in slo_groups(service, spec.evaluation_interval)]
-                    }
+                for suffix, group in slo_rule_files(service, spec.evaluation_interval).items():
+                    k8s_objects[f"{service.name}.{suffix}"] = {"groups": [group.to_dict()]}
         k8s_objects["slodrift-stability"] = {"groups": stability_groups(specs)}
         for stem, data in k8s_objects.items():
             obj = prometheus_rule(stem, data, k8s.get("namespace", ""), k8s.get("labels", {}))

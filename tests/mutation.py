@@ -21,6 +21,7 @@ class Mutation:
     id: str
     text: str | None  # the mutated rule file; None when the pattern was not found
     tests: tuple[str, ...]
+    rule_file: str | None = None  # the file `text` replaces, when not the one `caught` is given
 
 
 def substitute(text: str, pattern: str, replacement: str, occurrence: int = 0) -> str | None:
@@ -40,8 +41,8 @@ def caught(
     tmp_path: Path,
     fail_fast: bool = False,
 ) -> dict[str, bool | None]:
-    """For each mutation: True when its test files fail on the mutated rules, False when they still
-    pass, None when the mutation's pattern was not in the rules. With `fail_fast`, the test files run
+    """For each mutation: True when its test files fail on the mutated rules (`rule_file`, or the
+    mutation's own), False when they still pass, None when the mutation's pattern was not in the rules. With `fail_fast`, the test files run
     one at a time, in order, until one fails (a mutation is caught by its first failing file)."""
 
     def one(k_m: tuple[int, Mutation]) -> tuple[str, bool | None]:
@@ -49,7 +50,7 @@ def caught(
         if m.text is None:
             return m.id, None
         out = tmp_path / f"{k:04d}"
-        write_tree(out, {**files, rule_file: m.text})
+        write_tree(out, {**files, (m.rule_file or rule_file): m.text})
         for tests in [(t,) for t in m.tests] if fail_fast else [m.tests]:
             r = subprocess.run(
                 [promtool, "test", "rules", *tests],

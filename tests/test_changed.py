@@ -46,18 +46,18 @@ def test_only_what_changed_since_it_passed_runs_again(tmp_path: Path):
         changed_line(again.stdout) == f"changed: 0 test file(s) to run, {files} unchanged since they passed"
     )
 
-    # service b's objective changes: its three SLO test files run again, a's and the shared ones do not
+    # service b's objective changes: its four SLO test files run again, a's and the shared ones do not
     spec.write_text(SPEC.replace("OBJECTIVE", "99.5"))
     assert run_cli("generate", str(spec), "--out", str(out)).returncode == 0
     third = run_cli("test", str(out), "--changed")
     assert third.returncode == 0
     assert (
         changed_line(third.stdout)
-        == f"changed: 3 test file(s) to run, {files - 3} unchanged since they passed"
+        == f"changed: 4 test file(s) to run, {files - 4} unchanged since they passed"
     )
 
     # a failing file is not remembered as passed: it runs again next time
-    broken = out / "promtool-tests" / "a.slo.test.yml"
+    broken = out / "promtool-tests" / "a.slo-data.test.yml"
     broken.write_text(broken.read_text().replace("exp_alerts: []", "exp_alerts: [{exp_labels: {x: y}}]", 1))
     failed = run_cli("test", str(out), "--changed")
     assert failed.returncode == 1 and "1 test file(s) to run" in failed.stdout

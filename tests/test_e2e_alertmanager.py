@@ -98,7 +98,7 @@ def test_error_burst_pages_and_the_inhibited_ticket_stays_quiet(tmp_path: Path):
         prom_dir,
         {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(p) for p in sorted((tmp_path / "gen" / "rules").glob("*.slo.yml"))],
+            "rule_files": [str(p) for p in sorted((tmp_path / "gen" / "rules").glob("*.slo*.yml"))],
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
             "scrape_configs": [
                 {"job_name": "app", "static_configs": [{"targets": [f"127.0.0.1:{app.port}"]}]}

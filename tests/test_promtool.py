@@ -89,10 +89,11 @@ def test_every_alert_has_a_firing_and_a_quiet_test():
     some generated test."""
     files = render([load_spec(EXAMPLE)])
     for service in ("checkout", "catalog"):
-        rule_file = yaml.safe_load(files[f"rules/{service}.slo.yml"])
         alerts = {
             (r["alert"], r["labels"]["slo"], r["labels"].get("long_window"))
-            for g in rule_file["groups"]
+            for rel, text in files.items()
+            if rel.startswith(f"rules/{service}.slo")
+            for g in yaml.safe_load(text)["groups"]
             for r in g["rules"]
             if "alert" in r
         }
@@ -171,7 +172,10 @@ def test_hostile_label_values_arrive_intact(promtool, tmp_path):
 
 
 CHECKOUT = "rules/checkout.slo.yml"
+CHECKOUT_ALERTS = "rules/checkout.slo-alerts.yml"
+CHECKOUT_DATA = "rules/checkout.slo-data.yml"
 RAW = "promtool-tests/checkout.slo.test.yml"
+DATA = "promtool-tests/checkout.slo-data.test.yml"
 ALERTS = "promtool-tests/checkout.slo-alerts.test.yml"
 WINDOWS = "promtool-tests/checkout.slo-windows.test.yml"
 DURATION = r"(?:\[(?P<range>[0-9a-z]+)\]|offset (?P<offset>[0-9a-z]+))"
@@ -244,7 +248,12 @@ def every_alert_limit_mutated(text: str) -> list[Mutation]:
                 at = block.start() + m.start("limit")
                 mutated = text[:at] + format(new.normalize(), "f") + text[block.start() + m.end("limit") :]
                 out.append(
-                    Mutation(f"alert #{b} limit #{k} {m.group('op')} {limit} {by}", mutated, (ALERTS,))
+                    Mutation(
+                        f"alert #{b} limit #{k} {m.group('op')} {limit} {by}",
+                        mutated,
+                        (ALERTS,),
+                        CHECKOUT_ALERTS,
+                    )
                 )
         fors = re.search(r"for: (\d+)m\n", block.group(0))
         if fors:
@@ -253,11 +262,12 @@ def every_alert_limit_mutated(text: str) -> list[Mutation]:
                 at = block.start() + fors.start(1)
                 mutated = text[:at] + str(new) + text[block.start() + fors.end(1) :]
                 # the raw test carries each tier's `for` check
-                out.append(Mutation(f"alert #{b} for {minutes}m -> {new}m", mutated, (RAW,)))
+                out.append(Mutation(f"alert #{b} for {minutes}m -> {new}m", mutated, (RAW,), CHECKOUT_ALERTS))
     return out
 
 
-def other_mutations(text: str) -> list[Mutation]:
+def other_mutations(text: str, alerts: str, data: str) -> list[Mutation]:
+    """Named mutations of checkout's recordings (`text`), burn alerts and alerts on its data."""
     both = (RAW, ALERTS)
     return [
         Mutation(
@@ -283,14 +293,16 @@ def other_mutations(text: str) -> list[Mutation]:
         ),
         Mutation(
             "absent alert too slow",
-            substitute(text, r"(alert: SlodriftSLIAbsent[^\n]*\n(?:[^\n]*\n)*?\s*for: )5m", r"\g<1>15m"),
-            (RAW,),
+            substitute(data, r"(alert: SlodriftSLIAbsent[^\n]*\n(?:[^\n]*\n)*?\s*for: )5m", r"\g<1>15m"),
+            (DATA,),
+            CHECKOUT_DATA,
         ),
-        Mutation("no-data window", substitute(text, r"\[15m\]\)", "[5m])"), (RAW,)),
+        Mutation("no-data window", substitute(data, r"\[15m\]\)", "[5m])"), (DATA,), CHECKOUT_DATA),
         Mutation(
             "coverage not required",
-            substitute(text, r"\n\s*and ignoring \(event\)\n[^\n]*event=\"interval\"\} >= 54", ""),
+            substitute(alerts, r"\n\s*and ignoring \(event\)\n[^\n]*event=\"interval\"\} >= 54", ""),
             both,
+            CHECKOUT_ALERTS,
         ),
     ]
 
@@ -300,11 +312,11 @@ def test_generated_tests_catch_every_wrong_rule(promtool, tmp_path):
     """Every mutation of checkout's SLO rules fails the generated tests: each range of each window one
     interval off (the 30d window's included), each alert limit 5 % off, each `for` one interval off."""
     files = render([mutation_spec()])
-    text = files[CHECKOUT]
-    every = every_window_range_mutated(text) + every_alert_limit_mutated(text)
+    text, alerts = files[CHECKOUT], files[CHECKOUT_ALERTS]
+    every = every_window_range_mutated(text) + every_alert_limit_mutated(alerts)
     assert len(every) > 150
     # `make test` runs 32 of them, spread over every rule (all of them under `make test-full`)
-    mutations = spread(every, 32) + other_mutations(text)
+    mutations = spread(every, 32) + other_mutations(text, alerts, files[CHECKOUT_DATA])
     results = caught(promtool, files, CHECKOUT, mutations, tmp_path)
     assert_all_caught(results, len(mutations))
 

@@ -41,7 +41,7 @@ def spec_text(slos: str, service_labels: str = "{team: payments}", defaults: str
 
 
 def rendered(tmp: Path, text: str) -> Path:
-    """Renders the spec under tmp (rules/, promtool-tests/); returns the SLO rule file."""
+    """Renders the spec under tmp (rules/, promtool-tests/); returns the SLO recordings' rule file."""
     spec = load_spec_text("spec.yml", text.encode())
     for rel, content in render([spec]).items():
         path = tmp / rel
@@ -50,11 +50,21 @@ def rendered(tmp: Path, text: str) -> Path:
     return tmp / "rules" / "api.slo.yml"
 
 
+ORDER = ["slodrift-slo-api", "slodrift-slo-alerts-api", "slodrift-slo-data-api"]
+
+
+def loaded(rules: Path) -> dict[str, Any]:
+    """`rule_files` and `group_eval_order` of a test that loads every SLO rule file of the service
+    (`rules` is the recordings' file; the burn alerts and the alerts on the SLI's data are beside it)."""
+    files = sorted(rules.parent.glob("api.slo*.yml"))
+    groups = {g["name"] for f in files for g in yaml.safe_load(f.read_text())["groups"]}
+    return {"rule_files": [str(f) for f in files], "group_eval_order": [g for g in ORDER if g in groups]}
+
+
 def promtool_passes(promtool: str, tmp: Path, rules: Path, group: dict[str, Any]) -> None:
     test = {
-        "rule_files": [str(rules)],
+        **loaded(rules),
         "evaluation_interval": "1m",
-        "group_eval_order": ["slodrift-slo-api", "slodrift-slo-alerts-api"],
         "tests": [{"interval": "1m", **group}],
     }
     path = tmp / "case.test.yml"
@@ -277,9 +287,8 @@ def test_5_restarted_counter_passing_its_old_value_counts_every_event(promtool: 
     errors = "0 0 0 0 0 0 3 1 4 5 5 5 5 5 5 5"
     ok = " ".join(str(100 * k) for k in range(16))
     test = {
-        "rule_files": [str(rules)],
+        **loaded(rules),
         "evaluation_interval": "1m",
-        "group_eval_order": ["slodrift-slo-api", "slodrift-slo-alerts-api"],
         "tests": [
             {
                 "interval": "20s",
@@ -360,7 +369,7 @@ def test_10_11_alert_shows_current_burn_and_service_labels(promtool: str, tmp_pa
         {"series": 'http_requests_total{job="api",code="200"}', "values": counter([95] * minutes)},
         {"series": 'http_requests_total{job="api",code="500"}', "values": counter([5] * minutes)},
     ]
-    doc = yaml.safe_load(rules.read_text())
+    doc = yaml.safe_load(rules.with_name("api.slo-alerts.yml").read_text())
     burn = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == BURN)
     labels = {
         "team": "payments",

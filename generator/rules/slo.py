@@ -1,5 +1,11 @@
-"""The SLO rule groups of a service: one recording group (reads, windows, per-SLO figures) and one
-alerting group. Each layer is built by its own module; see `slo_names` for how the math fits together."""
+"""The SLO rule groups of a service, each in a rule file of its own: the recordings (reads, windows,
+per-SLO figures), the burn-rate alerts, and the alerts on the SLI's data (absent, no data, group limit).
+Each layer is built by its own module; see `slo_names` for how the math fits together.
+
+Three files, not one, so that each generated test loads only the rules it tests: promtool evaluates
+every rule of every file a test loads at every step, and the window test, for one, needs no alert.
+Prometheus evaluates groups independently either way; the alerts read the recordings one group later
+wherever they are."""
 
 from __future__ import annotations
 
@@ -42,21 +48,35 @@ __all__ = [
     "PERIOD_COVERAGE",
     "RATE_WINDOW",
     "burn_name",
+    "DATA_ALERTS",
+    "BURN_ALERTS",
+    "RECORDINGS",
     "group_names",
     "ratio_name",
     "slo_groups",
     "slo_matchers",
+    "slo_rule_files",
     "sum_name",
 ]
 
-
-def group_names(service: Service) -> list[str]:
-    """Names of the SLO rule groups of a service, in evaluation order (recordings, then alerts)."""
-    return [f"slodrift-slo-{service.name}", f"slodrift-slo-alerts-{service.name}"]
+# The suffixes of a service's SLO rule files (`rules/<service>.<suffix>.yml`), in evaluation order.
+RECORDINGS, BURN_ALERTS, DATA_ALERTS = "slo", "slo-alerts", "slo-data"
 
 
-def slo_groups(service: Service, interval: int) -> list[Group]:
-    """Recordings first (each rule reads only rules above it), then the alerts that read them."""
+def group_names(service: Service) -> dict[str, str]:
+    """The name of each SLO rule group of a service, by the suffix of its rule file, in evaluation
+    order (recordings, then the alerts that read them)."""
+    return {
+        RECORDINGS: f"slodrift-slo-{service.name}",
+        BURN_ALERTS: f"slodrift-slo-alerts-{service.name}",
+        DATA_ALERTS: f"slodrift-slo-data-{service.name}",
+    }
+
+
+def slo_rule_files(service: Service, interval: int) -> dict[str, Group]:
+    """Each SLO rule group of a service by the suffix of its rule file, in evaluation order: the
+    recordings (each rule reads only rules above it), the burn alerts, the alerts on the SLI's data.
+    A group without rules (no burn alerts) has no file."""
     recordings: list[Rule] = []
     for slo in service.slos:
         recordings.extend(constant_rules(service, slo))
@@ -66,8 +86,15 @@ def slo_groups(service: Service, interval: int) -> list[Group]:
     for slo in service.slos:
         recordings.extend(period_rules(service, slo, interval))
     alerts: list[Alerting] = [a for slo in service.slos for a in alert_rules(service, slo, interval)]
+    rules: dict[str, tuple[Rule, ...]] = {
+        RECORDINGS: tuple(recordings),
+        BURN_ALERTS: tuple(a for a in alerts if a.alert == BURN_ALERT),
+        DATA_ALERTS: tuple(a for a in alerts if a.alert != BURN_ALERT),
+    }
     names = group_names(service)
-    groups = [Group(names[0], interval, tuple(recordings))]
-    if alerts:
-        groups.append(Group(names[1], interval, tuple(alerts)))
-    return groups
+    return {suffix: Group(names[suffix], interval, group) for suffix, group in rules.items() if group}
+
+
+def slo_groups(service: Service, interval: int) -> list[Group]:
+    """Every SLO rule group of a service, in evaluation order."""
+    return list(slo_rule_files(service, interval).values())

@@ -246,7 +246,7 @@ def _block_case(
 
 
 def window_test_file(
-    service: Service, rule_file: str, interval: int, eval_order: list[str]
+    service: Service, rule_files: list[str], interval: int, eval_order: list[str]
 ) -> dict[str, Any] | None:
     """The window test file of one service, or None when no window is built from blocks."""
     stride, all_cases, block_cases = cases(service, interval)
@@ -281,7 +281,7 @@ def window_test_file(
             }
         )
     return {
-        "rule_files": [rule_file],
+        "rule_files": rule_files,
         "evaluation_interval": fd(stride * interval),
         "group_eval_order": eval_order,
         "tests": [
