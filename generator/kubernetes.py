@@ -10,8 +10,10 @@ from typing import Any
 DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a DNS-1123 label
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
-# Stems that map to a name without losing anything: `<lower-case service>.<kind>` or a fixed name.
-_PLAIN_STEM = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z]+)?$")
+# Stems that map to a name without losing anything: `<lower-case service>.<kind>` or a fixed name. The
+# kinds are `slo`, `slo-alerts`, `slo-data` and `drift`: none ends with another after a `-`, so two
+# services' stems never map to one name.
+_PLAIN_STEM = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z]+|\.slo-[a-z]+)?$")
 _PREFIX = "slodrift-"
 
 

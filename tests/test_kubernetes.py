@@ -19,7 +19,7 @@ def test_objects_match_the_rule_files(promtool, tmp_path: Path):
     files = render([load_spec(EXAMPLE)], k8s={"namespace": "monitoring", "labels": {"release": "prometheus"}})
     objs = {rel: yaml.safe_load(text) for rel, text in files.items() if rel.startswith("kubernetes/")}
     rules = {rel: yaml.safe_load(text) for rel, text in files.items() if rel.startswith("rules/")}
-    assert len(objs) == len(rules) == 5
+    assert len(objs) == len(rules) == 9  # per service: 3 SLO files and drift; the stability file
     for rel, obj in objs.items():
         stem = Path(rel).name.removesuffix(".prometheusrule.yml")
         assert obj["apiVersion"] == "monitoring.coreos.com/v1" and obj["kind"] == "PrometheusRule"
@@ -39,6 +39,8 @@ def test_objects_match_the_rule_files(promtool, tmp_path: Path):
     ("stem", "name"),
     [
         ("checkout.slo", "slodrift-checkout-slo"),
+        ("checkout.slo-alerts", "slodrift-checkout-slo-alerts"),
+        ("checkout.slo-data", "slodrift-checkout-slo-data"),
         ("checkout.drift", "slodrift-checkout-drift"),
         ("My_Service.drift", "slodrift-my-service-drift-3296d28f"),
     ],
@@ -56,6 +58,10 @@ def test_names_never_collide():
         "A-b.slo",
         "A.B.slo",
         "a-b.drift",
+        "a-b.slo-alerts",
+        "a.b.slo-alerts",
+        "a-b.slo-data",
+        "A-b.slo-data",
         "slodrift-stability",
         "x" * 300 + ".slo",
         "x" * 300 + ".drift",
