@@ -800,39 +800,55 @@ def events_at(expr: str, labels: str, at: str, **events: float) -> list[dict[str
     return [value(expr.format(event=e), at, labels.format(event=e), v) for e, v in events.items()]
 
 
-def test_19_scrapes_slower_than_evaluations_count_every_interval(promtool: str, tmp_path: Path):
-    """Counters scraped every 2m30s, rules evaluated every minute: every interval has a slice (one
-    without a new sample counted nothing: 0, not missing), so windows count as covered, and the events
-    are exact: 200 requests and 10 errors per scrape. Scrapes at 0, 2m30s, 5m, 7m30s, 10m."""
-    rules = rendered(tmp_path, spec_text(AVAILABILITY))
-    ok = " ".join(str(190 * k) for k in range(8))
-    bad = " ".join(str(10 * k) for k in range(8))
+SEPARATE_ERRORS = """\
+- name: availability
+  objective: 99.9
+  sli: {errors: 'http_failures_total', total: http_requests_total}
+"""
+
+
+@pytest.mark.parametrize("slo", ["errors from the total's read", "errors read on their own"])
+def test_19_scrapes_slower_than_evaluations_count_every_interval(promtool: str, tmp_path: Path, slo: str):
+    """Counters scraped every 3 minutes, at 30 s past the minute (1m30s, 4m30s, 7m30s, ...), rules
+    evaluated every minute: every interval has a slice (one without a new sample counted nothing: 0,
+    not missing), so windows count as covered, and the events are exact: 300 requests and 15 errors
+    per scrape. Both ways of reading errors: from the total's counters (`code=~"5.."`), and from a
+    counter of their own."""
+    separate = slo == "errors read on their own"
+    rules = rendered(tmp_path, spec_text(SEPARATE_ERRORS if separate else AVAILABILITY))
+
+    def scraped(per: int) -> str:
+        return " ".join(str(per * (k // 6)) if k % 6 == 3 else "_" for k in range(40))
+
     inputs = [
-        {"series": 'http_requests_total{job="api",code="200"}', "values": ok},
-        {"series": 'http_requests_total{job="api",code="500"}', "values": bad},
+        {"series": 'http_requests_total{job="api",code="200"}', "values": scraped(285)},
+        {"series": 'http_requests_total{job="api",code="500"}', "values": scraped(15)},
     ]
-    # The slice at 8m holds the scrape at 7m30s, the one at 9m none; the 5m window at 10m holds the
-    # slices 6m..10m: the scrapes at 7m30s and 10m.
+    if separate:
+        inputs.append({"series": 'http_failures_total{job="api"}', "values": scraped(15)})
+    # The slice at 8m holds the scrape at 7m30s, the one at 9m none; the 5m window at 14m holds the
+    # slices 10m..14m: the scrapes at 10m30s and 13m30s.
     checks = [
-        *events_at(SLICE, SLICE_LABELS, "8m", total=200, error=10, interval=1),
+        *events_at(SLICE, SLICE_LABELS, "8m", total=300, error=15, interval=1),
         *events_at(SLICE, SLICE_LABELS, "9m", total=0, error=0, interval=1),
-        *events_at(SUM5M, SUM5M_LABELS, "10m", total=400, error=20, interval=5),
+        *events_at(SUM5M, SUM5M_LABELS, "14m", total=600, error=30, interval=5),
     ]
     promtool_passes(
-        promtool, tmp_path, rules, {"interval": "2m30s", "input_series": inputs, "promql_expr_test": checks}
+        promtool, tmp_path, rules, {"interval": "30s", "input_series": inputs, "promql_expr_test": checks}
     )
 
 
 def test_19_a_failed_scrape_gap_is_counted_when_scraping_resumes(promtool: str, tmp_path: Path):
-    """Scraped every 30 s; the scrapes from 5m30s to 7m fail (a staleness marker, then nothing), so the
-    counter has no sample between 5m and 7m30s. The events of the gap are counted at 8m, when scraping
-    has resumed, from the last good sample: nothing is lost. The interval ending at 7m, with no sample
-    and the counter stale, has no slice. 100 requests and 2 errors per 30 s."""
+    """Scraped every 30 s; the scrapes from 5m30s to 9m fail (a staleness marker, then nothing: an
+    overloaded target timing out during an incident), so the counter has no sample between 5m and
+    9m30s. The events of the gap are counted at 10m, when scraping has resumed, from the last good
+    sample: nothing is lost. The intervals ending at 7m, 8m and 9m, with no sample and the counter
+    stale, have no slice. 100 requests and 2 errors per 30 s."""
     rules = rendered(tmp_path, spec_text(AVAILABILITY))
 
     def scraped(per: int) -> str:
-        values = [str(per * k) for k in range(11)] + ["stale", "_", "_", "_"]
-        return " ".join(values + [str(per * k) for k in range(15, 30)])
+        values = [str(per * k) for k in range(11)] + ["stale"] + ["_"] * 7
+        return " ".join(values + [str(per * k) for k in range(19, 30)])
 
     inputs = [
         {"series": 'http_requests_total{job="api",code="200"}', "values": scraped(98)},
@@ -840,10 +856,10 @@ def test_19_a_failed_scrape_gap_is_counted_when_scraping_resumes(promtool: str, 
     ]
     checks = [
         *events_at(SLICE, SLICE_LABELS, "6m", total=0, error=0, interval=1),
-        absent(SLICE.format(event="total"), "7m"),
-        *events_at(SLICE, SLICE_LABELS, "8m", total=600, error=12, interval=1),
-        # 4m..8m: 2 scrapes' worth in each of 4m and 5m, 0 at 6m, none at 7m, 6 at 8m
-        *events_at(SUM5M, SUM5M_LABELS, "8m", total=1000, error=20, interval=4),
+        absent(SLICE.format(event="total"), "8m"),
+        *events_at(SLICE, SLICE_LABELS, "10m", total=1000, error=20, interval=1),
+        # 6m..10m: 0 at 6m, none at 7m..9m, 10 scrapes' worth at 10m
+        *events_at(SUM5M, SUM5M_LABELS, "10m", total=1000, error=20, interval=2),
     ]
     promtool_passes(
         promtool, tmp_path, rules, {"interval": "30s", "input_series": inputs, "promql_expr_test": checks}
@@ -852,7 +868,8 @@ def test_19_a_failed_scrape_gap_is_counted_when_scraping_resumes(promtool: str, 
 
 def test_19_errors_taken_from_the_total_read_match_every_error_matcher(promtool: str, tmp_path: Path):
     """Errors given as the total's counters plus two matchers (5xx, and not the health check): the
-    counters are read once, by `code` and `handler`, and only the series matching both count as errors.
+    counters are read once, by whether they match each matcher (never by `handler` itself: at most
+    4 series), and only the series matching both count as errors.
     Per minute: 100 good /api, 5 failed /api, 7 failed /health (the health check's 500s are not errors)."""
     slos = """\
     - name: availability
@@ -871,5 +888,12 @@ def test_19_errors_taken_from_the_total_read_match_every_error_matcher(promtool:
             "values": counter([7] * 10),
         },
     ]
-    checks = events_at(SLICE, SLICE_LABELS, "6m", total=112, error=5, interval=1)
+    checks = [
+        *events_at(SLICE, SLICE_LABELS, "6m", total=112, error=5, interval=1),
+        {
+            "expr": "count(slodrift:sli_events_raw:increase1m)",
+            "eval_time": "6m",
+            "exp_samples": [{"labels": "{}", "value": 3}],
+        },
+    ]
     promtool_passes(promtool, tmp_path, rules, {"input_series": inputs, "promql_expr_test": checks})

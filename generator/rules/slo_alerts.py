@@ -223,11 +223,8 @@ def absent_rules(service: Service, slo: SLO, interval: int) -> list[Alerting]:
         # ... once the rules have run that long (their info series existed a window ago): rules just
         # loaded have recorded nothing yet, which is not the SLI having no data.
         running = f"{promql.selector(INFO, slo_matchers(service, slo))} offset {window}"
-        # ... while the SLI is not gone: with a selector, while some target is up (which a scraped raw
-        # series implies, so the raw counters are not read again here).
-        unless_gone = f"and on ()\n{up}" if up else f"unless on () (\n{gone}\n)"
         expr = with_labels(
-            f"absent_over_time({rate5m}[{window}])\nand on ()\n{running}\n{unless_gone}",
+            f"absent_over_time({rate5m}[{window}])\nand on ()\n{running}\nunless on () (\n{gone}\n)",
             service,
             slo,
             [k for k in slo.labels if k not in ("service", "slo")],

@@ -42,7 +42,7 @@ from slodrift.generator.promql import format_duration as fd
 RATE_WINDOW = 300  # seconds; the shortest window, read by the page tier, compliance and no-data
 CURRENT_BURN_WINDOW = 3600
 STANDARD_WINDOWS = (1800, 3600, 7200, 21600, 86400, 259200)
-LOOKBACK = "2m"  # how far before an interval a counter's last sample is looked for (a scrape gap it bridges)
+LOOKBACK = "5m"  # how far before an interval a counter's last sample is looked for (a scrape gap it bridges)
 BLOCK_LEVELS = 6  # blocks of 2, 4, ..., 64 slices
 BLOCK_SLICES = 1 << BLOCK_LEVELS
 DIRECT_MAX = 8  # windows of at most this many slices sum the slices directly (cheaper than blocks)
@@ -72,8 +72,8 @@ def events_name(interval: int) -> str:
 
 
 def raw_events_name(interval: int) -> str:
-    """The total counters' events of one evaluation interval, by the labels the error selector adds
-    (`code`): the one raw read of an SLO whose errors are its total plus matchers."""
+    """The total counters' events of one evaluation interval, by whether they match each matcher the
+    error selector adds: the one raw read of an SLO whose errors are its total plus matchers."""
     return f"slodrift:sli_events_raw:increase{fd(interval)}"
 
 

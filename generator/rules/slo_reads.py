@@ -32,24 +32,23 @@ def increase_expr(sel: promql.Selector, interval: int) -> str:
 
     The counter's last sample now minus its last sample before the interval: summed over consecutive
     evaluations this telescopes, so nothing is counted twice or missed. `last_over_time` looks past
-    staleness markers, so a counter whose last scrape before the interval failed is still read from its
-    last good sample (up to `LOOKBACK` before the interval), and the increments across a short gap are
-    counted when scraping resumes, as `rate()` would count them.
+    staleness markers, so a counter whose last scrapes before the interval failed is still read from
+    its last good sample (up to `LOOKBACK` before the interval), and the increments across a gap are
+    counted when scraping resumes, as `rate()` over 5m would count them.
 
     A reset inside the interval (a sample lower than the one before it: `resets`, or lower than the
     last sample before the interval: `min_over_time`) counts the value now, which is what the counter
     counted since it restarted: a restarted counter that passes its old value within one interval
-    counts 5 errors as 5, as `increase()` does, not as the difference. Increments between the last
-    sample before the interval and the restart are not seen: at most one scrape interval's worth per
-    restart.
+    counts 5 errors as 5, as `increase()` does, not as the difference. The increments before the
+    restart within the interval are not seen: at most one interval's worth per restart.
 
     A counter without a sample in the interval adds nothing (it counted nothing new: its next sample is
     measured from its last one), and neither does one without a sample before the interval (a new
     series), as with `rate()`: counting its whole value would count, say, a freshly scraped target's
     lifetime in one interval.
 
-    Samples read per counter at 30 s scrapes and a 1m interval: 2 (now) + 4 + 4 (the sample before,
-    in the difference and in the reset test) + 2 + 2 (resets, minimum) = 14.
+    Samples read per counter at 30 s scrapes and a 1m interval: 2 (now) + 10 + 10 (the sample before,
+    in the difference and in the reset test) + 2 + 2 (resets, minimum) = 26.
     """
     s = sel.render()
     i = fd(interval)
@@ -59,34 +58,53 @@ def increase_expr(sel: promql.Selector, interval: int) -> str:
     return f"{now} - {before} * (1 - {reset})"
 
 
-def _events(
-    slo: SLO, sel: promql.Selector, interval: int, extra: tuple[str, ...] = (), fallback: bool = True
-) -> str:
-    """`sum by (groups)` of the increments of a selector's counters (`extra` labels kept too). With
+def _events(slo: SLO, sel: promql.Selector, interval: int, fallback: bool = True) -> str:
+    """`sum by (groups)` of the increments of a selector's counters. With
     `fallback`, 0 for a group whose counters had a sample before the interval but none in it (scrapes
     slower than the evaluations, a failed scrape): such an interval counted nothing, it is not without
     data. A group whose counters are all new has no slice yet, as before."""
-    labels = by((*slo.group_by, *extra))
+    labels = by(slo.group_by)
     events = f"sum {labels} (\n  {increase_expr(sel, interval)}\n)"
     return (
         f"(\n{events}\nor\n0 * sum {labels} ({sel.render()} offset {fd(interval)})\n)" if fallback else events
     )
 
 
-def split_labels(service: Service, slo: SLO) -> tuple[str, ...] | None:
-    """The labels the error selector adds to the total's, when the errors are the total's counters
+def error_matchers(slo: SLO) -> tuple[promql.Matcher, ...] | None:
+    """The matchers the error selector adds to the total's, when the errors are the total's counters
     plus matchers (`http_requests_total{code=~"5.."}` and `http_requests_total`): the counters are
-    then read once, summed by these labels (`code`), and both events are taken from that. None for
-    every other SLI, and for a grouped SLO (its groups are capped after the read)."""
+    then read once, and both events are taken from that read. None for every other SLI, and for a
+    grouped SLO (its groups are capped after the read)."""
     sli = slo.sli
     if sli.kind != "events" or slo.group_by or sli.errors is None or sli.total is None:
         return None
     if sli.errors.metric != sli.total.metric or not set(sli.total.matchers) <= set(sli.errors.matchers):
         return None
-    extra = tuple(sorted({m.label for m in sli.errors.matchers if m not in sli.total.matchers}))
-    if set(extra) & {*service.labels, "service", "slo"}:  # labels the rule sets over the counters'
-        return None
-    return extra
+    return tuple(m for m in sli.errors.matchers if m not in sli.total.matchers)
+
+
+def match_label(k: int) -> str:
+    """The label that says whether a counter matches the error selector's k-th added matcher."""
+    return f"slodrift_match_{k}"
+
+
+def _literal(value: str) -> str:
+    """An RE2 regex (anchored by `label_replace`) matching exactly `value`."""
+    return "".join("\\" + c if c in "\\.+*?()|[]{}^$" else c for c in value)
+
+
+def _flagged(expr: str, matchers: tuple[promql.Matcher, ...]) -> str:
+    """Each series of `expr` with `slodrift_match_<k>="1"` where it matches the k-th matcher, so the
+    errors are the series with every flag: `label_replace`'s anchored RE2 regex is a matcher's."""
+    for k, m in enumerate(matchers):
+        regex = m.value if m.op in ("=~", "!~") else _literal(m.value)
+        label, pattern = promql.quote(m.label), promql.quote(regex)
+        if m.op in ("=", "=~"):
+            expr = f'label_replace({expr}, "{match_label(k)}", "1", {label}, {pattern})'
+        else:
+            expr = f'label_replace({expr}, "{match_label(k)}", "1", "", "")'
+            expr = f'label_replace({expr}, "{match_label(k)}", "", {label}, {pattern})'
+    return expr
 
 
 def _limited(slo: SLO, expr: str) -> str:
@@ -174,20 +192,25 @@ def error_expr(service: Service, slo: SLO, interval: int) -> str:
     raise ValueError(f"unknown SLI kind {sli.kind!r}")
 
 
-def _split_rules(service: Service, slo: SLO, interval: int, extra: tuple[str, ...]) -> list[Recording]:
-    """The total counters read once by the labels the errors add, then the total and the errors summed
-    from that (same evaluation, earlier rule; an evaluator that sees it one evaluation late reads both
+def _split_rules(
+    service: Service, slo: SLO, interval: int, matchers: tuple[promql.Matcher, ...]
+) -> list[Recording]:
+    """The total counters read once, summed by whether they match each matcher the errors add (at most
+    2^n series for n matchers, whatever the counters' labels); then the total and the errors summed
+    from that (same evaluation, earlier rule: an evaluator that sees it one evaluation late reads both
     from the same evaluation)."""
     sli = slo.sli
-    assert sli.total is not None and sli.errors is not None
+    assert sli.total is not None
     raw = raw_events_name(interval)
     labels = {**service.labels, "service": service.name, "slo": slo.name}
-    wanted = tuple(m for m in sli.errors.matchers if m not in sli.total.matchers)
+    flags = [match_label(k) for k in range(len(matchers))]
+    read = f"sum {by(flags)} (\n  {_flagged(increase_expr(sli.total, interval), matchers)}\n)"
     split = promql.selector(raw, labels)
-    bad = promql.selector(raw, labels, wanted)
+    bad = promql.selector(raw, {**labels, **dict.fromkeys(flags, "1")})
+    quiet = f"0 * sum ({sli.total.render()} offset {fd(interval)})"
     return [
-        Recording(raw, Expr(_events(slo, sli.total, interval, extra)), labels),
-        Recording(events_name(interval), Expr(f"sum ({split})"), {**labels, EVENT: TOTAL}),
+        Recording(raw, Expr(read), labels),
+        Recording(events_name(interval), Expr(f"sum ({split})\nor\n{quiet}"), {**labels, EVENT: TOTAL}),
         Recording(
             events_name(interval),
             Expr(f"sum ({bad})\nor on ()\n0 * {_recorded_total(service, slo, interval)}"),
@@ -201,9 +224,9 @@ def read_rules(service: Service, slo: SLO, interval: int) -> list[Recording]:
     name = events_name(interval)
     labels = {**service.labels, "service": service.name, "slo": slo.name}
     total = _recorded_total(service, slo, interval)
-    extra = split_labels(service, slo)
-    if extra is not None:
-        first = _split_rules(service, slo, interval, extra)
+    matchers = error_matchers(slo)
+    if matchers is not None:
+        first = _split_rules(service, slo, interval, matchers)
     else:
         first = [
             Recording(name, Expr(total_expr(slo, interval)), {**labels, EVENT: TOTAL}),
