@@ -29,7 +29,7 @@ from slodrift.generator.rules.slo_names import (
     slo_matchers,
     sum_name,
 )
-from slodrift.generator.rules.slo_period import constant_rules, period_rules
+from slodrift.generator.rules.slo_period import constant_rules, shared_period_rules
 from slodrift.generator.rules.slo_reads import read_rules
 from slodrift.generator.rules.slo_windows import window_rules
 from slodrift.generator.rules.types import Alerting, Group, Rule
@@ -83,8 +83,7 @@ def slo_rule_files(service: Service, interval: int) -> dict[str, Group]:
     for slo in service.slos:
         recordings.extend(read_rules(service, slo, interval))
     recordings.extend(window_rules(service, interval))
-    for slo in service.slos:
-        recordings.extend(period_rules(service, slo, interval))
+    recordings.extend(shared_period_rules(service, interval))
     alerts: list[Alerting] = [a for slo in service.slos for a in alert_rules(service, slo, interval)]
     rules: dict[str, tuple[Rule, ...]] = {
         RECORDINGS: tuple(recordings),

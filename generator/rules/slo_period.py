@@ -3,6 +3,14 @@
 Budget remaining and the SLO-window burn are recorded only while the SLO window is covered (at least
 90 % of its intervals have data); `slodrift:slo_period_coverage:ratio` says how much is, so a dashboard
 shows "warming up, 12 %" instead of a budget computed from six minutes as if from thirty days.
+
+The SLO-window figures of SLOs that share every parameter of their rule (SLO window, labels, compliance
+kind) are one rule per series name and service (`shared_period_rules`), which reads every SLO's series at
+once and divides by each SLO's recorded budget (the same number as the literal a rule per SLO would
+divide by): one rule instead of one per SLO records the same series, at a fraction of the selectors (a
+rule evaluation costs about what its selectors read, so this is what the generated tests and Prometheus
+pay). The join on the budget also keeps SLOs that are no longer in the spec, whose 30-day sums linger,
+out of the output, as a rule per SLO would.
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ from slodrift.generator.rules.slo_names import (
     burn_name,
     compliance_kind,
     covered_count,
+    identity,
     on,
     ratio_name,
+    service_matchers,
     slo_identity,
     slo_labels,
     slo_matchers,
@@ -91,4 +101,89 @@ def period_rules(service: Service, slo: SLO, interval: int) -> list[Recording]:
                 period,
             )
         )
+    return rules
+
+
+def _shared(service: Service, key: object, keys: dict[str, object]) -> bool:
+    """Whether every SLO of the service has this rule key (then one rule covers them all)."""
+    return all(k == key for k in keys.values()) and len(keys) == len(service.slos)
+
+
+def shared_period_rules(service: Service, interval: int) -> list[Recording]:
+    """The period rules of every SLO of the service: one rule per series name where two or more SLOs
+    share its parameters (every SLO of the service; for compliance, every SLO of one compliance kind), a
+    rule per SLO otherwise (also for a single SLO, where the joins would cost more than they save)."""
+    svc = service_matchers(service)
+    budget = promql.selector(BUDGET, svc)
+    join = f"/ {on(('service', 'slo'))} group_left ()\n{budget}"
+    match = on(identity(service))
+    rules: list[Recording] = []
+    per_slo = {slo.name: period_rules(service, slo, interval) for slo in service.slos}
+    shared: set[str] = set()  # series names recorded by one rule for every SLO
+
+    # compliance: one rule per compliance kind whose SLOs share their labels
+    kinds = {compliance_kind(slo) for slo in service.slos}
+    for kind in sorted(kinds):
+        slos = [slo for slo in service.slos if compliance_kind(slo) == kind]
+        if len(slos) < 2 or len({tuple(slo.labels.items()) for slo in slos}) != 1:
+            continue  # a rule of its own is cheaper for one SLO; one per SLO when labels differ
+        rate5m = promql.selector(ratio_name(RATE_WINDOW), svc)
+        op = "=" if kind == "latency" else "!="
+        info = promql.selector(INFO, svc, (promql.Matcher("sli_kind", op, "latency"),))
+        rules.append(
+            Recording(
+                COMPLIANT,
+                Expr(
+                    f"(\n{rate5m}\n<= bool {on(('service', 'slo'))} group_left ()\n{budget}\n)\n"
+                    f"and {on(('service', 'slo'))}\n{info}\nunless\n{rate5m} != {rate5m}"
+                ),
+                {**slos[0].labels, "service": service.name, "window": fd(RATE_WINDOW), "compliance": kind},
+            )
+        )
+        shared |= {f"{COMPLIANT}/{slo.name}" for slo in slos}
+
+    # coverage, budget remaining, SLO-window burn: one rule each when every SLO has the same window
+    # and labels
+    keys: dict[str, object] = {slo.name: (slo.window, tuple(slo.labels.items())) for slo in service.slos}
+    first = service.slos[0]
+    if len(service.slos) > 1 and _shared(service, keys[first.name], keys):
+        window = first.window
+        period = {**first.labels, "service": service.name, "window": fd(window)}
+        period_ratio = promql.selector(ratio_name(window), svc)
+        intervals = promql.selector(sum_name(window), {**svc, EVENT: INTERVAL})
+        covered = promql.number(covered_count(window, interval))
+        needed = promql.number(window // interval)
+        rules.append(
+            Recording(
+                PERIOD_COVERAGE,
+                Expr(
+                    f"clamp_max(sum without ({EVENT}) ({intervals}) / {needed}, 1)\n"
+                    f"and {on(('service', 'slo'))}\n{budget}"
+                ),
+                period,
+            )
+        )
+        rules.append(
+            Recording(
+                BUDGET_REMAINING,
+                Expr(f"1 - {period_ratio}\n{join}\nand {match}\n{intervals} >= {covered}"),
+                period,
+            )
+        )
+        if window != CURRENT_BURN_WINDOW:
+            rules.append(
+                Recording(
+                    burn_name(window),
+                    Expr(f"{period_ratio}\n{join}\nand {match}\n{intervals} >= {covered}"),
+                    period,
+                )
+            )
+        shared |= {
+            f"{name}/{slo.name}"
+            for name in (PERIOD_COVERAGE, BUDGET_REMAINING, burn_name(window))
+            for slo in service.slos
+        }
+
+    for slo in service.slos:
+        rules.extend(r for r in per_slo[slo.name] if f"{r.record}/{slo.name}" not in shared)
     return rules
