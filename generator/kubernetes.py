@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from slodrift.generator.rules.types import Group
 
 DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a DNS-1123 label
@@ -54,9 +57,9 @@ def label_problem(key: str, value: str) -> str | None:
 
 
 def prometheus_rule(
-    stem: str, rule_file: dict[str, Any], namespace: str, labels: dict[str, str]
+    stem: str, groups: Sequence[Group], namespace: str, labels: dict[str, str]
 ) -> dict[str, Any]:
-    """One PrometheusRule whose spec is exactly the rule file's groups."""
+    """One PrometheusRule whose spec is exactly the rule file's groups (written here, as in the file)."""
     meta: dict[str, Any] = {
         "name": object_name(stem),
         "labels": {"app.kubernetes.io/managed-by": "slodrift", **labels},
@@ -67,5 +70,5 @@ def prometheus_rule(
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": meta,
-        "spec": {"groups": rule_file["groups"]},
+        "spec": {"groups": [g.to_dict() for g in groups]},
     }

@@ -14,6 +14,7 @@ from slodrift.generator.model import Service, Spec
 from slodrift.generator.rules.drift import drift_groups
 from slodrift.generator.rules.slo import BURN_ALERTS, DATA_ALERTS, RECORDINGS, slo_rule_files
 from slodrift.generator.rules.stability import stability_groups, stability_test_file
+from slodrift.generator.rules.types import Group
 from slodrift.generator.testgen.drift import drift_test_file
 from slodrift.generator.testgen.slo import (
     slo_alert_test_file,
@@ -44,7 +45,7 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
     if service.indicators and spec.drift is not None:
         drift_rel = f"{RULES_DIR}/{service.name}.drift.yml"
         files[drift_rel] = yaml_out.dump(
-            {"groups": drift_groups(service, spec.drift, spec.evaluation_interval)},
+            {"groups": [g.to_dict() for g in drift_groups(service, spec.drift, spec.evaluation_interval)]},
             _header(spec, f"drift, regression and anomaly rules of service {service.name}"),
         )
         files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
@@ -88,14 +89,14 @@ def render(
     the same rule groups (data, not the YAML text just written).
     """
     files: dict[str, str] = {}
-    k8s_objects: dict[str, Any] = {}
+    k8s_objects: dict[str, list[Group]] = {}
     for spec in specs:
         for service in spec.services:
             files.update(service_files(spec, service))
     if specs:
         rel = f"{RULES_DIR}/slodrift-stability.yml"
         files[rel] = yaml_out.dump(
-            {"groups": stability_groups(specs)},
+            {"groups": [g.to_dict() for g in stability_groups(specs)]},
             _header(specs[0], "the alert on the exporter's rollback recommendation"),
         )
         files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
@@ -113,14 +114,14 @@ def render(
         for spec in specs:
             for service in spec.services:
                 if service.indicators and spec.drift is not None:
-                    k8s_objects[f"{service.name}.drift"] = {
-                        "groups": drift_groups(service, spec.drift, spec.evaluation_interval)
-                    }
+                    k8s_objects[f"{service.name}.drift"] = drift_groups(
+                        service, spec.drift, spec.evaluation_interval
+                    )
                 for suffix, group in slo_rule_files(service, spec.evaluation_interval).items():
-                    k8s_objects[f"{service.name}.{suffix}"] = {"groups": [group.to_dict()]}
-        k8s_objects["slodrift-stability"] = {"groups": stability_groups(specs)}
-        for stem, data in k8s_objects.items():
-            obj = prometheus_rule(stem, data, k8s.get("namespace", ""), k8s.get("labels", {}))
+                    k8s_objects[f"{service.name}.{suffix}"] = [group]
+        k8s_objects["slodrift-stability"] = stability_groups(specs)
+        for stem, groups in k8s_objects.items():
+            obj = prometheus_rule(stem, groups, k8s.get("namespace", ""), k8s.get("labels", {}))
             files[f"kubernetes/{stem}.prometheusrule.yml"] = yaml_out.dump(
                 obj, _header(specs[0], f"PrometheusRule with the groups of {RULES_DIR}/{stem}.yml")
             )

@@ -12,6 +12,7 @@ import yaml
 from slodrift.generator.render import render
 from slodrift.generator.rules.drift import drift_groups
 from slodrift.generator.rules.drift_records import change_expr, drift_expr
+from slodrift.generator.rules.types import Alerting, Recording
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text
 from slodrift.generator.writer import write_tree
 
@@ -138,7 +139,7 @@ def test_change_is_signed_so_positive_is_worse():
 def test_groups_are_in_dependency_order():
     spec = load_spec_text("s.yml", SPEC.encode())
     rec, alerts = drift_groups(spec.services[0], spec.drift, 60)
-    names = [r["record"] for r in rec["rules"]]
+    names = [r.record for r in rec.rules if isinstance(r, Recording)]
     # values, then the baseline for this time of day, then change, drift and significance
     assert names.index("slodrift:baseline_profile:weight") < names.index("slodrift:indicator_baseline:value")
     last_value = max(i for i, n in enumerate(names) if n == "slodrift:indicator:value")
@@ -147,7 +148,7 @@ def test_groups_are_in_dependency_order():
     assert names.index("slodrift:indicator_baseline:stderr") < names.index("slodrift:indicator:drift_zscore")
     assert names.index("slodrift:indicator:change") < names.index("slodrift:indicator:drift_ratio")
     assert names.index("slodrift:indicator_value:avg_over_time1w") < names.index("slodrift:indicator:zscore")
-    kinds = {r["alert"] for r in alerts["rules"]}
+    kinds = {r.alert for r in alerts.rules if isinstance(r, Alerting)}
     assert kinds == {
         "SlodriftIndicatorDrift",
         "SlodriftResourceRegression",
@@ -155,8 +156,10 @@ def test_groups_are_in_dependency_order():
         "SlodriftIndicatorNoData",
         "SlodriftIndicatorAnomaly",
     }
-    anomaly = next(r for r in alerts["rules"] if r["alert"] == "SlodriftIndicatorAnomaly")
-    assert anomaly["labels"]["severity"] == "warning"
+    anomaly = next(
+        r for r in alerts.rules if isinstance(r, Alerting) and r.alert == "SlodriftIndicatorAnomaly"
+    )
+    assert anomaly.labels["severity"] == "warning"
 
 
 @pytest.mark.parametrize(

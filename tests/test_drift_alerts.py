@@ -81,7 +81,7 @@ def run(promtool: str, tmp_path: Path, spec_text: str, groups: list[dict[str, An
     test = {
         "rule_files": [f"rules/{svc.name}.drift.yml"],
         "evaluation_interval": "1m",
-        "group_eval_order": [g["name"] for g in drift_groups(svc, spec.drift, 60)],
+        "group_eval_order": [g.name for g in drift_groups(svc, spec.drift, 60)],
         "tests": [{"interval": "1m", **g} for g in groups],
     }
     (tmp_path / "t.yml").write_text(yaml.safe_dump(test, sort_keys=False))
@@ -617,7 +617,7 @@ def test_weekly_seasonality_compares_with_the_same_hour_of_past_weeks(promtool, 
     test = {
         "rule_files": ["rules/shop.drift.yml"],
         "evaluation_interval": "1h",
-        "group_eval_order": [g["name"] for g in drift_groups(spec_obj.services[0], spec_obj.drift, 60)],
+        "group_eval_order": [g.name for g in drift_groups(spec_obj.services[0], spec_obj.drift, 60)],
         "tests": [group],
     }
     (tmp_path / "t.yml").write_text(yaml.safe_dump(test, sort_keys=False))
@@ -753,7 +753,7 @@ def test_exporter_down_is_one_baseline_missing_alert_per_service(promtool, tmp_p
     test = {
         "rule_files": ["rules/checkout.drift.yml"],
         "evaluation_interval": "1m",
-        "group_eval_order": [g["name"] for g in drift_groups(svc, spec.drift, 60)],
+        "group_eval_order": [g.name for g in drift_groups(svc, spec.drift, 60)],
         "tests": [
             {
                 "interval": "1m",

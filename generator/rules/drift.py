@@ -20,26 +20,19 @@ the recording rules, `drift_alerts` the alerts; this module puts them in a servi
 
 from __future__ import annotations
 
-from typing import Any
-
 from slodrift.generator.model import DriftSettings, Service
-from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.drift_alerts import drift_alerts
 from slodrift.generator.rules.drift_records import anomaly_rules, recording_rules, region_rules
+from slodrift.generator.rules.types import Group
 
 
-def drift_groups(service: Service, drift: DriftSettings, interval: int) -> list[dict[str, Any]]:
+def drift_groups(service: Service, drift: DriftSettings, interval: int) -> list[Group]:
     """One service's drift rules: a recording group in dependency order (values, baseline for this time
     of day, drift and significance, regions, anomaly statistics), then the alerts that read them."""
     if not service.indicators:
         return []
     recordings = recording_rules(service) + region_rules(service) + anomaly_rules(service)
-    groups = [{"name": f"slodrift-drift-{service.name}", "interval": fd(interval), "rules": recordings}]
-    groups.append(
-        {
-            "name": f"slodrift-drift-alerts-{service.name}",
-            "interval": fd(interval),
-            "rules": drift_alerts(service, drift),
-        }
-    )
-    return groups
+    return [
+        Group(f"slodrift-drift-{service.name}", interval, tuple(recordings)),
+        Group(f"slodrift-drift-alerts-{service.name}", interval, tuple(drift_alerts(service, drift))),
+    ]

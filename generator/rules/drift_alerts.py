@@ -4,7 +4,6 @@ data, cross-region drift and anomalies; with their labels and annotations."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.indicators import RATE_SECONDS
@@ -37,6 +36,7 @@ from slodrift.generator.rules.drift_names import (
     template_literals,
 )
 from slodrift.generator.rules.drift_records import flat_baseline
+from slodrift.generator.rules.types import Alerting
 
 
 def _pct(x: Decimal) -> str:
@@ -109,18 +109,11 @@ def drift_condition(service: Service, ind: Indicator, drift: DriftSettings, limi
     return f"\nand {SI}\n".join(parts)
 
 
-def _timing(seconds: int, drift: DriftSettings) -> dict[str, str]:
-    out = {"for": fd(seconds)}
-    if drift.keep_firing_for_seconds:
-        out["keep_firing_for"] = fd(drift.keep_firing_for_seconds)
-    return out
-
-
-def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> list[dict[str, Any]]:
+def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> list[Alerting]:
     """An indicator's drift alerts, one per severity; with `regression`, its critical level is
     `SlodriftResourceRegression` at that threshold (one alert for one condition, never two)."""
     th = drift.thresholds[ind.category]
-    rules: list[dict[str, Any]] = []
+    rules: list[Alerting] = []
     for severity in SEVERITIES:
         limit = th.warning if severity == "warning" else th.critical
         regression = severity == "critical" and ind.regression is not None
@@ -144,32 +137,32 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
                 f"{service.name} {ind.name} regressed more than {_pct(limit)} over its release baseline"
             )
         rules.append(
-            {
-                "alert": REGRESSION_ALERT if regression else DRIFT_ALERT,
-                "expr": Expr(drift_condition(service, ind, drift, limit)),
-                **_timing(wait, drift),
-                "labels": labels,
-                "annotations": annotations,
-            }
+            Alerting(
+                REGRESSION_ALERT if regression else DRIFT_ALERT,
+                Expr(drift_condition(service, ind, drift, limit)),
+                labels,
+                annotations,
+                for_seconds=wait,
+                keep_firing_for_seconds=drift.keep_firing_for_seconds,
+            )
         )
     return rules
 
 
-def baseline_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
+def baseline_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
     """One alert per service when baselines are missing; one per indicator whose value is missing."""
     lit = promql.template_literal
     n = len(service.indicators)
     values, baseline = series_selector(VALUE, service), series_selector(BASELINE, service)
     return [
-        {
-            "alert": BASELINE_MISSING_ALERT,
-            "expr": Expr(
+        Alerting(
+            BASELINE_MISSING_ALERT,
+            Expr(
                 f"count by (service) (\n  {values}\n  unless {SI}\n  {baseline}\n)\n"
                 f"or\nabsent({baseline}) * {n}"
             ),
-            "for": fd(drift.baseline_missing_for_seconds),
-            "labels": {**service_labels(service), "severity": "warning"},
-            "annotations": {
+            {**service_labels(service), "severity": "warning"},
+            {
                 "summary": lit(f"{service.name}: no release baseline, drift alerts are blind"),
                 "description": "{{ $value }}"
                 + lit(
@@ -178,41 +171,39 @@ def baseline_alerts(service: Service, drift: DriftSettings) -> list[dict[str, An
                     "them), so their drift cannot be computed."
                 ),
             },
-        },
-        {
-            "alert": INDICATOR_NO_DATA_ALERT,
-            "expr": Expr(f"{flat_baseline(BASELINE, service)}\nunless {SI}\n{values}"),
-            "for": fd(drift.baseline_missing_for_seconds),
-            "labels": {**service_labels(service), "severity": "warning"},
-            "annotations": {
+            for_seconds=drift.baseline_missing_for_seconds,
+        ),
+        Alerting(
+            INDICATOR_NO_DATA_ALERT,
+            Expr(f"{flat_baseline(BASELINE, service)}\nunless {SI}\n{values}"),
+            {**service_labels(service), "severity": "warning"},
+            {
                 "summary": "{{ $labels.service }} {{ $labels.indicator }}: the indicator has no current value",
                 "description": lit(
                     f"A baseline exists but the indicator's query returns nothing for "
                     f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."
                 ),
             },
-        },
+            for_seconds=drift.baseline_missing_for_seconds,
+        ),
     ]
 
 
-def region_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
+def region_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
     """A region worse than the primary by the category's warning threshold (warning only)."""
     lit = promql.template_literal
-    rules: list[dict[str, Any]] = []
+    rules: list[Alerting] = []
     for ind in service.indicators:
         th = drift.thresholds[ind.category]
         limit = th.warning if th.warning is not None else th.critical
         if ind.group_label is None or limit is None:
             continue
         rules.append(
-            {
-                "alert": REGION_ALERT,
-                "expr": Expr(
-                    f"{promql.selector(REGION_DELTA, si_labels(service, ind))} > {promql.number(limit)}"
-                ),
-                "for": fd(drift.for_seconds),
-                "labels": {**service_labels(service), "indicator": ind.name, "severity": "warning"},
-                "annotations": {
+            Alerting(
+                REGION_ALERT,
+                Expr(f"{promql.selector(REGION_DELTA, si_labels(service, ind))} > {promql.number(limit)}"),
+                {**service_labels(service), "indicator": ind.name, "severity": "warning"},
+                {
                     "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.group_label} }}}} "
                     "drifts from the other regions",
                     "description": lit(
@@ -221,12 +212,13 @@ def region_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]
                     ),
                     **ind.annotations,
                 },
-            }
+                for_seconds=drift.for_seconds,
+            )
         )
     return rules
 
 
-def anomaly_alerts(service: Service) -> list[dict[str, Any]]:
+def anomaly_alerts(service: Service) -> list[Alerting]:
     """Warning-only: an indicator outside its usual band."""
     an = service.anomaly
     if an is None:
@@ -236,25 +228,25 @@ def anomaly_alerts(service: Service) -> list[dict[str, Any]]:
         "weekly": " (the same hour of each week)",
     }.get(an.seasonality, "")
     return [
-        {
-            "alert": ANOMALY_ALERT,
-            "expr": Expr(f"abs({series_selector(ZSCORE, service)}) > {promql.number(an.z_threshold)}"),
-            "for": fd(an.for_seconds),
-            "labels": {**service_labels(service), "severity": "warning"},  # anomalies never page
-            "annotations": {
+        Alerting(
+            ANOMALY_ALERT,
+            Expr(f"abs({series_selector(ZSCORE, service)}) > {promql.number(an.z_threshold)}"),
+            {**service_labels(service), "severity": "warning"},  # anomalies never page
+            {
                 "summary": "{{ $labels.service }} {{ $labels.indicator }} is outside its usual band",
                 "description": promql.template_literal(
                     f"The indicator is more than {promql.number(an.z_threshold)} standard "
                     f"deviations from its mean over {fd(an.window)}{where}."
                 ),
             },
-        }
+            for_seconds=an.for_seconds,
+        )
     ]
 
 
-def drift_alerts(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
+def drift_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
     """Every alert of a service's drift rules."""
-    rules: list[dict[str, Any]] = []
+    rules: list[Alerting] = []
     for ind in service.indicators:
         rules += indicator_alerts(service, ind, drift)
     if service.indicators:

@@ -4,8 +4,6 @@ statistics."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from slodrift.generator import promql
 from slodrift.generator.indicators import RATE_SECONDS
 from slodrift.generator.model import Indicator, Service
@@ -47,6 +45,7 @@ from slodrift.generator.rules.drift_names import (
     stddev_name,
     value_expr,
 )
+from slodrift.generator.rules.types import Recording
 
 
 def weight_expr() -> str:
@@ -166,34 +165,32 @@ def noise_expr(service: Service, ind: Indicator) -> str:
     return f"sqrt(\n{var}\n+ {SI}\n{stderr2}\n)"
 
 
-def recording_rules(service: Service) -> list[dict[str, Any]]:
+def recording_rules(service: Service) -> list[Recording]:
     """Values first, then the baseline for this time of day, then change, drift, noise and z, so every
     rule reads what this evaluation recorded."""
-    rules: list[dict[str, Any]] = []
+    rules: list[Recording] = []
     for ind in service.indicators:
         labels = indicator_labels(service, ind)
-        rules.append({"record": VALUE, "expr": Expr(value_expr(ind)), "labels": {**labels, "unit": ind.unit}})
+        rules.append(Recording(VALUE, Expr(value_expr(ind)), {**labels, "unit": ind.unit}))
         if ind.traffic_query:
-            rules.append({"record": REQUESTS, "expr": Expr(ind.traffic_query), "labels": labels})
+            rules.append(Recording(REQUESTS, Expr(ind.traffic_query), labels))
     svc = {**service.labels, "service": service.name}  # recorded series: label values as they are
     rules += [
-        {"record": DELTA, "expr": Expr(delta_expr(service)), "labels": svc},
-        {"record": WEIGHT, "expr": Expr(weight_expr()), "labels": svc},
-        {"record": EXPECTED, "expr": Expr(expected_expr(service)), "labels": svc},
-        {"record": EXPECTED_STDDEV, "expr": Expr(expected_stddev_expr(service)), "labels": svc},
-        {"record": EXPECTED_STDERR, "expr": Expr(expected_stderr_expr(service)), "labels": svc},
+        Recording(DELTA, Expr(delta_expr(service)), svc),
+        Recording(WEIGHT, Expr(weight_expr()), svc),
+        Recording(EXPECTED, Expr(expected_expr(service)), svc),
+        Recording(EXPECTED_STDDEV, Expr(expected_stddev_expr(service)), svc),
+        Recording(EXPECTED_STDERR, Expr(expected_stderr_expr(service)), svc),
     ]
     if any(i.noise == "quantile" for i in service.indicators):
-        rules.append(
-            {"record": EXPECTED_REQUESTS, "expr": Expr(expected_requests_expr(service)), "labels": svc}
-        )
+        rules.append(Recording(EXPECTED_REQUESTS, Expr(expected_requests_expr(service)), svc))
     for ind in service.indicators:
         labels = indicator_labels(service, ind)
         z = f"{series_selector(CHANGE, service, ind)}\n/ {SI}\n{noise_expr(service, ind)}"
         rules += [
-            {"record": CHANGE, "expr": Expr(change_expr(service, ind)), "labels": labels},
-            {"record": DRIFT, "expr": Expr(drift_expr(service, ind)), "labels": labels},
-            {"record": DRIFT_Z, "expr": Expr(z), "labels": labels},
+            Recording(CHANGE, Expr(change_expr(service, ind)), labels),
+            Recording(DRIFT, Expr(drift_expr(service, ind)), labels),
+            Recording(DRIFT_Z, Expr(z), labels),
         ]
     return rules
 
@@ -218,19 +215,15 @@ def region_delta_expr(service: Service, ind: Indicator) -> str:
     return f"abs(\n{core}\n)" if ind.direction == "either" else core
 
 
-def region_rules(service: Service) -> list[dict[str, Any]]:
+def region_rules(service: Service) -> list[Recording]:
     """Cross-region (seed 004): the indicator per group (`group_by`), and each group's delta from the primary."""
-    rules: list[dict[str, Any]] = []
+    rules: list[Recording] = []
     for ind in service.indicators:
         if not ind.group_by:
             continue
         labels = indicator_labels(service, ind)
-        rules.append(
-            {"record": REGION_VALUE, "expr": Expr(ind.group_query), "labels": {**labels, "unit": ind.unit}}
-        )
-        rules.append(
-            {"record": REGION_DELTA, "expr": Expr(region_delta_expr(service, ind)), "labels": labels}
-        )
+        rules.append(Recording(REGION_VALUE, Expr(ind.group_query), {**labels, "unit": ind.unit}))
+        rules.append(Recording(REGION_DELTA, Expr(region_delta_expr(service, ind)), labels))
     return rules
 
 
@@ -266,12 +259,12 @@ def anomaly_stat_exprs(service: Service, ind: Indicator, window: int, seasonalit
     return mean, std
 
 
-def anomaly_rules(service: Service) -> list[dict[str, Any]]:
+def anomaly_rules(service: Service) -> list[Recording]:
     """Mean and deviation over the anomaly history, z-score (no result at zero deviation) and bands."""
     an = service.anomaly
     if an is None:
         return []
-    rules: list[dict[str, Any]] = []
+    rules: list[Recording] = []
     z = promql.number(an.z_threshold)
     for ind in service.indicators:
         if ind.name not in an.indicators:
@@ -282,14 +275,10 @@ def anomaly_rules(service: Service) -> list[dict[str, Any]]:
         mean_src, std_src = anomaly_stat_exprs(service, ind, an.window, an.seasonality)
         mean, std = series_selector(mname, service, ind), series_selector(sname, service, ind)
         rules += [
-            {"record": mname, "expr": Expr(mean_src), "labels": labels},
-            {"record": sname, "expr": Expr(std_src), "labels": labels},
-            {
-                "record": ZSCORE,
-                "expr": Expr(f"({value} - {SI} {mean})\n/ {SI}\n({std} > 0)"),
-                "labels": labels,
-            },
-            {"record": BAND_UPPER, "expr": Expr(f"{mean} + {SI} ({std} * {z})"), "labels": labels},
-            {"record": BAND_LOWER, "expr": Expr(f"{mean} - {SI} ({std} * {z})"), "labels": labels},
+            Recording(mname, Expr(mean_src), labels),
+            Recording(sname, Expr(std_src), labels),
+            Recording(ZSCORE, Expr(f"({value} - {SI} {mean})\n/ {SI}\n({std} > 0)"), labels),
+            Recording(BAND_UPPER, Expr(f"{mean} + {SI} ({std} * {z})"), labels),
+            Recording(BAND_LOWER, Expr(f"{mean} - {SI} ({std} * {z})"), labels),
         ]
     return rules

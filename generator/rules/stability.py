@@ -13,9 +13,11 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import Service, Spec
 from slodrift.generator.promql import Expr
+from slodrift.generator.rules.types import Alerting, Group
 
 ROLLBACK = "slodrift_rollback_recommended"
 ROLLBACK_ALERT = "SlodriftRollbackRecommended"
+ROLLBACK_FOR = 300
 ANNOTATIONS = {
     "summary": "{{ $labels.service }}: rollback of the release recommended",
     "description": "The stability scores of {{ $labels.service }} meet the rollback criteria (availability "
@@ -32,30 +34,24 @@ def _services(specs: Sequence[Spec]) -> list[Service]:
     return list(seen.values())
 
 
-def rollback_rule(service: Service) -> dict[str, Any]:
+def rollback_rule(service: Service) -> Alerting:
     """The rollback alert of one service, carrying the service's labels."""
-    return {
-        "alert": ROLLBACK_ALERT,
-        "expr": Expr(f"max by (service) ({promql.selector(ROLLBACK, {'service': service.name})}) == 1"),
-        "for": "5m",
-        "labels": {
+    return Alerting(
+        ROLLBACK_ALERT,
+        Expr(f"max by (service) ({promql.selector(ROLLBACK, {'service': service.name})}) == 1"),
+        {
             **{k: promql.template_literal(v) for k, v in service.labels.items()},
             "service": service.name,
             "severity": "critical",
         },
-        "annotations": dict(ANNOTATIONS),
-    }
+        dict(ANNOTATIONS),
+        for_seconds=ROLLBACK_FOR,
+    )
 
 
-def stability_groups(specs: Sequence[Spec] = (), interval: str = "1m") -> list[dict[str, Any]]:
+def stability_groups(specs: Sequence[Spec] = (), interval: int = 60) -> list[Group]:
     """The rollback alert group: one rule per service of the specs."""
-    return [
-        {
-            "name": "slodrift-stability",
-            "interval": interval,
-            "rules": [rollback_rule(s) for s in _services(specs)],
-        }
-    ]
+    return [Group("slodrift-stability", interval, tuple(rollback_rule(s) for s in _services(specs)))]
 
 
 def stability_test_file(spec: Spec, rule_file: str, specs: Sequence[Spec] = ()) -> dict[str, Any]:

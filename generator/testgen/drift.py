@@ -55,6 +55,6 @@ def drift_test_file(service: Service, drift: DriftSettings, rule_file: str) -> d
         "rule_files": [rule_file],
         "evaluation_interval": fd(EVAL_MINUTES * 60),
         # promtool evaluates groups in no fixed order unless told: values before the alerts that read them
-        "group_eval_order": [g["name"] for g in drift_groups(service, drift, STEP)],
+        "group_eval_order": [g.name for g in drift_groups(service, drift, STEP)],
         "tests": drift_test_groups(service, drift),
     }

@@ -68,7 +68,7 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
         "alert_rule_test": [
             {"eval_time": f"{c.at}m", "alertname": a, "exp_alerts": exp}
             for a, exp in expected.items()
-            if exp or any(r["alert"] == a for r in rules_by(service, drift).values())
+            if exp or any(r.alert == a for r in rules_by(service, drift).values())
         ],
     }
     if c.check_values:

@@ -9,6 +9,7 @@ from typing import Any
 
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.drift_alerts import drift_alerts
 from slodrift.generator.rules.drift_names import (
     CHANGE,
@@ -19,6 +20,7 @@ from slodrift.generator.rules.drift_names import (
     VALUE,
     indicator_labels,
 )
+from slodrift.generator.rules.types import Alerting
 from slodrift.generator.testgen import gofmt
 from slodrift.generator.testgen.drift_clock import EVAL_MINUTES
 from slodrift.generator.testgen.drift_method import Judged, assert_clear, fires
@@ -66,13 +68,13 @@ def stable(fmt: Callable[[float], str], v: float) -> str:
 
 
 def expected_alert(
-    rule: dict[str, Any], labels: dict[str, str], value: float, queries: dict[str, float]
+    rule: Alerting, labels: dict[str, str], value: float, queries: dict[str, float]
 ) -> dict[str, Any]:
     # alert labels are templates too: expand them (a user's `{{` comes back as text)
-    full = {**labels, **{k: render(v, labels, value, queries) for k, v in rule["labels"].items()}}
+    full = {**labels, **{k: render(v, labels, value, queries) for k, v in rule.labels.items()}}
     return {
         "exp_labels": full,
-        "exp_annotations": {k: render(v, full, value, queries) for k, v in rule["annotations"].items()},
+        "exp_annotations": {k: render(v, full, value, queries) for k, v in rule.annotations.items()},
     }
 
 
@@ -86,11 +88,11 @@ def template_queries(service: Service, ind: Indicator, j: Judged) -> dict[str, f
     }
 
 
-def rules_by(service: Service, drift: DriftSettings) -> dict[tuple[str, str], dict[str, Any]]:
+def rules_by(service: Service, drift: DriftSettings) -> dict[tuple[str, str], Alerting]:
     out = {}
     for r in drift_alerts(service, drift):
-        if r["alert"] in (DRIFT_ALERT, REGRESSION_ALERT):
-            out[(r["labels"]["indicator"], r["labels"]["severity"])] = r
+        if r.alert in (DRIFT_ALERT, REGRESSION_ALERT):
+            out[(r.labels["indicator"], r.labels["severity"])] = r
     return out
 
 
@@ -109,14 +111,14 @@ def expected_drift_alerts(
         for severity in ("warning", "critical"):
             if fires(ind, drift, j, severity):
                 rule = rules[(ind.name, severity)]
-                wait = promql.parse_duration(rule["for"])
+                wait = rule.for_seconds
                 assert abs(held * 60 - wait) >= EVAL_MINUTES * 60, (
-                    f"{where}: evaluated too close to {rule['for']}"
+                    f"{where}: evaluated too close to {fd(rule.for_seconds)}"
                 )
                 if held * 60 < wait:
                     continue
                 assert j.drift is not None
-                out[rule["alert"]].append(
+                out[rule.alert].append(
                     expected_alert(
                         rule, indicator_labels(service, ind), j.drift, template_queries(service, ind, j)
                     )

@@ -79,13 +79,13 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
             "interval": fd(STEP),
             "input_series": inputs,
             "alert_rule_test": [
-                {"eval_time": f"{clear - EVAL_MINUTES}m", "alertname": rule["alert"], "exp_alerts": [alert]},
+                {"eval_time": f"{clear - EVAL_MINUTES}m", "alertname": rule.alert, "exp_alerts": [alert]},
                 {
                     "eval_time": f"{kept}m",
-                    "alertname": rule["alert"],
+                    "alertname": rule.alert,
                     "exp_alerts": [alert],
                 },
-                {"eval_time": f"{gone}m", "alertname": rule["alert"], "exp_alerts": []},
+                {"eval_time": f"{gone}m", "alertname": rule.alert, "exp_alerts": []},
             ],
         }
     ]
@@ -96,7 +96,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
     values (one no-data alert per indicator); a healthy service without any 5xx series has an error
     ratio of 0, not no data."""
     at = grid(WARMUP + -(-drift.baseline_missing_for_seconds // 60) + EVAL_MINUTES)
-    rules = {r["alert"]: r for r in drift_alerts(service, drift)}
+    rules = {r.alert: r for r in drift_alerts(service, drift)}
     missing, nodata = rules[BASELINE_MISSING_ALERT], rules[INDICATOR_NO_DATA_ALERT]
     n = len(service.indicators)
     svc = {**service.labels, "service": service.name}

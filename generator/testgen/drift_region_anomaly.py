@@ -28,7 +28,7 @@ def region_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]
     if not split:
         return []
     at = eval_after(drift, drift.for_seconds)
-    rules = {r["labels"]["indicator"]: r for r in drift_alerts(service, drift) if r["alert"] == REGION_ALERT}
+    rules = {r.labels["indicator"]: r for r in drift_alerts(service, drift) if r.alert == REGION_ALERT}
     inputs, expected = [], []
     for ind in split:
         assert ind.group_label is not None and ind.primary is not None
@@ -89,7 +89,7 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
     wait = an.for_seconds // 60
     history, bump, spike = max(30, int((2 * z) ** 2) + 1), wait + 4, wait + 4
     quiet_at, fire_at = grid_down(history + bump - 1), grid_down(history + bump + spike)
-    rule = next(r for r in drift_alerts(service, drift) if r["alert"] == ANOMALY_ALERT)
+    rule = next(r for r in drift_alerts(service, drift) if r.alert == ANOMALY_ALERT)
     inputs, expected = [], []
     for ind in service.indicators:
         if ind.name not in an.indicators:
