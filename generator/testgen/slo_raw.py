@@ -45,7 +45,7 @@ from slodrift.generator.rules.slo_names import (
 from slodrift.generator.testgen.labels import group_values, labels_matching, selects
 from slodrift.generator.testgen.series import MAX_STEPS, num, series
 from slodrift.generator.testgen.slo_alerts import Held
-from slodrift.generator.testgen.slo_reference import Events, burn_condition, burn_value
+from slodrift.generator.testgen.slo_reference import BurnCondition, Events, burn_value
 from slodrift.generator.testgen.templates import render_template
 
 HISTORY = 1_000_000  # what a counter had counted before the rules were loaded
@@ -364,9 +364,10 @@ class RawTest:
     def _firing(self, slo: SLO, tier: AlertTier, bw: BurnWindow, ev: Events) -> list[bool]:
         """Whether the pair's alert is firing at each evaluation (its `for` applied)."""
         for_steps = -(-tier.for_seconds // self.interval)
+        condition = BurnCondition.of(slo, bw, self.interval)
         out, run = [], 0
         for n in range(self.steps + 1):
-            active = burn_condition(slo, bw, ev, n, self.interval)
+            active = condition.holds(ev, n)
             run = run + 1 if active else 0
             out.append(active and run - 1 >= for_steps)
         return out
