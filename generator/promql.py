@@ -160,6 +160,21 @@ def selector(metric: str, labels: Mapping[str, str] | None = None, extra: Iterab
     return Selector(check_metric_name(metric), matchers).render()
 
 
+class SharedLabels:
+    """Selectors whose label sets start with the same labels, those rendered once: the alert tests'
+    inputs are thousands of series that differ only in their metric and last label."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self.labels = labels
+        self._text = labelset(tuple(labels.items()))[1:-1]
+
+    def selector(self, metric: str, extra: Mapping[str, str]) -> str:
+        """The same text as `selector(metric, {**labels, **extra})`."""
+        if not self._text or not extra or any(k in self.labels for k in extra):
+            return selector(metric, {**self.labels, **extra})
+        return check_metric_name(metric) + "{" + self._text + "," + labelset(tuple(extra.items()))[1:]
+
+
 def _read_string(text: str, pos: int) -> tuple[str, int]:
     """Read a PromQL string literal starting at `pos`; returns its value and the position after it."""
     q = text[pos]

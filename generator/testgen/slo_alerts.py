@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
+from slodrift.generator.promql import SharedLabels
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_alerts import burn_annotations, guards_apply
 from slodrift.generator.rules.slo_names import (
@@ -190,12 +191,13 @@ class AlertTest:
         """The sums of each case, held from evaluation 0 to `steps` (one sample when 0)."""
         out = []
         for case in cases:
-            ids = self._ids(case)
+            ids = SharedLabels(self._ids(case))
             for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
+                name = sum_name(window)
                 for event, value in ((ERROR, w.errors), (TOTAL, w.total), (INTERVAL, w.intervals)):
                     out.append(
                         {
-                            "series": series(sum_name(window), {**ids, EVENT: event}),
+                            "series": ids.selector(name, {EVENT: event}),
                             "values": f"{num(value)}+0x{steps}" if steps else num(value),
                         }
                     )
