@@ -161,18 +161,18 @@ def selector(metric: str, labels: Mapping[str, str] | None = None, extra: Iterab
 
 
 class SharedLabels:
-    """Selectors whose label sets start with the same labels, those rendered once: the alert tests'
-    inputs are thousands of series that differ only in their metric and last label."""
+    """A label set rendered once, for selectors built from it and another one: the alert tests' inputs
+    are thousands of series that differ only in their metric and last label."""
 
     def __init__(self, labels: Mapping[str, str]) -> None:
         self.labels = labels
-        self._text = labelset(tuple(labels.items()))[1:-1]
+        self.text = labelset(tuple(labels.items()))[1:-1]  # `k="v",...`
 
-    def selector(self, metric: str, extra: Mapping[str, str]) -> str:
-        """The same text as `selector(metric, {**labels, **extra})`."""
-        if not self._text or not extra or any(k in self.labels for k in extra):
-            return selector(metric, {**self.labels, **extra})
-        return check_metric_name(metric) + "{" + self._text + "," + labelset(tuple(extra.items()))[1:]
+    def selector(self, metric: str, extra: SharedLabels) -> str:
+        """The same text as `selector(metric, {**labels, **extra.labels})`."""
+        if not self.text or not extra.text or not self.labels.keys().isdisjoint(extra.labels):
+            return selector(metric, {**self.labels, **extra.labels})
+        return check_metric_name(metric) + "{" + self.text + "," + extra.text + "}"
 
 
 def _read_string(text: str, pos: int) -> tuple[str, int]:
@@ -418,6 +418,8 @@ def format_duration(seconds: int) -> str:
         if seconds >= size:
             n, seconds = divmod(seconds, size)
             out.append(f"{n}{unit}")
+            if not seconds:
+                break
     return "".join(out)
 
 

@@ -173,13 +173,14 @@ class Emitter:
         """
         pad = " " * indent
         head = first if first is not None else pad
-        append, scalar = out.append, self.scalar
+        # the memo read inline (every scalar written is non-empty, so `or` falls through on a miss only)
+        append, scalar, known = out.append, self.scalar, self._scalars.get
         if isinstance(node, dict):
             for k, v in node.items():
-                head += scalar(str(k)) + ":"
+                head += (known(k) or scalar(str(k))) + ":"
                 t = type(v)
                 if t is str:
-                    append(head + " " + scalar(v))
+                    append(head + " " + (known(v) or scalar(v)))
                 elif t is dict and v:
                     append(head)
                     self._emit(v, indent + 2, out)
@@ -196,7 +197,7 @@ class Emitter:
                 if (t is dict or t is list) and v:
                     self._emit(v, indent + 2, out, first=head + "- ")
                 elif t is str:
-                    append(head + "- " + scalar(v))
+                    append(head + "- " + (known(v) or scalar(v)))
                 elif isinstance(v, (dict, list)) and v:
                     self._emit(v, indent + 2, out, first=head + "- ")
                 else:

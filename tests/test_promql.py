@@ -184,10 +184,12 @@ def test_check_query_accepts_real_queries(query):
 
 def test_shared_labels_render_as_the_whole_set() -> None:
     shared = promql.SharedLabels({"service": "api", "slo": 'a"b'})
-    assert shared.selector("m", {"event": "error"}) == 'm{service="api",slo="a\\"b",event="error"}'
+    event = promql.SharedLabels({"event": "error"})
+    assert shared.selector("m", event) == 'm{service="api",slo="a\\"b",event="error"}'
     # a label of the shared set given again keeps its place and takes the new value, as a dict would
-    assert shared.selector("m", {"service": "x", "e": "1"}) == 'm{service="x",slo="a\\"b",e="1"}'
-    assert shared.selector("m", {}) == 'm{service="api",slo="a\\"b"}'
-    assert promql.SharedLabels({}).selector("m", {"e": "1"}) == 'm{e="1"}'
+    again = promql.SharedLabels({"service": "x", "e": "1"})
+    assert shared.selector("m", again) == 'm{service="x",slo="a\\"b",e="1"}'
+    assert shared.selector("m", promql.SharedLabels({})) == 'm{service="api",slo="a\\"b"}'
+    assert promql.SharedLabels({}).selector("m", again) == 'm{service="x",e="1"}'
     with pytest.raises(promql.PromQLError):
-        shared.selector("bad-name", {"e": "1"})
+        shared.selector("bad-name", event)

@@ -190,14 +190,15 @@ class AlertTest:
     def inputs(self, cases: list[Case], steps: int) -> list[dict[str, str]]:
         """The sums of each case, held from evaluation 0 to `steps` (one sample when 0)."""
         out = []
+        error, total, intervals = (SharedLabels({EVENT: e}) for e in (ERROR, TOTAL, INTERVAL))
         for case in cases:
             ids = SharedLabels(self._ids(case))
             for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
                 name = sum_name(window)
-                for event, value in ((ERROR, w.errors), (TOTAL, w.total), (INTERVAL, w.intervals)):
+                for event, value in ((error, w.errors), (total, w.total), (intervals, w.intervals)):
                     out.append(
                         {
-                            "series": ids.selector(name, {EVENT: event}),
+                            "series": ids.selector(name, event),
                             "values": f"{num(value)}+0x{steps}" if steps else num(value),
                         }
                     )
