@@ -194,7 +194,13 @@ class Emitter:
         else:
             for v in node:
                 t = type(v)
-                if (t is dict or t is list) and v:
+                if t is dict and v and all(type(x) is str for x in v.values()):
+                    # a mapping of strings (an input series, a sample's labels) written here, not by a call
+                    h = head + "- "
+                    for k, x in v.items():
+                        append(h + (known(k) or scalar(str(k))) + ": " + (known(x) or scalar(x)))
+                        h = pad + "  "
+                elif (t is dict or t is list) and v:
                     self._emit(v, indent + 2, out, first=head + "- ")
                 elif t is str:
                     append(head + "- " + (known(v) or scalar(v)))

@@ -191,10 +191,11 @@ class AlertTest:
         """The sums of each case, held from evaluation 0 to `steps` (one sample when 0)."""
         out = []
         error, total, intervals = (SharedLabels({EVENT: e}) for e in (ERROR, TOTAL, INTERVAL))
+        names: dict[int, str] = {}  # window -> its sum's series name (a handful per service)
         for case in cases:
             ids = SharedLabels(self._ids(case))
             for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
-                name = sum_name(window)
+                name = names.get(window) or names.setdefault(window, sum_name(window))
                 for event, value in ((error, w.errors), (total, w.total), (intervals, w.intervals)):
                     out.append(
                         {
