@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from slodrift.generator import promql
 from slodrift.generator.indicators import RATE_SECONDS
-from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.model import Anomaly, DriftSettings, Indicator, Service
 from slodrift.generator.promql import Expr
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.drift_names import (
@@ -95,6 +95,24 @@ def drift_annotations(
     }
 
 
+def level_annotations(
+    service: Service,
+    ind: Indicator,
+    drift: DriftSettings,
+    severity: str,
+    limit: Decimal,
+    wait: int,
+    regression: bool,
+) -> dict[str, str]:
+    """What a drift level says; a regression's summary says it regressed past its own threshold."""
+    annotations = drift_annotations(service, ind, drift, severity, limit, wait)
+    if regression:
+        annotations["summary"] = promql.template_literal(
+            f"{service.name} {ind.name} regressed more than {_pct(limit)} over its release baseline"
+        )
+    return annotations
+
+
 def drift_condition(service: Service, ind: Indicator, drift: DriftSettings, limit: Decimal) -> str:
     """Big (past `limit`), real (past the floor and the noise) and measured on enough traffic."""
     parts = [
@@ -131,11 +149,7 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
             **template_literals(ind.labels),
         }
         wait = drift.regression_for_seconds if regression else drift.for_seconds
-        annotations = drift_annotations(service, ind, drift, severity, limit, wait)
-        if regression:
-            annotations["summary"] = promql.template_literal(
-                f"{service.name} {ind.name} regressed more than {_pct(limit)} over its release baseline"
-            )
+        annotations = level_annotations(service, ind, drift, severity, limit, wait, regression)
         rules.append(
             Alerting(
                 REGRESSION_ALERT if regression else DRIFT_ALERT,
@@ -149,9 +163,31 @@ def indicator_alerts(service: Service, ind: Indicator, drift: DriftSettings) -> 
     return rules
 
 
+def baseline_missing_annotations(service: Service) -> dict[str, str]:
+    lit = promql.template_literal
+    return {
+        "summary": lit(f"{service.name}: no release baseline, drift alerts are blind"),
+        "description": "{{ $value }}"
+        + lit(
+            f" of the {len(service.indicators)} indicators of service {service.name} have no {BASELINE} "
+            "series in Prometheus (the slodrift exporter is down, not scraped, or its baseline file lacks "
+            "them), so their drift cannot be computed."
+        ),
+    }
+
+
+def no_data_annotations(drift: DriftSettings) -> dict[str, str]:
+    return {
+        "summary": "{{ $labels.service }} {{ $labels.indicator }}: the indicator has no current value",
+        "description": promql.template_literal(
+            f"A baseline exists but the indicator's query returns nothing for "
+            f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."
+        ),
+    }
+
+
 def baseline_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
     """One alert per service when baselines are missing; one per indicator whose value is missing."""
-    lit = promql.template_literal
     n = len(service.indicators)
     values, baseline = series_selector(VALUE, service), series_selector(BASELINE, service)
     return [
@@ -162,36 +198,33 @@ def baseline_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
                 f"or\nabsent({baseline}) * {n}"
             ),
             {**service_labels(service), "severity": "warning"},
-            {
-                "summary": lit(f"{service.name}: no release baseline, drift alerts are blind"),
-                "description": "{{ $value }}"
-                + lit(
-                    f" of the {n} indicators of service {service.name} have no {BASELINE} series in "
-                    "Prometheus (the slodrift exporter is down, not scraped, or its baseline file lacks "
-                    "them), so their drift cannot be computed."
-                ),
-            },
+            baseline_missing_annotations(service),
             for_seconds=drift.baseline_missing_for_seconds,
         ),
         Alerting(
             INDICATOR_NO_DATA_ALERT,
             Expr(f"{flat_baseline(BASELINE, service)}\nunless {SI}\n{values}"),
             {**service_labels(service), "severity": "warning"},
-            {
-                "summary": "{{ $labels.service }} {{ $labels.indicator }}: the indicator has no current value",
-                "description": lit(
-                    f"A baseline exists but the indicator's query returns nothing for "
-                    f"{fd(drift.baseline_missing_for_seconds)}: its metrics are missing or renamed."
-                ),
-            },
+            no_data_annotations(drift),
             for_seconds=drift.baseline_missing_for_seconds,
         ),
     ]
 
 
+def region_annotations(ind: Indicator, drift: DriftSettings, limit: Decimal) -> dict[str, str]:
+    return {
+        "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.group_label} }}}} "
+        "drifts from the other regions",
+        "description": promql.template_literal(
+            f"{ind.name} in one {ind.group_label} is more than {_pct(limit)} worse than in "
+            f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."
+        ),
+        **ind.annotations,
+    }
+
+
 def region_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
     """A region worse than the primary by the category's warning threshold (warning only)."""
-    lit = promql.template_literal
     rules: list[Alerting] = []
     for ind in service.indicators:
         th = drift.thresholds[ind.category]
@@ -203,19 +236,25 @@ def region_alerts(service: Service, drift: DriftSettings) -> list[Alerting]:
                 REGION_ALERT,
                 Expr(f"{promql.selector(REGION_DELTA, si_labels(service, ind))} > {promql.number(limit)}"),
                 {**service_labels(service), "indicator": ind.name, "severity": "warning"},
-                {
-                    "summary": f"{{{{ $labels.service }}}} {{{{ $labels.indicator }}}}: {{{{ $labels.{ind.group_label} }}}} "
-                    "drifts from the other regions",
-                    "description": lit(
-                        f"{ind.name} in one {ind.group_label} is more than {_pct(limit)} worse than in "
-                        f"{ind.primary} (the primary) for {fd(drift.for_seconds)}."
-                    ),
-                    **ind.annotations,
-                },
+                region_annotations(ind, drift, limit),
                 for_seconds=drift.for_seconds,
             )
         )
     return rules
+
+
+def anomaly_annotations(an: Anomaly) -> dict[str, str]:
+    where = {
+        "daily": " (the same hour of each day)",
+        "weekly": " (the same hour of each week)",
+    }.get(an.seasonality, "")
+    return {
+        "summary": "{{ $labels.service }} {{ $labels.indicator }} is outside its usual band",
+        "description": promql.template_literal(
+            f"The indicator is more than {promql.number(an.z_threshold)} standard "
+            f"deviations from its mean over {fd(an.window)}{where}."
+        ),
+    }
 
 
 def anomaly_alerts(service: Service) -> list[Alerting]:
@@ -223,22 +262,12 @@ def anomaly_alerts(service: Service) -> list[Alerting]:
     an = service.anomaly
     if an is None:
         return []
-    where = {
-        "daily": " (the same hour of each day)",
-        "weekly": " (the same hour of each week)",
-    }.get(an.seasonality, "")
     return [
         Alerting(
             ANOMALY_ALERT,
             Expr(f"abs({series_selector(ZSCORE, service)}) > {promql.number(an.z_threshold)}"),
             {**service_labels(service), "severity": "warning"},  # anomalies never page
-            {
-                "summary": "{{ $labels.service }} {{ $labels.indicator }} is outside its usual band",
-                "description": promql.template_literal(
-                    f"The indicator is more than {promql.number(an.z_threshold)} standard "
-                    f"deviations from its mean over {fd(an.window)}{where}."
-                ),
-            },
+            anomaly_annotations(an),
             for_seconds=an.for_seconds,
         )
     ]

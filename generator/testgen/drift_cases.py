@@ -23,9 +23,10 @@ from slodrift.generator.rules.drift_names import (
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, noise_params, plan
 from slodrift.generator.testgen.drift_clock import WARMUP, eval_after
-from slodrift.generator.testgen.drift_expected import expected_drift_alerts, rules_by
+from slodrift.generator.testgen.drift_expected import expected_drift_alerts
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, close_test, custom_inputs
 from slodrift.generator.testgen.drift_method import Judged, judge
+from slodrift.generator.testgen.drift_wants import levels
 from slodrift.generator.testgen.drift_world import (
     BIG,
     SMALL,
@@ -68,7 +69,7 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
         "alert_rule_test": [
             {"eval_time": f"{c.at}m", "alertname": a, "exp_alerts": exp}
             for a, exp in expected.items()
-            if exp or any(r.alert == a for r in rules_by(service, drift).values())
+            if exp or any(w.alert == a for w in levels(service, drift).values())
         ],
     }
     if c.check_values:

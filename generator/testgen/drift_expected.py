@@ -1,5 +1,6 @@
 """Expected alerts of the drift tests: which drift and regression alerts fire for a judgement, and their
-labels and annotations, expanded as Prometheus expands the templates."""
+labels and annotations, expanded as Prometheus expands the templates. What each alert carries and how long
+it waits comes from the spec (`drift_wants`), not from the rules under test."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Indicator, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift_alerts import drift_alerts
 from slodrift.generator.rules.drift_names import (
     CHANGE,
     DRIFT_ALERT,
@@ -20,10 +20,10 @@ from slodrift.generator.rules.drift_names import (
     VALUE,
     indicator_labels,
 )
-from slodrift.generator.rules.types import Alerting
 from slodrift.generator.testgen import gofmt
 from slodrift.generator.testgen.drift_clock import EVAL_MINUTES
 from slodrift.generator.testgen.drift_method import Judged, assert_clear, fires
+from slodrift.generator.testgen.drift_wants import Want, levels
 
 _WITH_QUERY = re.compile(
     r"\{\{ with query `([^`]*)` \}\}\{\{ \. \| first \| value \| (.+?) \}\}\{\{ end \}\}"
@@ -68,13 +68,14 @@ def stable(fmt: Callable[[float], str], v: float) -> str:
 
 
 def expected_alert(
-    rule: Alerting, labels: dict[str, str], value: float, queries: dict[str, float]
+    want: Want, labels: dict[str, str], value: float, queries: dict[str, float]
 ) -> dict[str, Any]:
-    # alert labels are templates too: expand them (a user's `{{` comes back as text)
-    full = {**labels, **{k: render(v, labels, value, queries) for k, v in rule.labels.items()}}
+    """The alert `want` with its expression's `labels` and `value`: the labels it delivers (the
+    expression's, then the rule's own) and its annotations rendered."""
+    full = {**labels, **want.labels}
     return {
         "exp_labels": full,
-        "exp_annotations": {k: render(v, full, value, queries) for k, v in rule.annotations.items()},
+        "exp_annotations": {k: render(v, full, value, queries) for k, v in want.annotations.items()},
     }
 
 
@@ -88,20 +89,12 @@ def template_queries(service: Service, ind: Indicator, j: Judged) -> dict[str, f
     }
 
 
-def rules_by(service: Service, drift: DriftSettings) -> dict[tuple[str, str], Alerting]:
-    out = {}
-    for r in drift_alerts(service, drift):
-        if r.alert in (DRIFT_ALERT, REGRESSION_ALERT):
-            out[(r.labels["indicator"], r.labels["severity"])] = r
-    return out
-
-
 def expected_drift_alerts(
     service: Service, drift: DriftSettings, judged: dict[str, Judged], where: str, held: int
 ) -> dict[str, list[dict[str, Any]]]:
     """Which drift and regression alerts fire for these judgements, held for `held` minutes, with their
     labels and text (an alert whose `for` is longer is still pending)."""
-    rules = rules_by(service, drift)
+    wants = levels(service, drift)
     out: dict[str, list[dict[str, Any]]] = {DRIFT_ALERT: [], REGRESSION_ALERT: []}
     for ind in service.indicators:
         j = judged.get(ind.name)
@@ -110,17 +103,17 @@ def expected_drift_alerts(
         assert_clear(ind, drift, j, where)
         for severity in ("warning", "critical"):
             if fires(ind, drift, j, severity):
-                rule = rules[(ind.name, severity)]
-                wait = rule.for_seconds
+                want = wants[(ind.name, severity)]
+                wait = want.for_seconds
                 assert abs(held * 60 - wait) >= EVAL_MINUTES * 60, (
-                    f"{where}: evaluated too close to {fd(rule.for_seconds)}"
+                    f"{where}: evaluated too close to {fd(wait)}"
                 )
                 if held * 60 < wait:
                     continue
                 assert j.drift is not None
-                out[rule.alert].append(
+                out[want.alert].append(
                     expected_alert(
-                        rule, indicator_labels(service, ind), j.drift, template_queries(service, ind, j)
+                        want, indicator_labels(service, ind), j.drift, template_queries(service, ind, j)
                     )
                 )
     return out

@@ -9,7 +9,6 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift_alerts import drift_alerts
 from slodrift.generator.rules.drift_names import (
     BASELINE_MISSING_ALERT,
     DRIFT,
@@ -20,9 +19,10 @@ from slodrift.generator.rules.drift_names import (
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, plan
 from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, grid, grid_down
-from slodrift.generator.testgen.drift_expected import expected_alert, rules_by, template_queries
+from slodrift.generator.testgen.drift_expected import expected_alert, template_queries
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, custom_inputs
 from slodrift.generator.testgen.drift_method import fires, judge, limit_of
+from slodrift.generator.testgen.drift_wants import baseline_missing, levels, no_data
 from slodrift.generator.testgen.drift_world import BIG, build_world, current_traffic, current_value
 from slodrift.generator.testgen.series import STEP, series
 
@@ -69,9 +69,9 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
     if not firing:
         return []
     ind, j = firing[0]
-    rule = rules_by(service, drift)[(ind.name, "warning")]
+    want = levels(service, drift)[(ind.name, "warning")]
     alert = expected_alert(
-        rule, indicator_labels(service, ind), j.drift or 0.0, template_queries(service, ind, j)
+        want, indicator_labels(service, ind), j.drift or 0.0, template_queries(service, ind, j)
     )
     return [
         {
@@ -79,13 +79,13 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
             "interval": fd(STEP),
             "input_series": inputs,
             "alert_rule_test": [
-                {"eval_time": f"{clear - EVAL_MINUTES}m", "alertname": rule.alert, "exp_alerts": [alert]},
+                {"eval_time": f"{clear - EVAL_MINUTES}m", "alertname": want.alert, "exp_alerts": [alert]},
                 {
                     "eval_time": f"{kept}m",
-                    "alertname": rule.alert,
+                    "alertname": want.alert,
                     "exp_alerts": [alert],
                 },
-                {"eval_time": f"{gone}m", "alertname": rule.alert, "exp_alerts": []},
+                {"eval_time": f"{gone}m", "alertname": want.alert, "exp_alerts": []},
             ],
         }
     ]
@@ -96,8 +96,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
     values (one no-data alert per indicator); a healthy service without any 5xx series has an error
     ratio of 0, not no data."""
     at = grid(WARMUP + -(-drift.baseline_missing_for_seconds // 60) + EVAL_MINUTES)
-    rules = {r.alert: r for r in drift_alerts(service, drift)}
-    missing, nodata = rules[BASELINE_MISSING_ALERT], rules[INDICATOR_NO_DATA_ALERT]
+    missing, nodata = baseline_missing(service, drift), no_data(service, drift)
     n = len(service.indicators)
     svc = {**service.labels, "service": service.name}
     world = build_world(service, BIG)

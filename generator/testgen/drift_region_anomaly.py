@@ -8,7 +8,6 @@ from typing import Any
 from slodrift.generator import promql
 from slodrift.generator.model import DriftSettings, Service
 from slodrift.generator.promql import format_duration as fd
-from slodrift.generator.rules.drift_alerts import drift_alerts
 from slodrift.generator.rules.drift_names import (
     ANOMALY_ALERT,
     REGION_ALERT,
@@ -17,6 +16,7 @@ from slodrift.generator.rules.drift_names import (
     ZSCORE,
     indicator_labels,
 )
+from slodrift.generator.testgen import drift_wants
 from slodrift.generator.testgen.drift_clock import eval_after, grid_down
 from slodrift.generator.testgen.drift_expected import expected_alert
 from slodrift.generator.testgen.series import STEP, num, series
@@ -28,13 +28,13 @@ def region_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]
     if not split:
         return []
     at = eval_after(drift, drift.for_seconds)
-    rules = {r.labels["indicator"]: r for r in drift_alerts(service, drift) if r.alert == REGION_ALERT}
     inputs, expected = [], []
     for ind in split:
         assert ind.group_label is not None and ind.primary is not None
+        want = drift_wants.region(service, ind, drift)
         th = drift.thresholds[ind.category]
         limit = th.warning if th.warning is not None else th.critical
-        if limit is None:
+        if want is None or limit is None:
             continue
         base = {**indicator_labels(service, ind), "unit": ind.unit}
         b = {"seconds": 0.25, "ratio": 0.5, "bytes": 268435456.0, "cores": 0.5}.get(ind.unit, 40.0)
@@ -53,8 +53,7 @@ def region_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]
                 else delta
             )
             if delta > float(limit):
-                rule = rules[ind.name]
-                expected.append(expected_alert(rule, labels, delta, {}))
+                expected.append(expected_alert(want, labels, delta, {}))
     return [
         {
             "name": f"{service.name}: cross-region: a region 2% past the threshold from the primary fires",
@@ -89,7 +88,8 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
     wait = an.for_seconds // 60
     history, bump, spike = max(30, int((2 * z) ** 2) + 1), wait + 4, wait + 4
     quiet_at, fire_at = grid_down(history + bump - 1), grid_down(history + bump + spike)
-    rule = next(r for r in drift_alerts(service, drift) if r.alert == ANOMALY_ALERT)
+    want = drift_wants.anomaly(service)
+    assert want is not None
     inputs, expected = [], []
     for ind in service.indicators:
         if ind.name not in an.indicators:
@@ -109,7 +109,7 @@ def anomaly_test_groups(service: Service, drift: DriftSettings) -> list[dict[str
                 "values": " ".join(num(x) for x in samples),
             }
         )
-        expected.append(expected_alert(rule, labels, 0.0, {}))
+        expected.append(expected_alert(want, labels, 0.0, {}))
     return [
         {
             "name": f"{service.name}: anomaly: a bump inside the band is quiet, a growing spike outside it fires",
