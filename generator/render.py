@@ -117,8 +117,9 @@ def render(
                     k8s_objects[f"{service.name}.drift"] = drift_groups(
                         service, spec.drift, spec.evaluation_interval
                     )
-                for suffix, group in slo_rule_files(service, spec.evaluation_interval).items():
-                    k8s_objects[f"{service.name}.{suffix}"] = [group]
+                if service.slos:  # as the rule files: none for a service without SLOs
+                    for suffix, group in slo_rule_files(service, spec.evaluation_interval).items():
+                        k8s_objects[f"{service.name}.{suffix}"] = [group]
         k8s_objects["slodrift-stability"] = stability_groups(specs)
         for stem, groups in k8s_objects.items():
             obj = prometheus_rule(stem, groups, k8s.get("namespace", ""), k8s.get("labels", {}))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from slodrift.generator.kubernetes import DNS_1123, object_name
 from slodrift.generator.render import render
-from slodrift.generator.spec import load_spec
+from slodrift.generator.spec import load_spec, load_spec_text
 
 from tests.helpers import EXAMPLE, run_cli
 
@@ -33,6 +33,30 @@ def test_objects_match_the_rule_files(promtool, tmp_path: Path):
             [promtool, "check", "rules", str(extracted)], capture_output=True, text=True, timeout=60
         )
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_one_object_per_rule_file_for_services_without_slos_or_indicators():
+    """An indicator-only service has a drift file and no SLO files; an SLO-only one the reverse."""
+    text = (
+        "version: 1\nservices:\n  - name: api\n    selector: {job: api}\n    indicators: {p99_latency: {}}\n"
+        "  - name: web\n    selector: {job: web}\n    slos:\n      - name: up\n        objective: 99\n"
+        "        sli: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}\n"
+    )
+    files = render([load_spec_text("s.yml", text.encode())], k8s={})
+    objs = {
+        Path(rel).name.removesuffix(".prometheusrule.yml"): yaml.safe_load(t)["spec"]
+        for rel, t in files.items()
+        if rel.startswith("kubernetes/")
+    }
+    rules = {Path(rel).stem: yaml.safe_load(t) for rel, t in files.items() if rel.startswith("rules/")}
+    assert objs == rules
+    assert sorted(objs) == [
+        "api.drift",
+        "slodrift-stability",
+        "web.slo",
+        "web.slo-alerts",
+        "web.slo-data",
+    ]
 
 
 @pytest.mark.parametrize(
