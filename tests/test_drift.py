@@ -14,6 +14,7 @@ from slodrift.generator.rules.drift import drift_groups
 from slodrift.generator.rules.drift_records import change_expr, drift_expr
 from slodrift.generator.rules.types import Alerting, Recording
 from slodrift.generator.spec import SpecError, load_spec, load_spec_text
+from slodrift.generator.testgen.drift_baselines import legible_factor
 from slodrift.generator.writer import write_tree
 
 from tests.helpers import EXAMPLE
@@ -230,6 +231,32 @@ def test_indicator_only_spec_passes_promtool(promtool, tmp_path: Path):
     ):
         r = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_legible_factor_keeps_z_off_a_printing_boundary():
+    assert legible_factor(3.0, 1.02) == 1.02  # 3.06: prints 3.1 either way
+    assert legible_factor(3.0, 0.98) == 0.98
+    assert abs(legible_factor(2.5, 1.02) - 1.021) < 1e-12  # 2.55 could print 2.5 or 2.6; 2.5525 is 2.6
+    assert abs(legible_factor(2.5, 0.98) - 0.979) < 1e-12  # 2.45 -> 2.4475
+    assert abs(legible_factor(7.5, 1.02) - 1.021) < 1e-12  # 7.65 -> 7.6575
+
+
+@pytest.mark.slow
+def test_a_z_threshold_whose_z_sits_on_a_printing_boundary_generates_passing_tests(promtool, tmp_path):
+    """z_threshold 2.5: 2 % over is z = 2.55, which the description's `printf "%.1f"` may print either
+    way; the generator used to stop with an assertion. The cases go 2.1 % over instead."""
+    text = "version: 1\nservices:\n  - name: api\n    indicators: {availability: {}}\ndrift: {z_threshold: 2.5}\n"
+    files = render([load_spec_text("s.yml", text.encode())])
+    assert "2.6 standard deviations of noise" in files["promtool-tests/api.drift.test.yml"]
+    write_tree(tmp_path, files)
+    r = subprocess.run(
+        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 C = 'service="checkout",indicator='

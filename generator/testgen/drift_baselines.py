@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from slodrift.generator.indicators import RATE_SECONDS
 from slodrift.generator.model import DriftSettings, Indicator, Service
+from slodrift.generator.testgen import gofmt
 from slodrift.generator.testgen.drift_clock import WARMUP
 from slodrift.generator.testgen.drift_method import (
     MARGIN,
@@ -46,6 +47,18 @@ def _spread(change: float, v: float, zt: float, z: float) -> float:
     return change / (zt * z) if change > 0 else max(abs(v) * 0.01, 1e-9)
 
 
+def legible_factor(zt: float, factor: float) -> float:
+    """`factor`, or the nearest of `factor` + 0.001, + 0.002, ... (- when under 1) at which z = zt * factor
+    prints to one decimal (the description's `printf "%.1f"`) the same whichever way its last bits round:
+    at z_threshold 2.5, 2 % over is 2.55, which Prometheus may print as 2.5 or 2.6."""
+    step = 0.001 if factor >= 1 else -0.001
+    for k in range(20):
+        z = zt * (factor + k * step)
+        if gofmt.fixed1(z * (1 - 1e-6)) == gofmt.fixed1(z * (1 + 1e-6)):
+            return factor + k * step
+    raise AssertionError(f"no legible z near {zt * factor!r}")
+
+
 def at_baseline(v: float) -> Base:
     return Base(Point(v, max(abs(v) * 0.01, 1e-9)))
 
@@ -64,6 +77,8 @@ def plan(
     zt = float(drift.z_threshold)
     floor = float(ind.min_change)
     top = top_limit(ind, drift)
+    if case in ("z", "noise"):
+        factor = legible_factor(zt, factor)
     if case in ("warning", "critical"):
         limit = limit_of(ind, drift, case)
         if limit is None:
