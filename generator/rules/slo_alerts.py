@@ -10,6 +10,8 @@ value is the long window's burn rate; its `long_window` and `short_window` label
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from slodrift.generator import promql
 from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
 from slodrift.generator.promql import Expr
@@ -88,8 +90,9 @@ def burn_expr(service: Service, slo: SLO, bw: BurnWindow, interval: int) -> str:
     return "\n".join(lines)
 
 
-def _pct(ratio: object) -> str:
-    return promql.number(ratio * 100) + "%"  # type: ignore[operator]
+def _pct(ratio: Decimal) -> str:
+    """`99.9%` for 0.999: exact, as the ratio is a Decimal from the spec."""
+    return promql.number(ratio * 100) + "%"
 
 
 def _group_text(slo: SLO) -> str:
