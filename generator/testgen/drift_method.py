@@ -44,7 +44,9 @@ def _interp(profile: dict[int, Point], t: float, get: Callable[[Point], float | 
     ws = weights(t, [h for h, p in profile.items() if get(p) is not None])
     if not ws:
         return None
-    return math.fsum(w * get(profile[h]) for h, w in ws.items()) / math.fsum(ws.values())  # type: ignore[operator]
+    return math.fsum(w * v for h, w in ws.items() if (v := get(profile[h])) is not None) / math.fsum(
+        ws.values()
+    )
 
 
 @dataclass(frozen=True)
