@@ -5,21 +5,16 @@ slodrift allows `{{ $labels.NAME }}`, the alert's value as `{{ $value }}` or `{{
 (any digit of decimals), and `{{ "{{" }}` (a literal `{{`), so the generated tests can render the
 expected text. Go's lexer starts an action at every `{{` and ends it at the first
 `}}` (outside strings, which no allowed action contains); so the text is split the same way here and
-every action must be one of the allowed ones. Whitespace inside an action is Go's (space, tab, CR, LF),
-not Python's `\\s`, which also accepts Unicode spaces that Go refuses; trim markers (`{{-`, `-}}`) and
-comments change the rendered text and are refused too.
+every action must be one of the allowed ones (`alert_templates`, the one definition of that grammar,
+with Go's whitespace); trim markers (`{{-`, `-}}`) and comments change the rendered text and are
+refused too.
 """
 
 from __future__ import annotations
 
-import re
+from slodrift.generator.alert_templates import allowed_action
 
 __all__ = ["template_problem"]
-
-_GO_SPACE = "[ \t\r\n]*"
-_ALLOWED = re.compile(
-    rf'{_GO_SPACE}(?:\$labels\.[A-Za-z_][A-Za-z0-9_]*|"\{{\{{"|\$value(?:[ \t]*\|[ \t]*printf[ \t]+"%\.[0-9]f")?){_GO_SPACE}'
-)
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -40,7 +35,7 @@ def template_problem(text: str) -> str | None:
                 '"{{" as the start of an action; write {{ "{{" }} for a literal "{{"'
             )
         body = text[start + 2 : end]
-        if not _ALLOWED.fullmatch(body):
+        if not allowed_action(body):
             return (
                 f"unsupported template action {{{{{_shown(body)}}}}}: only {{{{ $labels.NAME }}}}, "
                 '{{ $value }} and {{ $value | printf "%.1f" }} are allowed, so the generated tests can '

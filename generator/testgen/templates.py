@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import re
 
-from slodrift.generator.alert_templates import LABEL_REF_RE, TEMPLATE_ACTION_RE, VALUE_REF_RE
+from slodrift.generator.alert_templates import (
+    LABEL_REF_RE,
+    LITERAL_BRACES_RE,
+    TEMPLATE_ACTION_RE,
+    VALUE_REF_RE,
+)
 
 
 def _go_float(value: float) -> str:
@@ -26,8 +31,8 @@ def render_template(text: str, labels: dict[str, str], value: float | None = Non
     """Expand the template actions of an annotation, the way Prometheus will."""
 
     def action(m: re.Match[str]) -> str:
-        body = m.group(1).strip()
-        if body == '"{{"':
+        body = m.group(1)
+        if LITERAL_BRACES_RE.match(body):
             return "{{"
         ref = LABEL_REF_RE.match(body)
         if ref:
