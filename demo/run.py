@@ -35,10 +35,9 @@ from slodrift.demo.webhook import Receivers
 from slodrift.generator.spec import SpecError, load_spec
 from slodrift.report.prometheus_api import PrometheusClient
 
-from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 DAY = 86400
-EXIT_INTERRUPTED = 130
 
 
 class Interrupted(BaseException):
