@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from slodrift.demo.procs import Children, DemoError, wait_ready
+from slodrift.generator import yaml_out
 
 READY_TIMEOUT = 90.0  # seconds a server gets to answer on a busy machine
 # Alertmanager's timings for the demo: notify a new group after 1 s, send its changes every 2 s.
@@ -131,6 +132,14 @@ def alertmanager_config(generated: Path) -> dict[str, Any]:
     return doc
 
 
+def alertmanager_config_text(generated: Path) -> str:
+    """`alertmanager_config` as YAML, written like every other generated file (`yaml_out`)."""
+    return yaml_out.dump(
+        alertmanager_config(generated),
+        "The generated Alertmanager configuration with the demo's short timings (slodrift demo).",
+    )
+
+
 class Stack:
     """Starts the servers; every one is registered with `children`, which stops them."""
 
@@ -153,7 +162,7 @@ class Stack:
 
     def start_alertmanager(self) -> None:
         config = self.layout.root / "alertmanager.yml"
-        config.write_text(yaml.safe_dump(alertmanager_config(self.layout.generated), sort_keys=False))
+        config.write_text(alertmanager_config_text(self.layout.generated))
         log = self.layout.logs / "alertmanager.log"
         args = [
             binary("prometheus-alertmanager", "alertmanager"),

@@ -6,13 +6,17 @@ from __future__ import annotations
 import io
 import json
 import random
+import shutil
 import statistics
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import yaml
 from slodrift.demo import scenario as sc
 from slodrift.demo.service import daily_factor, poisson
-from slodrift.demo.stack import shorten_timings
+from slodrift.demo.stack import alertmanager_config, alertmanager_config_text, shorten_timings
 from slodrift.demo.watch import Alert, Alerts, Snapshot
 from slodrift.demo.webhook import parse
 from slodrift.generator.spec import load_spec_text
@@ -119,6 +123,26 @@ def test_alertmanager_timings_are_shortened_on_every_route():
     child = route["routes"][0]
     assert child["group_wait"] == "1s" and "repeat_interval" not in child
     assert child["routes"][0]["group_interval"] == "2s"
+
+
+def test_demo_alertmanager_config_is_written_by_yaml_out_and_amtool_accepts_it(tmp_path):
+    """The demo's Alertmanager file (the generated one, timings shortened) loads back as the data it was
+    written from, and the real amtool accepts it."""
+    root = Path(__file__).resolve().parent.parent
+    generated = tmp_path / "generated"
+    (generated / "alertmanager").mkdir(parents=True)
+    shutil.copy(root / "alertmanager" / "alertmanager.yml", generated / "alertmanager" / "alertmanager.yml")
+    text = alertmanager_config_text(generated)
+    doc = yaml.safe_load(text)
+    assert doc == alertmanager_config(generated)
+    assert doc["route"]["group_wait"] == "1s" and doc["route"]["receiver"]
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool is not installed: run scripts/install.sh"
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(text)
+    r = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "SUCCESS" in r.stdout
 
 
 def test_a_workdir_that_is_not_empty_is_bad_input_and_nothing_starts(tmp_path, capsys):
