@@ -259,6 +259,29 @@ def test_a_z_threshold_whose_z_sits_on_a_printing_boundary_generates_passing_tes
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow
+def test_annotations_are_expected_as_prometheus_renders_them(promtool, tmp_path):
+    """An annotation sees the expression's labels (service labels, service, indicator, category), not the
+    rule's own (severity, tier, an indicator's `labels`): Prometheus renders those as empty."""
+    text = (
+        "version: 1\nservices:\n  - name: api\n    labels: {team: t1}\n    indicators:\n"
+        "      p99_latency: {labels: {component: web}, annotations: "
+        "{note: 'c={{ $labels.component }} s={{ $labels.severity }} t={{ $labels.team }}'}}\n"
+    )
+    files = render([load_spec_text("s.yml", text.encode())])
+    test = files["promtool-tests/api.drift.test.yml"]
+    assert "note: c= s= t=t1" in test and "s=warning" not in test
+    write_tree(tmp_path, files)
+    r = subprocess.run(
+        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 C = 'service="checkout",indicator='
 DRIFT_MUTATIONS = [
     pytest.param(

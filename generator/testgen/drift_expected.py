@@ -71,11 +71,11 @@ def expected_alert(
     want: Want, labels: dict[str, str], value: float, queries: dict[str, float]
 ) -> dict[str, Any]:
     """The alert `want` with its expression's `labels` and `value`: the labels it delivers (the
-    expression's, then the rule's own) and its annotations rendered."""
-    full = {**labels, **want.labels}
+    expression's, then the rule's own) and its annotations, rendered as Prometheus renders them: with the
+    expression's labels only (`$labels.severity` or an indicator's own label is empty there)."""
     return {
-        "exp_labels": full,
-        "exp_annotations": {k: render(v, full, value, queries) for k, v in want.annotations.items()},
+        "exp_labels": {**labels, **want.labels},
+        "exp_annotations": {k: render(v, labels, value, queries) for k, v in want.annotations.items()},
     }
 
 
