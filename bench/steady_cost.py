@@ -70,6 +70,7 @@ RECENT = 3 * 3600  # the grouped case writes every slice of the last 3 h
 START_MARGIN_MS = 12_000  # history ends at least this long before each group's next evaluation
 TOOLS = ("slodrift", "sloth", "pyrra")
 WINDOW_EVENTS = ("error", "total", "interval")
+ALERT_GROUPS = re.compile(r"^slodrift;slodrift-slo-(alerts|data)-")  # slodrift's SLO groups without windows
 SLODRIFT_SYNTH = re.compile(
     r"^slodrift:sli_events:(increase\d+m|block\d+[hm]\d*m?|block_partial)$|^slodrift:sli_error:ratio_rate5m$|^slodrift:slo:info$"
 )
@@ -828,7 +829,9 @@ def stats_and_checks(
                 )
     # the history is where the rules read it
     if "slodrift" in case.docs:
-        t = max(int(v["evals"][-1][0]) for k, v in got.items() if k.startswith("slodrift;slodrift-slo-"))  # type: ignore[index]
+        # the recording group's own last evaluation (the alert groups have other phases)
+        rec = [k for k in got if k.startswith("slodrift;slodrift-slo-") and not ALERT_GROUPS.match(k)]
+        t = max(int(got[k]["evals"][-1][0]) for k in rec)  # type: ignore[index]
         tq = f"{t // 1000}.{t % 1000:03d}"
         cov = prom.query('slodrift:sli_events:sum30d{event="interval"}', float(tq))
         vals = [float(x["value"][1]) for x in cov]  # type: ignore[index]
