@@ -159,11 +159,12 @@ def _counters(slo: SLO, steps: int) -> list[Counter]:
 
 def _interval_events(counters: list[Counter], steps: int) -> list[float | None]:
     """True events of each evaluation interval (None for interval 0: no sample before it)."""
-    out: list[float | None] = [None]
-    for n in range(1, steps + 1):
-        ks = range(SCRAPES * (n - 1) + 1, SCRAPES * n + 1)
-        out.append(float(sum(c.events[k] for c in counters for k in ks)))
-    return out
+    per = [0] * (steps + 1)  # whole numbers: the order they are added in does not matter
+    for c in counters:
+        ev = c.events
+        for n in range(1, steps + 1):
+            per[n] += sum(ev[SCRAPES * (n - 1) + 1 : SCRAPES * n + 1])
+    return [None] + [float(x) for x in per[1:]]
 
 
 def _reading(sel: promql.Selector, counters: list[Counter], group: dict[str, str]) -> list[Counter]:
