@@ -29,8 +29,9 @@ from pathlib import Path, PurePosixPath
 __all__ = ["OutputError", "file_kind", "remove_files", "write_file", "write_files"]
 
 # fsync waits on the disk, not the CPU: overlapping them lets the journal batch them. 0.25-0.47 s against
-# 0.8-1.0 s one after another for the 404 files of 1000 SLOs (BENCHMARKS.md, part 3; bench/fsync_ab.py).
-_FSYNC_THREADS = 8
+# 0.8-1.0 s one after another for the files of 1000 SLOs; 8 threads were no better than 4 beyond the
+# noise in three runs (BENCHMARKS.md, part 3; bench/fsync_ab.py), so 4.
+_FSYNC_THREADS = 4
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _KINDS = {
     stat.S_IFLNK: "a symbolic link",
