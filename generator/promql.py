@@ -174,6 +174,17 @@ class SharedLabels:
             return selector(metric, {**self.labels, **extra.labels})
         return check_metric_name(metric) + "{" + self.text + "," + extra.text + "}"
 
+    def selectors(self, metric: str, extras: Iterable[SharedLabels]) -> list[str]:
+        """`selector(metric, extra)` for each of `extras`, the metric name checked once."""
+        head = check_metric_name(metric) + "{" + self.text + ","
+        keys = self.labels.keys()
+        return [
+            head + extra.text + "}"
+            if self.text and extra.text and keys.isdisjoint(extra.labels)
+            else self.selector(metric, extra)
+            for extra in extras
+        ]
+
 
 def _read_string(text: str, pos: int) -> tuple[str, int]:
     """Read a PromQL string literal starting at `pos`; returns its value and the position after it."""

@@ -193,3 +193,7 @@ def test_shared_labels_render_as_the_whole_set() -> None:
     assert promql.SharedLabels({}).selector("m", again) == 'm{service="x",e="1"}'
     with pytest.raises(promql.PromQLError):
         shared.selector("bad-name", event)
+    # several at once: the same text as one by one
+    extras = [event, again, promql.SharedLabels({})]
+    assert shared.selectors("m", extras) == [shared.selector("m", e) for e in extras]
+    assert shared.selectors("m", [event]) == ['m{service="api",slo="a\\"b",event="error"}']

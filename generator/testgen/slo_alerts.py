@@ -190,19 +190,15 @@ class AlertTest:
     def inputs(self, cases: list[Case], steps: int) -> list[dict[str, str]]:
         """The sums of each case, held from evaluation 0 to `steps` (one sample when 0)."""
         out = []
-        error, total, intervals = (SharedLabels({EVENT: e}) for e in (ERROR, TOTAL, INTERVAL))
+        events = [SharedLabels({EVENT: e}) for e in (ERROR, TOTAL, INTERVAL)]
         names: dict[int, str] = {}  # window -> its sum's series name (a handful per service)
         for case in cases:
             ids = SharedLabels(self._ids(case))
             for window, w in ((case.pair.long, case.long), (case.pair.short, case.short)):
                 name = names.get(window) or names.setdefault(window, sum_name(window))
-                for event, value in ((error, w.errors), (total, w.total), (intervals, w.intervals)):
-                    out.append(
-                        {
-                            "series": ids.selector(name, event),
-                            "values": f"{num(value)}+0x{steps}" if steps else num(value),
-                        }
-                    )
+                selectors = ids.selectors(name, events)
+                for sel, value in zip(selectors, (w.errors, w.total, w.intervals), strict=True):
+                    out.append({"series": sel, "values": f"{num(value)}+0x{steps}" if steps else num(value)})
         return out
 
     def labels(self, case: Case, tier: AlertTier, pair: BurnWindow) -> dict[str, str]:
