@@ -33,8 +33,8 @@ from slodrift.generator.testgen.templates import render_template
 CASE = "slodrift_case"
 NEAR_OVER, NEAR_UNDER = 1.02, 0.98  # the tested limit
 WELL_OVER = 1.5  # every other condition of the case, far from its limit
-TOTAL_EVENTS = 1_000_000.0
-LOOKBACK = 300  # seconds: how long Prometheus reads a series after its last sample  # events in a window of a case (the long window, scaled for the short)
+TOTAL_EVENTS = 1_000_000.0  # events in a window of a case (the long window, scaled for the short)
+LOOKBACK = 300  # seconds: how long Prometheus reads a series after its last sample
 
 
 @dataclass(frozen=True)
