@@ -127,7 +127,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     kept = {k: v for k, v in passed.items() if k in rel.values()}
     for f, r in results.items():
-        if r.ok:
+        # recorded only when what was tested is still what was fingerprinted (a file that changed while
+        # promtool ran is tested again next time)
+        if r.ok and test_state.fingerprint(f, ver) == prints[f]:
             kept[rel[f]] = prints[f]
         else:
             kept.pop(rel[f], None)

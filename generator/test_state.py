@@ -9,6 +9,7 @@ edited or failed file, another promtool) is tested again.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 from pathlib import Path
@@ -29,9 +30,13 @@ def fingerprint(test_file: Path, promtool_version: str) -> str:
     h.update(hashlib.sha256(data).digest())
     doc = yaml.safe_load(data) or {}
     for rel in doc.get("rule_files", []) if isinstance(doc, dict) else []:
-        rule = (test_file.parent / str(rel)).resolve()
         h.update(str(rel).encode())
-        h.update(hashlib.sha256(rule.read_bytes()).digest() if rule.is_file() else b"missing")
+        # promtool expands globs in rule_files: hash every file a pattern matches, in order
+        matches = sorted(glob.glob(str(test_file.parent / str(rel)))) or [str(test_file.parent / str(rel))]
+        for match in matches:
+            rule = Path(match).resolve()
+            h.update(match.encode())
+            h.update(hashlib.sha256(rule.read_bytes()).digest() if rule.is_file() else b"missing")
     return h.hexdigest()
 
 
