@@ -33,6 +33,7 @@ from slodrift.generator.rules.slo_names import (
     ERROR,
     EVENT,
     INTERVAL,
+    OBJECTIVE,
     PARTIAL,
     TOTAL,
     burn_name,
@@ -360,6 +361,9 @@ class RawTest:
             out.append(
                 self._expr(burn_name(CURRENT_BURN_WINDOW), labels, err / tot / float(slo.error_budget), end)
             )
+        if group == groups_of(slo)[0]:  # the SLO's objective, once per SLO: what the spec says
+            constant = {**slo.labels, "service": self.service.name, "slo": slo.name, "window": fd(slo.window)}
+            out.append(self._expr(OBJECTIVE, constant, float(slo.objective), end))
         return out
 
     def _firing(self, slo: SLO, tier: AlertTier, bw: BurnWindow, ev: Events) -> list[bool]:
