@@ -241,6 +241,18 @@ def test_legible_factor_keeps_z_off_a_printing_boundary():
     assert abs(legible_factor(7.5, 1.02) - 1.021) < 1e-12  # 7.65 -> 7.6575
 
 
+def drift_test_run(promtool: str, tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """promtool on service api's generated drift test, with the rendered files written to tmp_path."""
+    write_tree(tmp_path, files)
+    return subprocess.run(
+        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 @pytest.mark.slow
 def test_a_z_threshold_whose_z_sits_on_a_printing_boundary_generates_passing_tests(promtool, tmp_path):
     """z_threshold 2.5: 2 % over is z = 2.55, which the description's `printf "%.1f"` may print either
@@ -248,14 +260,7 @@ def test_a_z_threshold_whose_z_sits_on_a_printing_boundary_generates_passing_tes
     text = "version: 1\nservices:\n  - name: api\n    indicators: {availability: {}}\ndrift: {z_threshold: 2.5}\n"
     files = render([load_spec_text("s.yml", text.encode())])
     assert "2.6 standard deviations of noise" in files["promtool-tests/api.drift.test.yml"]
-    write_tree(tmp_path, files)
-    r = subprocess.run(
-        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = drift_test_run(promtool, tmp_path, files)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -271,14 +276,7 @@ def test_annotations_are_expected_as_prometheus_renders_them(promtool, tmp_path)
     files = render([load_spec_text("s.yml", text.encode())])
     test = files["promtool-tests/api.drift.test.yml"]
     assert "note: c= s= t=t1" in test and "s=warning" not in test
-    write_tree(tmp_path, files)
-    r = subprocess.run(
-        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = drift_test_run(promtool, tmp_path, files)
     assert r.returncode == 0, r.stdout + r.stderr
 
 

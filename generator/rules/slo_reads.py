@@ -6,6 +6,8 @@ of raw series; every window is built from what they record.
 
 from __future__ import annotations
 
+import re
+
 from slodrift.generator import promql
 from slodrift.generator.model import SLO, Service
 from slodrift.generator.promql import Expr
@@ -88,16 +90,11 @@ def match_label(k: int) -> str:
     return f"slodrift_match_{k}"
 
 
-def _literal(value: str) -> str:
-    """An RE2 regex (anchored by `label_replace`) matching exactly `value`."""
-    return "".join("\\" + c if c in "\\.+*?()|[]{}^$" else c for c in value)
-
-
 def _flagged(expr: str, matchers: tuple[promql.Matcher, ...]) -> str:
     """Each series of `expr` with `slodrift_match_<k>="1"` where it matches the k-th matcher, so the
     errors are the series with every flag: `label_replace`'s anchored RE2 regex is a matcher's."""
     for k, m in enumerate(matchers):
-        regex = m.value if m.op in ("=~", "!~") else _literal(m.value)
+        regex = m.value if m.op in ("=~", "!~") else re.escape(m.value)
         label, pattern = promql.quote(m.label), promql.quote(regex)
         if m.op in ("=", "=~"):
             expr = f'label_replace({expr}, "{match_label(k)}", "1", {label}, {pattern})'
