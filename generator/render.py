@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from slodrift.generator import yaml_out
+from slodrift.generator import parallel, yaml_out
 from slodrift.generator.alertmanager import DEFAULT_WEBHOOK_BASE, alertmanager_config
 from slodrift.generator.dashboard import dashboard
 from slodrift.generator.kubernetes import prometheus_rule
@@ -23,6 +24,8 @@ from slodrift.generator.testgen.slo import (
     slo_window_test_file,
 )
 
+CHUNK = 10  # SLOs and indicators per piece of work given to a worker process
+MIN_SLOS = 40  # fewer SLOs and indicators than this are rendered in one process (BENCHMARKS.md part 3)
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
 RULE_FILES = {  # what each SLO rule file of a service holds, by its suffix
@@ -78,38 +81,81 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
     return files
 
 
+def _shared_files(specs: list[Spec], webhook_base: str) -> dict[str, str]:
+    """The files of all specs together: the stability rule and its test, Alertmanager, the dashboard."""
+    files: dict[str, str] = {}
+    if not specs:
+        return files
+    rel = f"{RULES_DIR}/slodrift-stability.yml"
+    files[rel] = yaml_out.dump(
+        {"groups": [g.to_dict() for g in stability_groups(specs)]},
+        _header(specs[0], "the alert on the exporter's rollback recommendation"),
+    )
+    files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
+        stability_test_file(specs[0], f"../{rel}", specs),
+        _header(specs[0], "promtool test of the rollback alert"),
+    )
+    files["alertmanager/alertmanager.yml"] = yaml_out.dump(
+        alertmanager_config(specs, webhook_base),
+        _header(specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"),
+    )
+    files["dashboards/slodrift.json"] = json.dumps(dashboard(specs), indent=2) + "\n"
+    return files
+
+
+def _size(service: Service) -> int:
+    return len(service.slos) + len(service.indicators)
+
+
+def chunks(specs: list[Spec], size: int = CHUNK) -> list[Spec]:
+    """The specs cut into pieces of about `size` SLOs and indicators, each a spec with some of the
+    services, in order: a piece of work for one worker."""
+    out: list[Spec] = []
+    for spec in specs:
+        batch: list[Service] = []
+        count = 0
+        for service in spec.services:
+            batch.append(service)
+            count += _size(service)
+            if count >= size:
+                out.append(replace(spec, services=tuple(batch)))
+                batch, count = [], 0
+        if batch:
+            out.append(replace(spec, services=tuple(batch)))
+    return out
+
+
+def services_files(spec: Spec) -> dict[str, str]:
+    """The rule and test files of every service of `spec`."""
+    files: dict[str, str] = {}
+    for service in spec.services:
+        files.update(service_files(spec, service))
+    return files
+
+
 def render(
     specs: list[Spec],
     webhook_base: str = DEFAULT_WEBHOOK_BASE,
     k8s: dict[str, Any] | None = None,
+    workers: int | None = None,
 ) -> dict[str, str]:
     """All files for the given specs, keyed by path relative to the output directory.
 
     `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file, built from
-    the same rule groups (data, not the YAML text just written).
+    the same rule groups (data, not the YAML text just written). The services are rendered on `workers`
+    processes (default: one per core, from `MIN_SLOS` SLOs and indicators on); the files are the same.
     """
+    pieces = chunks(specs)
+    if workers is None:
+        size = sum(_size(service) for spec in specs for service in spec.services)
+        workers = parallel.cores() if size >= MIN_SLOS else 1
     files: dict[str, str] = {}
     k8s_objects: dict[str, list[Group]] = {}
-    for spec in specs:
-        for service in spec.services:
-            files.update(service_files(spec, service))
-    if specs:
-        rel = f"{RULES_DIR}/slodrift-stability.yml"
-        files[rel] = yaml_out.dump(
-            {"groups": [g.to_dict() for g in stability_groups(specs)]},
-            _header(specs[0], "the alert on the exporter's rollback recommendation"),
-        )
-        files[f"{TESTS_DIR}/slodrift-stability.test.yml"] = yaml_out.dump(
-            stability_test_file(specs[0], f"../{rel}", specs),
-            _header(specs[0], "promtool test of the rollback alert"),
-        )
-        files["alertmanager/alertmanager.yml"] = yaml_out.dump(
-            alertmanager_config(specs, webhook_base),
-            _header(
-                specs[0], "Alertmanager routes and inhibitions; replace the placeholder webhook receivers"
-            ),
-        )
-        files["dashboards/slodrift.json"] = json.dumps(dashboard(specs), indent=2) + "\n"
+    with parallel.started(services_files, pieces, workers) as results:
+        shared = _shared_files(specs, webhook_base)  # while the workers render the services
+        for piece in results():
+            files.update(piece)
+    files.update(shared)
     if k8s is not None and specs:
         for spec in specs:
             for service in spec.services:

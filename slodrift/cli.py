@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from slodrift.demo import cli as demo_cli
+from slodrift.exitcodes import EXIT_INTERRUPTED
 from slodrift.exporter import cli as exporter_cli
 from slodrift.generator import cli as generator_cli
 from slodrift.report import cli as report_cli
@@ -36,8 +37,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script."""
-    sys.exit(main())
+    """The console script. Ctrl-C ends a command with exit code 130 and one line, not a traceback
+    (`generate` stages every file and renames them into place only once all are written: interrupted
+    before that, it changes nothing)."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 if __name__ == "__main__":

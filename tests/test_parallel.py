@@ -1,0 +1,179 @@
+"""Services rendered on several processes: the same files as one process, errors and Ctrl-C reach the
+caller, and no worker outlives the command."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from slodrift.generator import parallel
+from slodrift.generator.render import chunks
+from slodrift.generator.spec import load_specs
+
+from tests.helpers import EXAMPLE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scale_spec(n_slos: int) -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import gen_scale  # the benchmark's spec: services of 10 SLOs, events and latency
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return str(gen_scale.spec(n_slos))
+
+
+RENDER = """
+import hashlib, json, resource, sys
+from slodrift.generator.render import render
+from slodrift.generator.spec import load_specs
+files = render(load_specs(sys.argv[1:-1]), workers=int(sys.argv[-1]))
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({
+    "files": {k: hashlib.sha256(v.encode()).hexdigest() for k, v in files.items()},
+    "order": list(files),
+    "children_cpu": children.ru_utime + children.ru_stime,
+}))
+"""
+
+
+def _render_in_fresh_process(specs: list[str], workers: int) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", RENDER, *specs, str(workers)], capture_output=True, text=True, check=True
+    )
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+def test_workers_render_the_same_files_as_one_process(tmp_path: Path) -> None:
+    """Each in a fresh process (nothing left over from the other run): the files, byte for byte, and in
+    the same order; with workers, the services' CPU was spent in child processes."""
+    spec = tmp_path / "scale.yml"
+    spec.write_text(scale_spec(60))
+    specs = [str(spec), str(EXAMPLE)]
+    one = _render_in_fresh_process(specs, 1)
+    two = _render_in_fresh_process(specs, 2)
+    assert one["files"] == two["files"]
+    assert one["order"] == two["order"]
+    assert len(one["files"]) > 30  # type: ignore[arg-type]
+    assert one["children_cpu"] == 0
+    assert two["children_cpu"] > 0.05  # type: ignore[operator]
+
+
+def test_chunks_cover_every_service_once_in_order(tmp_path: Path) -> None:
+    spec = tmp_path / "scale.yml"
+    spec.write_text(scale_spec(95))  # 9 services of 10 SLOs and one of 5
+    specs = load_specs([str(spec), str(EXAMPLE)])
+    pieces = chunks(specs, size=25)
+    flat = [(p.path, s.name) for p in pieces for s in p.services]
+    assert flat == [(sp.path, s.name) for sp in specs for s in sp.services]
+    sizes = [sum(len(s.slos) + len(s.indicators) for s in p.services) for p in pieces]
+    assert sizes[:3] == [30, 30, 30]  # whole services, cut once a piece holds 25 or more
+    assert all(
+        p.evaluation_interval == sp.evaluation_interval for p in pieces for sp in specs if sp.path == p.path
+    )
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three")
+    return x * x
+
+
+def test_a_worker_error_reaches_the_caller_and_stops_the_workers() -> None:
+    with parallel.started(_fail_on_three, [1, 2], 2) as results:
+        assert results() == [1, 4]
+    with pytest.raises(ValueError, match="three"):
+        with parallel.started(_fail_on_three, list(range(8)), 2) as results:
+            results()
+    assert multiprocessing.active_children() == []
+    with parallel.started(_fail_on_three, [5, 6], 1) as results:  # one process: in this one
+        assert results() == [25, 36]
+
+
+def _group_members(pgid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+def test_ctrl_c_during_generate_exits_130_without_traceback_and_writes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C goes to the terminal's whole process group: the command and its workers."""
+    spec = tmp_path / "scale.yml"
+    spec.write_text(scale_spec(400))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 2:
+            time.sleep(0.02)  # until the workers are there
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().endswith("interrupted")
+    assert not out.exists()
+    deadline = time.monotonic() + 10
+    while _group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group_members(proc.pid) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.skipif(parallel.cores() < 2, reason="one core: generate starts no workers")
+def test_workers_die_with_a_killed_generate(tmp_path: Path) -> None:
+    """SIGTERM or SIGKILL to the command alone (a CI job's timeout, the OOM killer): it cannot stop its
+    workers, which must not wait forever on a queue no one writes to."""
+    spec = tmp_path / "scale.yml"
+    spec.write_text(scale_spec(400))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(tmp_path / "out")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 3:
+                time.sleep(0.02)  # until both workers are there
+            assert len(_group_members(proc.pid)) == 3
+            proc.send_signal(sig)
+            assert proc.wait(timeout=60) == -sig
+            deadline = time.monotonic() + 10
+            while _group_members(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _group_members(proc.pid) == []
+        finally:
+            for pid in _group_members(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert not (tmp_path / "out").exists()
