@@ -2,9 +2,9 @@
 
 Each spec has N/10 services of 10 SLOs (alternately an events SLO and a latency SLO, with alerts). Every
 command runs as its own child; wall time is measured around it, CPU time and peak memory come from
-os.wait4 (that child and the worker processes it waited for: `generate` renders services in one process
-in one process: it has no worker processes since issue 18). `generate` writes rules and promtool tests, so the sizes
-of both are given.
+os.wait4 (that child and the worker processes it waited for: from 40 SLOs on, `generate` renders the
+services on one process per core). `generate` writes rules and promtool tests, so the sizes of both are
+given.
 """
 
 from __future__ import annotations
