@@ -9,6 +9,7 @@ used.
 from __future__ import annotations
 
 import ctypes
+import math
 import multiprocessing
 import os
 import signal
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,12 +25,31 @@ R = TypeVar("R")
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
-def cores() -> int:
-    """The CPUs this process may run on."""
+def quota_cpus(cpu_max: str) -> int | None:
+    """The CPUs a cgroup v2 `cpu.max` ("<quota> <period>", or "max <period>") allows, rounded up; None
+    when unlimited or unreadable."""
+    parts = cpu_max.split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
     try:
-        return len(os.sched_getaffinity(0))
+        quota, period = int(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+    return max(1, math.ceil(quota / period)) if quota > 0 and period > 0 else None
+
+
+def cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPUs this process may use: those it may run on, fewer under a container's CPU quota
+    (`docker run --cpus 2` on a 64-core host still shows 64)."""
+    try:
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    try:
+        quota = quota_cpus(cgroup.read_text())
+    except OSError:
+        quota = None
+    return min(n, quota) if quota else n
 
 
 def _worker_start(parent: int) -> None:

@@ -26,6 +26,7 @@ from slodrift.generator.testgen.slo import (
 
 CHUNK = 10  # SLOs and indicators per piece of work given to a worker process
 MIN_SLOS = 40  # fewer SLOs and indicators than this are rendered in one process (BENCHMARKS.md part 3)
+MAX_WORKERS = 4  # each worker holds its own copy of the model; more than 2 were never measured
 RULES_DIR = "rules"
 TESTS_DIR = "promtool-tests"
 RULE_FILES = {  # what each SLO rule file of a service holds, by its suffix
@@ -143,12 +144,13 @@ def render(
 
     `k8s` ({"namespace": ..., "labels": {...}}) adds a PrometheusRule object per rule file, built from
     the same rule groups (data, not the YAML text just written). The services are rendered on `workers`
-    processes (default: one per core, from `MIN_SLOS` SLOs and indicators on); the files are the same.
+    processes (default: one per core, at most `MAX_WORKERS`, from `MIN_SLOS` SLOs and indicators on);
+    the files are the same.
     """
     pieces = chunks(specs)
     if workers is None:
         size = sum(_size(service) for spec in specs for service in spec.services)
-        workers = parallel.cores() if size >= MIN_SLOS else 1
+        workers = min(parallel.cores(), MAX_WORKERS) if size >= MIN_SLOS else 1
     files: dict[str, str] = {}
     k8s_objects: dict[str, list[Group]] = {}
     with parallel.started(services_files, pieces, workers) as results:

@@ -177,3 +177,17 @@ def test_workers_die_with_a_killed_generate(tmp_path: Path) -> None:
                 proc.kill()
                 proc.wait()
         assert not (tmp_path / "out").exists()
+
+
+def test_a_container_cpu_quota_bounds_the_workers(tmp_path: Path) -> None:
+    assert parallel.quota_cpus("200000 100000\n") == 2
+    assert parallel.quota_cpus("150000 100000") == 2  # 1.5 CPUs: two workers, each partly busy
+    assert parallel.quota_cpus("50000 100000") == 1
+    assert parallel.quota_cpus("max 100000") is None
+    assert parallel.quota_cpus("") is None
+    assert parallel.quota_cpus("x y") is None
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("100000 100000\n")
+    assert parallel.cores(cpu_max) == 1
+    cpu_max.write_text("max 100000\n")
+    assert parallel.cores(cpu_max) == parallel.cores(tmp_path / "missing") >= 1
