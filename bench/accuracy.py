@@ -220,6 +220,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     ap.add_argument("--days", type=float, default=HISTORY / 86400, help="history length (default 31)")
     a = ap.parse_args()
+    c.unwind_on_sigterm()
     out = []
     for seed in a.seeds:
         res = run(seed, int(a.days * 86400))

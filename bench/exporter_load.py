@@ -332,6 +332,7 @@ def main() -> int:
     )
     ap.add_argument("--procs", type=int, default=5, help="processes the scrapers are spread over")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the exporter stopped
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print(HEADER)
     for n in args.series:

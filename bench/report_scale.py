@@ -845,7 +845,7 @@ def main() -> None:
     )
     ap.add_argument("--out", type=Path, default=c.BENCH / "results" / "report_scale.json")
     a = ap.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: Prometheus killed, temp dirs removed
+    c.unwind_on_sigterm()
     t = time.monotonic()
     res: list[dict[str, object]] = []
     with c.tempdir("slodrift-bench-report-") as work:

@@ -986,6 +986,7 @@ def main() -> None:
     ap.add_argument("--limit", type=float, default=1500, help="seconds each Prometheus may live")
     ap.add_argument("--out", type=Path, default=c.BENCH / "results" / "steady_cost.json")
     a = ap.parse_args()
+    c.unwind_on_sigterm()
     results = []
     cases: list[Callable[[Path], Case]] = [lambda w, r=r: availability_case(r, w) for r in a.series]
     if a.groups:

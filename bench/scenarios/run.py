@@ -17,6 +17,7 @@ import argparse
 import json
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         help="serve one scenario's history from a Prometheus on 127.0.0.1 (default 3600 s) to try the commands",
     )
     a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: Prometheus stopped
     scenarios = catalog.all_scenarios()
     if a.list:
         for sc in scenarios:
