@@ -137,6 +137,20 @@ MUTATIONS = [
         id="regression_for 15m longer",
     ),
     pytest.param(
+        "indicator_alerts",
+        _at("warning", lambda r: replace(r, for_seconds=r.for_seconds - 120)),
+        "warning threshold: drift 2% over",
+        id="drift for 2m shorter",
+    ),
+    pytest.param(
+        "indicator_alerts",
+        lambda r: (
+            replace(r, for_seconds=r.for_seconds - 120) if r.alert == "SlodriftResourceRegression" else r
+        ),
+        "critical threshold: drift 2% over",
+        id="regression_for 2m shorter",
+    ),
+    pytest.param(
         "baseline_alerts",
         lambda r: _labels(r, severity="critical") if r.alert == "SlodriftBaselineMissing" else r,
         "values but no baseline",

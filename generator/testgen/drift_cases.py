@@ -22,7 +22,7 @@ from slodrift.generator.rules.drift_names import (
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, noise_params, plan
-from slodrift.generator.testgen.drift_clock import WARMUP, eval_after
+from slodrift.generator.testgen.drift_clock import WARMUP, eval_after, grid_down
 from slodrift.generator.testgen.drift_expected import expected_drift_alerts
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, close_test, custom_inputs
 from slodrift.generator.testgen.drift_method import Judged, judge
@@ -61,15 +61,26 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
             base = plan(ind, drift, v, traffic, c.case, c.factor)
         judged[ind.name] = judge(ind, v, traffic, base, c.at * 60)
         inputs += baseline_inputs(service, ind, base, c.at)
-    expected = expected_drift_alerts(service, drift, judged, f"{service.name}: {c.name}", c.at - WARMUP)
+    where = f"{service.name}: {c.name}"
+    wants = levels(service, drift).values()
+    # The last evaluation before each wait ends (the baselines, and so every condition, start at WARMUP):
+    # an alert whose `for` is shorter than the spec's fires there already.
+    before = sorted({grid_down(WARMUP + -(-w.for_seconds // 60) - 1) for w in wants} - {WARMUP})
+    checks = [
+        (at, expected_drift_alerts(service, drift, judged, where, at - WARMUP, before_waits=True))
+        for at in before
+        if WARMUP < at < c.at
+    ]
+    checks.append((c.at, expected_drift_alerts(service, drift, judged, where, c.at - WARMUP)))
     group: dict[str, Any] = {
-        "name": f"{service.name}: {c.name}",
+        "name": where,
         "interval": fd(STEP),
         "input_series": inputs,
         "alert_rule_test": [
-            {"eval_time": f"{c.at}m", "alertname": a, "exp_alerts": exp}
+            {"eval_time": f"{at}m", "alertname": a, "exp_alerts": exp}
+            for at, expected in checks
             for a, exp in expected.items()
-            if exp or any(w.alert == a for w in levels(service, drift).values())
+            if exp or any(w.alert == a for w in wants)
         ],
     }
     if c.check_values:
