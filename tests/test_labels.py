@@ -103,3 +103,35 @@ def test_synthesis_failure_is_a_clear_error():
     sel = promql.parse_selector('x{a=~"b",a=~"c"}')
     with pytest.raises(SynthesisError, match="no value of label 'a'"):
         labels_matching(sel)
+
+
+def test_the_search_reads_no_clock(monkeypatch):
+    """Issue 18 review: a wall-clock backstop made the same spec fail on a loaded machine. The search is
+    bounded by counts only: with a clock that says every call is a minute later, the answer is the same."""
+    now = iter(range(0, 10**9, 60))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(now)))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(now)))
+    # three letters (RE2's \\pL, which the example walker does not read), not GET: the first is "aaa",
+    # candidate 490 (7 fixed ones, "", 15 of one character, 225 of two, 225 from "000" to "0  ", then
+    # "a00" to "aa ", 15 more, then "aaa"); the old search read its clock every 256 candidates
+    sel = promql.parse_selector('x{code=~"\\\\pL{3}",code!="GET"}')
+    assert labels_matching(sel) == {"code": "aaa"}
+    # a contradiction: the 4000 candidates run out, not a clock
+    with pytest.raises(SynthesisError, match="no value of label 'code'"):
+        labels_matching(promql.parse_selector('x{code=~".{0,3}",code!~".{0,3}"}'))
+
+
+def test_the_work_bound_stops_a_search_that_matches_long_values_against_many_matchers():
+    """About 190 matchers that each accept 1,000 characters from a different starting character on,
+    then one that refuses everything: unbounded, each example is checked against the matchers before it
+    (about 18,000 checks of 1,000 characters, 105 s before the regexes were compiled once and 4 s after);
+    the work bound (MAX_WORK characters) stops it after about a second."""
+    matchers, i = [], 0
+    while sum(len(m) + 1 for m in matchers) < 3950:
+        matchers.append(f'c=~"[{chr(0x100 + i)}-\uffef]{{1000}}"')
+        i += 1
+    sel = promql.parse_selector("x{" + ",".join(matchers) + ',c!~".+"}')
+    started = time.monotonic()
+    with pytest.raises(SynthesisError, match="no value of label 'c'"):
+        labels_matching(sel)
+    assert time.monotonic() - started < 30

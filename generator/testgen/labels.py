@@ -3,7 +3,8 @@
 Matching is Prometheus' own: RE2, anchored (`promql.compile_regex(...).fullmatch`), so it is linear in
 the value and a pattern like `(a+)+` cannot make it backtrack. Finding a value is bounded too: candidate
 examples are built by a small walker over the pattern (at most `MAX_VALUE` characters), then by a search
-over short strings, within `MAX_CANDIDATES` checks. When nothing is found, `SynthesisError` says which
+over short strings, within `MAX_CANDIDATES` candidates and `MAX_WORK` characters matched: counts, not a
+clock, so a loaded machine gives the same answer. When nothing is found, `SynthesisError` says which
 label and selector; the spec loader reports it as a spec error.
 """
 
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # typeshed describes the private re._parser and re._constants under their old names
@@ -28,7 +28,12 @@ from slodrift.generator import promql
 NEGATIVE_CANDIDATES = ("200", "ok", "x", "0", "GET", "none", "slodrift_other")
 MAX_VALUE = 4096  # characters of a synthesised value (selectors are at most 4096 characters too)
 MAX_CANDIDATES = 4000  # values tried for one label before giving up
-MAX_SECONDS = 2.0  # wall-clock budget of one label's search, a backstop behind the counts
+# Characters matched for one label before giving up, each check counted as its value's length plus
+# CHECK_COST: RE2 is linear in them, so this bounds the time (about a second at worst, 2,000 checks of
+# 1,000-character values each building new DFA states) without a clock that would make the output
+# depend on the machine's load.
+MAX_WORK = 2_000_000
+CHECK_COST = 4
 _ALPHABET = "0a1A_b5.-9zZ:/ "
 
 
@@ -129,12 +134,19 @@ def _category(ch: str, cat: sre_constants._NamedIntConstant) -> bool:
 
 def satisfies(value: str, m: promql.Matcher) -> bool:
     """Whether Prometheus' matcher `m` selects a series whose label has `value` ("" when absent)."""
+    return _test(m)(value)
+
+
+def _test(m: promql.Matcher) -> Callable[[str], bool]:
+    """Matcher `m` as a test of a label value, its regex compiled once."""
     if m.op == "=":
-        return value == m.value
+        return lambda value: value == m.value
     if m.op == "!=":
-        return value != m.value
-    hit = promql.compile_regex(m.value).fullmatch(value) is not None
-    return hit if m.op == "=~" else not hit
+        return lambda value: value != m.value
+    regex = promql.compile_regex(m.value)
+    if m.op == "=~":
+        return lambda value: regex.fullmatch(value) is not None
+    return lambda value: regex.fullmatch(value) is None
 
 
 def _short_strings() -> Iterator[str]:
@@ -146,21 +158,31 @@ def _short_strings() -> Iterator[str]:
 
 
 def _value_for(label: str, matchers: list[promql.Matcher]) -> str | None:
-    """A value of `label` that satisfies all of `matchers` (all on that label), or None; bounded."""
-    deadline = time.monotonic() + MAX_SECONDS
+    """A value of `label` that satisfies all of `matchers` (all on that label), or None; bounded by
+    counts alone (candidates tried, characters matched), so the answer never depends on the machine."""
     for m in matchers:  # an equality decides; a value is never too long or odd when the spec wrote it
         if m.op == "=":
             return m.value if all(satisfies(m.value, o) for o in matchers) else None
+    tests = [_test(m) for m in matchers]
     candidates = itertools.chain(
         (x for m in matchers if m.op == "=~" for x in [_regex_example(m.value)] if x is not None),
         NEGATIVE_CANDIDATES,
         _short_strings(),
     )
+    tried: set[str] = set()
+    work = 0
     for n, c in enumerate(candidates):
-        if n >= MAX_CANDIDATES or (n % 256 == 255 and time.monotonic() > deadline):
+        if n >= MAX_CANDIDATES or work > MAX_WORK:
             return None
         # no newline in a synthesised value: `.` matches one in Prometheus 3, not in Prometheus 2
-        if len(c) <= MAX_VALUE and "\n" not in c and all(satisfies(c, m) for m in matchers):
+        if len(c) > MAX_VALUE or "\n" in c or c in tried:
+            continue
+        tried.add(c)
+        for test in tests:
+            work += len(c) + CHECK_COST
+            if not test(c):
+                break
+        else:
             return c
     return None
 
