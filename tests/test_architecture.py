@@ -46,6 +46,18 @@ def test_imports_go_one_way(package):
     assert not bad, "\n".join(bad)
 
 
+def test_the_spec_loader_does_not_depend_on_the_test_builders():
+    """spec -> model -> rule and test builders: loading a spec checks label synthesis through
+    generator.matching, never through generator.testgen (issue 18 review)."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sorted((ROOT / "generator" / "spec").rglob("*.py"))
+        for line, module in imports(path)
+        if module.startswith(("slodrift.generator.testgen", "slodrift.generator.rules"))
+    ]
+    assert not bad, "\n".join(bad)
+
+
 def test_the_check_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from slodrift.report import scoring\n    import slodrift.exporter.cli\n")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from slodrift.generator import promql
+from slodrift.generator.matching import SynthesisError, labels_matching, satisfies, selects
 from slodrift.generator.spec import SpecError, load_spec_text
-from slodrift.generator.testgen.labels import SynthesisError, labels_matching, satisfies, selects
 
 from tests.helpers import run_cli
 

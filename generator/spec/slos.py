@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from slodrift.generator import grouping, promql
+from slodrift.generator.matching import SynthesisError, labels_matching
 from slodrift.generator.model import SLI, SLO, AlertTier, NoDataAlert
 from slodrift.generator.spec.context import Context
 from slodrift.generator.spec.defaults import (
@@ -17,7 +18,6 @@ from slodrift.generator.spec.defaults import (
 )
 from slodrift.generator.spec.tiers import build_tiers
 from slodrift.generator.spec.values import decimal, merge, percent
-from slodrift.generator.testgen.labels import SynthesisError, labels_matching
 
 from slodrift.issues import Path_
 

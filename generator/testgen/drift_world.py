@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from slodrift.generator.matching import labels_matching, selects
 from slodrift.generator.model import Indicator, Service
 from slodrift.generator.promql import Selector
-from slodrift.generator.testgen.labels import labels_matching, selects
 from slodrift.generator.testgen.series import STEP, num, series
 
 GIB = 1073741824.0

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from slodrift.generator import promql
+from slodrift.generator.matching import labels_matching
 from slodrift.generator.model import SLO, Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_alerts import ABSENT_FOR, absent_rules, raw_total
@@ -26,7 +27,6 @@ from slodrift.generator.rules.slo_names import (
     TOTAL,
     events_name,
 )
-from slodrift.generator.testgen.labels import labels_matching
 from slodrift.generator.testgen.series import MAX_STEPS, series
 from slodrift.generator.testgen.templates import render_template
 

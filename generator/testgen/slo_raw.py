@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slodrift.generator import promql
+from slodrift.generator.matching import group_values, labels_matching, selects
 from slodrift.generator.model import SLO, AlertTier, BurnWindow, Service
 from slodrift.generator.promql import format_duration as fd
 from slodrift.generator.rules.slo_alerts import burn_annotations
@@ -43,7 +44,6 @@ from slodrift.generator.rules.slo_names import (
     span,
     sum_name,
 )
-from slodrift.generator.testgen.labels import group_values, labels_matching, selects
 from slodrift.generator.testgen.series import MAX_STEPS, num, series
 from slodrift.generator.testgen.slo_alerts import Held
 from slodrift.generator.testgen.slo_reference import BurnCondition, Events, burn_value

@@ -1,4 +1,5 @@
-"""Label values that satisfy a selector's matchers: what the generated tests feed as raw series.
+"""Label values that satisfy a selector's matchers: what the generated tests feed as raw series, and
+what the spec loader checks exists before any test is built (so it lives outside `testgen`).
 
 Matching is Prometheus' own: RE2, anchored (`promql.compile_regex(...).fullmatch`), so it is linear in
 the value and a pattern like `(a+)+` cannot make it backtrack. Finding a value is bounded too: candidate
