@@ -13,10 +13,12 @@ from pathlib import Path
 from slodrift.generator import promtool, test_state
 from slodrift.generator.kubernetes import label_problem, namespace_problem
 from slodrift.generator.model import Spec
+from slodrift.generator.parallel import WorkerDied
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_specs
 from slodrift.generator.writer import (
     MANIFEST,
+    TEMPORARY_RE,
     OutputError,
     manifest_text,
     prune,
@@ -25,6 +27,7 @@ from slodrift.generator.writer import (
     write_tree,
 )
 
+from slodrift.atomic import signals_held
 from slodrift.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from slodrift.issues import print_issues
 
@@ -79,22 +82,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if problems:
             return EXIT_BAD_INPUT
         k8s = {"namespace": args.namespace, "labels": labels}
-    files = render(specs, args.alertmanager_webhook_base, k8s)
+    try:
+        files = render(specs, args.alertmanager_webhook_base, k8s)
+    except WorkerDied as exc:
+        print(f"error: {exc}; no file changed", file=sys.stderr)
+        return EXIT_FAILED
     out = Path(args.out)
     previous, _ = read_manifest(out)
-    try:
-        write_tree(out, files)
-    except OutputError as exc:
-        print(f"error: {exc}; no file changed", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
-        removed, left = prune(out, previous, files)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    with signals_held():  # the files, their manifest and the pruning: all of it, or none if it fails
+        try:
+            write_tree(out, files)
+        except OutputError as exc:
+            print(f"error: {exc}; no file changed", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        try:
+            write_tree(out, {MANIFEST: manifest_text(files)})  # last: it vouches only for complete files
+            removed, left = prune(out, previous, files)
+        except OutputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    temporaries = [rel for rel in removed if TEMPORARY_RE.match(rel)]
+    if temporaries:
+        print(
+            f"removed {len(temporaries)} temporary file(s) an interrupted run left under {out}/",
+            file=sys.stderr,
+        )
     for rel in removed:
-        print(f"removed {out / rel}: no longer generated from the spec", file=sys.stderr)
+        if rel not in temporaries:
+            print(f"removed {out / rel}: no longer generated from the spec", file=sys.stderr)
     for why in left:
         print(f"warning: {out}/{why}", file=sys.stderr)
     print(

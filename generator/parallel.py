@@ -4,6 +4,9 @@ Each service's files depend on that service alone (`render.service_files`), so s
 chunks by worker processes and the text comes back to the caller, in order. BENCHMARKS.md part 3 has the
 interleaved A/B that keeps this: below `MIN_SLOS` a pool costs more than it saves, and one process is
 used.
+
+The workers never outlive the caller: on any error or interrupt (however many Ctrl-C) they are killed
+before the error goes on, and if the caller itself is killed they die with it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -23,38 +27,54 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+_CGROUP_V2 = Path("/sys/fs/cgroup/cpu.max")
+_CGROUP_V1 = Path("/sys/fs/cgroup/cpu")
 
 
-def quota_cpus(cpu_max: str) -> int | None:
-    """The CPUs a cgroup v2 `cpu.max` ("<quota> <period>", or "max <period>") allows, rounded up; None
-    when unlimited or unreadable."""
-    parts = cpu_max.split()
-    if len(parts) != 2 or parts[0] == "max":
+class WorkerDied(Exception):
+    """A worker process ended without finishing its piece (killed: the OOM killer, `kill -9`)."""
+
+
+def quota_cpus(quota_text: str, period_text: str | None = None) -> int | None:
+    """The CPUs a CPU quota allows, rounded up; None when unlimited or unreadable. cgroup v2 gives one
+    text, `cpu.max` ("<quota> <period>" or "max <period>"); cgroup v1 two, `cpu.cfs_quota_us` (-1 for
+    none) and `cpu.cfs_period_us`."""
+    parts = quota_text.split() if period_text is None else [quota_text.strip(), period_text.strip()]
+    if len(parts) != 2:
         return None
     try:
         quota, period = int(parts[0]), int(parts[1])
-    except ValueError:
+    except ValueError:  # "max": no limit
         return None
     return max(1, math.ceil(quota / period)) if quota > 0 and period > 0 else None
 
 
-def cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def cores(cgroup_v2: Path = _CGROUP_V2, cgroup_v1: Path = _CGROUP_V1) -> int:
     """The CPUs this process may use: those it may run on, fewer under a container's CPU quota
-    (`docker run --cpus 2` on a 64-core host still shows 64)."""
+    (`docker run --cpus 2` on a 64-core host still shows 64 CPUs)."""
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         n = os.cpu_count() or 1
-    try:
-        quota = quota_cpus(cgroup.read_text())
-    except OSError:
-        quota = None
+    v2 = _read(cgroup_v2)
+    if v2 is not None:
+        quota = quota_cpus(v2)
+    else:
+        q, p = _read(cgroup_v1 / "cpu.cfs_quota_us"), _read(cgroup_v1 / "cpu.cfs_period_us")
+        quota = quota_cpus(q, p) if q is not None and p is not None else None
     return min(n, quota) if quota else n
 
 
 def _worker_start(parent: int) -> None:
-    """Workers leave Ctrl-C to the caller, which cancels what has not started (no worker traceback).
-    They start with SIGINT blocked (see `started`), so one cannot arrive before this runs.
+    """Workers leave Ctrl-C to the caller, which stops them. They start with SIGINT blocked (see
+    `started`), so one cannot arrive before this runs.
 
     A worker dies with the caller: killed (SIGTERM, SIGKILL), the caller cannot stop its workers, and
     they would wait forever on a queue no one writes to any more."""
@@ -66,13 +86,38 @@ def _worker_start(parent: int) -> None:
             os._exit(1)
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill the workers and let the pool go, with Ctrl-C held back meanwhile (a second one while a
+    pool shuts down leaves its workers waiting for a message that never comes)."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        workers = list((pool._processes or {}).values())  # no public way to reach them before 3.14
+        for w in workers:
+            w.kill()
+        for w in workers:
+            w.join(10)
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+_DIED = "a worker process was killed (out of memory?) before it finished"
+
+
+def _results(futures: list[Future[R]]) -> list[R]:
+    try:
+        return [f.result() for f in futures]
+    except BrokenProcessPool:
+        raise WorkerDied(_DIED) from None
+
+
 @contextmanager
 def started(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[Callable[[], list[R]]]:
     """Start `fn(item)` for every item on `workers` processes (in this process when `workers` <= 1).
 
-    Yields a function that waits for the results, in the items' order. Between the start and that call
-    the caller is free to do other work. On any error or interrupt, items not started are cancelled and
-    the workers stopped before the error goes on."""
+    Yields a function that waits for the results, in the items' order (`WorkerDied` if a worker was
+    killed). Between the start and that call the caller is free to do other work. On any error or
+    interrupt, the workers are killed before the error goes on."""
     if workers <= 1 or len(items) <= 1:
         yield lambda: [fn(item) for item in items]
         return
@@ -93,8 +138,11 @@ def started(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[
             futures: list[Future[R]] = [pool.submit(fn, item) for item in items]
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        yield lambda: [f.result() for f in futures]
+        yield lambda: _results(futures)
+        pool.shutdown(wait=True)
+    except BrokenProcessPool:  # a worker killed while the items were being handed out
+        _stop(pool)
+        raise WorkerDied(_DIED) from None
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop(pool)
         raise
-    pool.shutdown(wait=True)

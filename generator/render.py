@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -43,15 +44,27 @@ def _header(spec: Spec, what: str) -> str:
     )
 
 
-def service_files(spec: Spec, service: Service) -> dict[str, str]:
-    """The rule and test files of one service: independent of every other service."""
+def _k8s_file(spec: Spec, stem: str, groups: list[Group], k8s: Mapping[str, Any]) -> tuple[str, str]:
+    obj = prometheus_rule(stem, groups, k8s.get("namespace", ""), k8s.get("labels", {}))
+    return f"kubernetes/{stem}.prometheusrule.yml", yaml_out.dump(
+        obj, _header(spec, f"PrometheusRule with the groups of {RULES_DIR}/{stem}.yml")
+    )
+
+
+def service_files(spec: Spec, service: Service, k8s: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The rule and test files of one service (and with `k8s`, its PrometheusRule objects, from the same
+    rule groups): independent of every other service."""
     files: dict[str, str] = {}
     if service.indicators and spec.drift is not None:
         drift_rel = f"{RULES_DIR}/{service.name}.drift.yml"
+        drift = drift_groups(service, spec.drift, spec.evaluation_interval)
         files[drift_rel] = yaml_out.dump(
-            {"groups": [g.to_dict() for g in drift_groups(service, spec.drift, spec.evaluation_interval)]},
+            {"groups": [g.to_dict() for g in drift]},
             _header(spec, f"drift, regression and anomaly rules of service {service.name}"),
         )
+        if k8s is not None:
+            rel, text = _k8s_file(spec, f"{service.name}.drift", drift, k8s)
+            files[rel] = text
         files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
             drift_test_file(service, spec.drift, f"../{drift_rel}"),
             _header(spec, f"promtool tests of the drift rules of service {service.name}"),
@@ -67,6 +80,9 @@ def service_files(spec: Spec, service: Service) -> dict[str, str]:
                 _header(spec, f"{RULE_FILES[suffix]} of service {service.name}"),
             )
             rules[suffix] = (f"../{rule_rel}", group.name)
+            if k8s is not None:
+                rel, text = _k8s_file(spec, f"{service.name}.{suffix}", [group], k8s)
+                files[rel] = text
         tests = {
             "slo": (slo_test_file, "promtool tests of the SLO rules (raw counters) of service"),
             "slo-data": (slo_data_test_file, "promtool tests of the absent and no-data alerts of service"),
@@ -126,11 +142,12 @@ def chunks(specs: list[Spec], size: int = CHUNK) -> list[Spec]:
     return out
 
 
-def services_files(spec: Spec) -> dict[str, str]:
-    """The rule and test files of every service of `spec`."""
+def services_files(piece: tuple[Spec, Mapping[str, Any] | None]) -> dict[str, str]:
+    """The files of every service of a piece: a spec with some of the services, and `k8s`."""
+    spec, k8s = piece
     files: dict[str, str] = {}
     for service in spec.services:
-        files.update(service_files(spec, service))
+        files.update(service_files(spec, service, k8s))
     return files
 
 
@@ -152,26 +169,12 @@ def render(
         size = sum(_size(service) for spec in specs for service in spec.services)
         workers = min(parallel.cores(), MAX_WORKERS) if size >= MIN_SLOS else 1
     files: dict[str, str] = {}
-    k8s_objects: dict[str, list[Group]] = {}
-    with parallel.started(services_files, pieces, workers) as results:
+    with parallel.started(services_files, [(p, k8s) for p in pieces], workers) as results:
         shared = _shared_files(specs, webhook_base)  # while the workers render the services
+        if k8s is not None and specs:
+            rel, text = _k8s_file(specs[0], "slodrift-stability", stability_groups(specs), k8s)
+            shared[rel] = text
         for piece in results():
             files.update(piece)
     files.update(shared)
-    if k8s is not None and specs:
-        for spec in specs:
-            for service in spec.services:
-                if service.indicators and spec.drift is not None:
-                    k8s_objects[f"{service.name}.drift"] = drift_groups(
-                        service, spec.drift, spec.evaluation_interval
-                    )
-                if service.slos:  # as the rule files: none for a service without SLOs
-                    for suffix, group in slo_rule_files(service, spec.evaluation_interval).items():
-                        k8s_objects[f"{service.name}.{suffix}"] = [group]
-        k8s_objects["slodrift-stability"] = stability_groups(specs)
-        for stem, groups in k8s_objects.items():
-            obj = prometheus_rule(stem, groups, k8s.get("namespace", ""), k8s.get("labels", {}))
-            files[f"kubernetes/{stem}.prometheusrule.yml"] = yaml_out.dump(
-                obj, _header(specs[0], f"PrometheusRule with the groups of {RULES_DIR}/{stem}.yml")
-            )
     return files

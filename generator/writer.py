@@ -27,9 +27,11 @@ __all__ = [
     "MANAGED_DIRS",
     "MANIFEST",
     "OWN_NAME_RE",
+    "TEMPORARY_RE",
     "OutputError",
     "manifest_text",
     "prune",
+    "temporaries",
     "read_manifest",
     "unlisted_files",
     "verify_tree",
@@ -45,8 +47,9 @@ FILE_MAX_BYTES = 256 * 1024 * 1024  # far beyond any generated file; a bigger on
 MANAGED_DIRS = ("rules", "promtool-tests", "alertmanager", "dashboards", "kubernetes")
 # Names `generate` gives its files: what `prune` and `verify` recognise as slodrift's own.
 OWN_NAME_RE = re.compile(
-    r"^(?:rules/[^/]+\.(?:slo|drift)\.yml|rules/slodrift-stability\.yml"
-    r"|promtool-tests/[^/]+\.(?:slo|drift)\.test\.yml|promtool-tests/slodrift-stability\.test\.yml"
+    r"^(?:rules/[^/]+\.(?:slo|slo-alerts|slo-data|drift)\.yml|rules/slodrift-stability\.yml"
+    r"|promtool-tests/[^/]+\.(?:slo|slo-alerts|slo-data|slo-windows|drift)\.test\.yml"
+    r"|promtool-tests/slodrift-stability\.test\.yml"
     r"|kubernetes/[^/]+\.prometheusrule\.yml|alertmanager/alertmanager\.yml|dashboards/slodrift\.json)$"
 )
 
@@ -158,19 +161,45 @@ def verify_tree(out_dir: Path) -> list[str]:
             problems.append(f"{rel}: changed since it was generated")
     found, walk_problems = _walk(out_dir)
     problems += walk_problems
+    leftovers = set(temporaries(out_dir))
     problems += [
-        f"{rel}: not listed in {MANIFEST} (stale or added by hand)" for rel in found if rel not in entries
+        f"{rel}: a temporary file an interrupted run left (the next `slodrift generate` removes it)"
+        if rel in leftovers
+        else f"{rel}: not listed in {MANIFEST} (stale or added by hand)"
+        for rel in found
+        if rel not in entries
     ]
     return problems
+
+
+# A temporary `slodrift.atomic` stages a file in (`.<name>.<8 hex>.tmp` beside it): a run killed while
+# writing (SIGKILL, power loss) leaves them behind.
+TEMPORARY_RE = re.compile(r"^(?P<dir>(?:[^/]+/)*)\.(?P<name>[^/]+)\.[0-9a-f]{8}\.tmp$")
+
+
+def temporaries(out_dir: Path) -> list[str]:
+    """Temporaries of an interrupted run, for files slodrift writes (its own names and the manifest)."""
+    found = _walk(out_dir)[0]
+    try:
+        found += [n for n in os.listdir(out_dir) if n.startswith(f".{MANIFEST}.")]
+    except OSError:
+        pass
+    out = []
+    for rel in found:
+        m = TEMPORARY_RE.match(rel)
+        if m and (OWN_NAME_RE.fullmatch(m["dir"] + m["name"]) or m["dir"] + m["name"] == MANIFEST):
+            out.append(rel)
+    return sorted(out)
 
 
 def prune(
     out_dir: Path, previous: Mapping[str, str], current: Mapping[str, str]
 ) -> tuple[list[str], list[str]]:
     """After a successful write: remove what the previous MANIFEST listed and the new output lacks, if
-    unedited. Returns (removed, left) where `left` are stale-looking files kept, with the reason."""
+    unedited, and the temporaries an interrupted run left. Returns (removed, left) where `left` are
+    stale-looking files kept, with the reason."""
     stale = [rel for rel in previous if rel not in current and rel != MANIFEST]
-    unedited = [rel for rel in stale if _digest(out_dir / rel)[0] == previous[rel]]
+    unedited = [rel for rel in stale if _digest(out_dir / rel)[0] == previous[rel]] + temporaries(out_dir)
     removed = remove_files(out_dir, unedited) if unedited else []
     left = [
         f"{rel}: left in place: edited since slodrift generated it"

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-__all__ = ["OutputError", "file_kind", "remove_files", "write_file", "write_files"]
+__all__ = ["OutputError", "file_kind", "remove_files", "signals_held", "write_file", "write_files"]
 
 # fsync waits on the disk, not the CPU: overlapping them lets the journal batch them. 0.25-0.47 s against
 # 0.8-1.0 s one after another for the files of 1000 SLOs; 8 threads were no better than 4 beyond the
@@ -41,6 +43,21 @@ _KINDS = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFDIR: "a directory",
 }
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block ends, then act as usual: files being renamed
+    into place are all renamed, never half of them (only SIGKILL cannot wait; the temporaries it
+    leaves are removed by the next `generate`)."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class OutputError(Exception):
@@ -252,10 +269,15 @@ def write_files(
     """Write `files` (relative POSIX path → text or bytes) under `root`, all or nothing.
 
     `root` and its missing ancestors are created; below it, no symlink is followed. With
-    `skip_unchanged`, a file whose bytes are already right is left alone (its mtime too).
-    Returns the target paths, in sorted order.
+    `skip_unchanged`, a file whose bytes are already right is left alone (its mtime too). Ctrl-C,
+    SIGTERM and SIGHUP wait until it is done (`signals_held`). Returns the target paths, in sorted
+    order.
     """
-    base = Path(root)
+    with signals_held():
+        return _write_files(Path(root), files, skip_unchanged)
+
+
+def _write_files(base: Path, files: Mapping[str, str | bytes], skip_unchanged: bool) -> list[Path]:
     tree = _Tree(base, create=True)
     staged: list[_Staged] = []
     ok = False

@@ -3,6 +3,7 @@ caller, and no worker outlives the command."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -114,7 +115,8 @@ def _group_members(pgid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 def test_ctrl_c_during_generate_exits_130_without_traceback_and_writes_nothing(tmp_path: Path) -> None:
-    """Ctrl-C goes to the terminal's whole process group: the command and its workers."""
+    """Ctrl-C goes to the terminal's whole process group: the command and its workers. Pressed twice
+    (20 ms apart: the second lands while the first stops the workers), it still ends at once."""
     spec = tmp_path / "scale.yml"
     spec.write_text(scale_spec(400))
     out = tmp_path / "out"
@@ -130,6 +132,9 @@ def test_ctrl_c_during_generate_exits_130_without_traceback_and_writes_nothing(t
         while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 2:
             time.sleep(0.02)  # until the workers are there
         os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.02)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -186,8 +191,52 @@ def test_a_container_cpu_quota_bounds_the_workers(tmp_path: Path) -> None:
     assert parallel.quota_cpus("max 100000") is None
     assert parallel.quota_cpus("") is None
     assert parallel.quota_cpus("x y") is None
-    cpu_max = tmp_path / "cpu.max"
-    cpu_max.write_text("100000 100000\n")
-    assert parallel.cores(cpu_max) == 1
-    cpu_max.write_text("max 100000\n")
-    assert parallel.cores(cpu_max) == parallel.cores(tmp_path / "missing") >= 1
+    assert parallel.quota_cpus("-1\n", "100000\n") is None  # cgroup v1: no quota
+    assert parallel.quota_cpus("300000\n", "100000\n") == 3
+    v2, v1 = tmp_path / "cpu.max", tmp_path / "v1"
+    v1.mkdir()
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    unlimited = parallel.cores(tmp_path / "none", tmp_path / "none")
+    assert unlimited >= 1
+    assert parallel.cores(tmp_path / "none", v1) == 1  # v1 read when there is no v2 file
+    v2.write_text("max 100000\n")
+    assert parallel.cores(v2, v1) == unlimited  # v2 decides when it is there
+    v2.write_text("100000 100000\n")
+    assert parallel.cores(v2, tmp_path / "none") == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.skipif(parallel.cores() < 2, reason="one core: generate starts no workers")
+def test_a_killed_worker_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    """The OOM killer takes a worker: one line, exit 1, no traceback, nothing written."""
+    spec = tmp_path / "scale.yml"
+    spec.write_text(scale_spec(400))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 3:
+            time.sleep(0.02)
+        workers = [pid for pid in _group_members(proc.pid) if pid != proc.pid]
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        for pid in _group_members(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    assert (
+        err.strip()
+        == "error: a worker process was killed (out of memory?) before it finished; no file changed"
+    )
+    assert not (tmp_path / "out").exists()

@@ -275,3 +275,62 @@ def test_verify_reads_the_manifest_with_a_bound(tmp_path: Path):
     )  # a MANIFEST pointing at a symlink to /dev/zero
     r = cli("verify", str(out))
     assert r.returncode == 1 and "symbolic link" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_temporaries_a_killed_run_left_are_flagged_then_removed(tmp_path: Path):
+    """SIGKILL while writing (it cannot be held) leaves `.<name>.<hex>.tmp` files: verify names them,
+    the next generate removes them; a temporary of a name slodrift does not write is left alone."""
+    out, spec = tmp_path / "out", tmp_path / "spec.yml"
+    spec.write_text(TWO_SERVICES)
+    assert cli("generate", str(spec), "--out", str(out)).returncode == 0
+    own = sorted(str(p.relative_to(out)) for d in ("rules", "promtool-tests") for p in (out / d).iterdir())
+    assert all(writer.OWN_NAME_RE.fullmatch(rel) for rel in own), own  # the split files are named too
+    left = [
+        out / "rules" / ".checkout.slo-alerts.yml.0123abcd.tmp",
+        out / "promtool-tests" / ".checkout.slo-windows.test.yml.89abcdef.tmp",
+        out / ".MANIFEST.sha256.00ff00ff.tmp",
+    ]
+    theirs = out / "rules" / ".notes.txt.0123abcd.tmp"
+    for p in [*left, theirs]:
+        p.write_text("half")
+    r = cli("verify", str(out))
+    assert r.returncode == 1
+    assert "rules/.checkout.slo-alerts.yml.0123abcd.tmp: a temporary file an interrupted run left" in r.stderr
+    assert "rules/.notes.txt.0123abcd.tmp: not listed in MANIFEST.sha256" in r.stderr
+    r = cli("generate", str(spec), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "removed 3 temporary file(s) an interrupted run left" in r.stderr
+    assert not any(p.exists() for p in left) and theirs.exists()
+    theirs.unlink()
+    assert cli("verify", str(out)).returncode == 0
+
+
+HELD = """
+import os, signal, sys
+from pathlib import Path
+from slodrift.atomic import write_files
+real, renames = os.replace, []
+def replace(*a, **k):
+    renames.append(a[0])
+    if len(renames) == 2:
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(*a, **k)
+os.replace = replace
+try:
+    write_files(Path(sys.argv[1]), {f"d/f{i}.txt": "new" for i in range(5)})
+except KeyboardInterrupt:
+    print("interrupted after", len(renames), "renames")
+"""
+
+
+def test_ctrl_c_while_renaming_waits_until_every_file_is_in_place(tmp_path: Path):
+    (tmp_path / "d").mkdir()
+    for i in range(5):
+        (tmp_path / "d" / f"f{i}.txt").write_text("old")
+    r = subprocess.run(
+        [sys.executable, "-c", HELD, str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert r.stdout.strip() == "interrupted after 5 renames", r.stdout + r.stderr
+    assert {p.name: p.read_text() for p in (tmp_path / "d").iterdir()} == {
+        f"f{i}.txt": "new" for i in range(5)
+    }
