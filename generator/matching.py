@@ -214,7 +214,7 @@ def labels_matching(sel: promql.Selector, avoid: promql.Selector | None = None) 
         if v is None:
             raise SynthesisError(
                 f"no value of label {label!r} found that {sel.render()} selects "
-                f"(tried {MAX_CANDIDATES} candidates); the matchers may contradict each other"
+                f"(tried up to {MAX_CANDIDATES} candidates); the matchers may contradict each other"
             )
         if v != "":
             labels[label] = v

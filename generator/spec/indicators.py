@@ -8,6 +8,7 @@ from typing import Any
 
 from slodrift.generator import indicators as builtin
 from slodrift.generator import promql
+from slodrift.generator.matching import SynthesisError, labels_matching, selects
 from slodrift.generator.model import Anomaly, Indicator
 from slodrift.generator.spec.context import Context
 from slodrift.generator.spec.defaults import DEFAULT_ANOMALY
@@ -100,6 +101,7 @@ def build_indicator(
     quantile = None
     if "query" not in ind and query:
         sources = builtin.default_sources(kind, opts, scope)
+        check_sources(ctx, ind, path, sources)
         if kind in ("latency_quantile", "db_latency"):
             quantile = builtin.quantile_of(kind, opts)
     annotations = ctx.annotations(ind.get("annotations"), (*path, "annotations"))
@@ -127,6 +129,37 @@ def build_indicator(
         sources,
         quantile,
     )
+
+
+# The field of an indicator each role of its raw series comes from (`metric` for the rest).
+SOURCE_FIELDS = {"errors": "errors", "total": "total", "hits": "hits", "misses": "misses"}
+
+
+def check_sources(
+    ctx: Context, ind: dict[str, Any], path: Path_, sources: tuple[tuple[str, promql.Selector], ...]
+) -> None:
+    """The generated tests feed raw series each selector of a built-in kind reads: they must exist, and
+    a request the errors do not select must exist among the total's (the same check as an SLI's)."""
+
+    def where(role: str) -> Path_:
+        key = SOURCE_FIELDS.get(role, "histogram" if role in ("bucket", "count") else "metric")
+        return (*path, key) if key in ind else path
+
+    ok = True
+    for role, sel in sources:
+        try:
+            labels_matching(sel)
+        except SynthesisError as exc:
+            ctx.fail(where(role), f"cannot build test series: {exc}")
+            ok = False
+    src = dict(sources)
+    if ok and "errors" in src:  # as the drift tests' world feeds them (testgen.drift_world.populate)
+        errors, total = src["errors"], src["total"]
+        if errors.metric == total.metric and selects(total, labels_matching(errors)):
+            try:
+                labels_matching(total, avoid=errors)
+            except SynthesisError as exc:
+                ctx.fail(where("errors" if "errors" in ind else "total"), f"cannot build test series: {exc}")
 
 
 def absolute_floor(
