@@ -199,11 +199,15 @@ def test_deep_nesting_is_refused():
 
 
 def test_load_specs_rejects_a_service_defined_twice(tmp_path: Path):
+    """At the second definition's line, naming the first's file and line (issue 18 review: no line)."""
     a, b = tmp_path / "a.yml", tmp_path / "b.yml"
     a.write_text(BASE)
-    b.write_text(BASE)
-    with pytest.raises(SpecError, match="also defined in"):
+    b.write_text("# another team's spec\n\n" + BASE)
+    with pytest.raises(SpecError) as exc:
         load_specs([str(a), str(b)])
+    assert [str(i) for i in exc.value.issues] == [
+        f"{b}:5: services[0].name: service 'checkout' is also defined in {a}:3"
+    ]
 
 
 def test_group_by_is_a_tuple_of_checked_label_names():
