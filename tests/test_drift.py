@@ -576,3 +576,46 @@ def test_a_drift_wait_is_at_most_a_day(key):
         f"s.yml:8: drift.{key}: 25h is longer than 1d, the most a drift alert waits"
     ]
     assert load_spec_text("s.yml", (WAITS.split("drift:")[0] + f"drift: {{{key}: 1d}}\n").encode())
+
+
+HEAVY = """\
+version: 1
+services:
+  - name: api
+    selector: {job: api}
+    indicators:
+      tail: {kind: latency_quantile, quantile: 0.999999}
+      error_ratio: {min_requests: 1000000000}
+      cache_hit_ratio: {min_requests: 1000000000}
+"""
+
+
+def test_time_of_day_test_feeds_the_traffic_an_extreme_quantile_or_a_large_min_requests_needs():
+    """Issue 18 review: quantile 0.999999 (a default guard of 10 / (1 - q) = 10,000,000 requests per 5m)
+    or min_requests 1e9 is more than the test world's traffic (1,100 histogram observations and 1,200
+    requests a second), so nothing could fire and `generate` stopped with an AssertionError. The world
+    now has twice each guard: 2e7 / 300 s of histogram observations, 4,000,000 a minute, and 2e9 / 300 s
+    of requests and of cache lookups, 400,000,000 a minute."""
+    files = render([load_spec_text("s.yml", HEAVY.encode())])
+    groups = yaml.safe_load(files["promtool-tests/api.drift.test.yml"])["tests"]
+    (fires,) = [g for g in groups if "time of day: profile" in g["name"]]
+
+    def per_minute(series: str) -> float:
+        values = [s["values"] for s in fires["input_series"] if s["series"] == series]
+        assert len(values) == 1, series
+        return float(values[0].split("+")[1].split("x")[0])
+
+    assert per_minute('http_request_duration_seconds_count{job="api"}') == pytest.approx(4e6)
+    requests = [s for s in fires["input_series"] if s["series"].startswith("http_requests_total{")]
+    assert sum(float(s["values"].split("+")[1].split("x")[0]) for s in requests) == pytest.approx(4e8)
+    assert per_minute('redis_keyspace_hits_total{job="api"}') + per_minute(
+        'redis_keyspace_misses_total{job="api"}'
+    ) == pytest.approx(4e8)
+    alerts = [a["exp_labels"]["indicator"] for t in fires["alert_rule_test"] for a in t["exp_alerts"]]
+    assert sorted(alerts) == ["cache_hit_ratio", "error_ratio", "tail"]
+
+
+@pytest.mark.slow  # promtool in a subprocess
+def test_an_extreme_quantile_and_large_guards_pass_promtool(promtool, tmp_path):
+    r = drift_test_run(promtool, tmp_path, render([load_spec_text("s.yml", HEAVY.encode())]))
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

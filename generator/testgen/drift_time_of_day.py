@@ -25,7 +25,13 @@ from slodrift.generator.testgen.drift_inputs import (
     profile_hour_inputs,
 )
 from slodrift.generator.testgen.drift_method import Base, Point, judge, weights
-from slodrift.generator.testgen.drift_world import BIG, build_world, current_traffic, current_value
+from slodrift.generator.testgen.drift_world import (
+    BIG,
+    build_world,
+    current_traffic,
+    current_value,
+    enough_traffic,
+)
 from slodrift.generator.testgen.series import STEP
 
 
@@ -55,7 +61,7 @@ def time_of_day_groups(service: Service, drift: DriftSettings) -> list[dict[str,
         if at < 1440
         else "(the same at every hour: the test spans a day)"
     )
-    world = build_world(service, BIG)
+    world = build_world(service, enough_traffic(service, BIG))  # every traffic guard passes
     groups = []
     for name, firing in (("night: the profile matches, the day's mean is 2.5x higher; quiet", False),
                          (f"profile interpolated {where} puts drift 2% over warning; fires", True)):  # fmt: skip

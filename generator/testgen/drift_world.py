@@ -6,8 +6,9 @@ histogram interpolation)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from slodrift.generator.indicators import RATE_SECONDS
 from slodrift.generator.matching import labels_matching, selects
 from slodrift.generator.model import Indicator, Service
 from slodrift.generator.promql import Selector
@@ -183,6 +184,26 @@ def current_traffic(world: World, ind: Indicator) -> float | None:
     if "hits" in src:
         return world.total(src["hits"]) + world.total(src["misses"])
     return world.total(src["count"])
+
+
+def enough_traffic(service: Service, params: Params) -> Params:
+    """`params` with each kind of traffic at least twice the largest traffic guard (`min_requests` per
+    rate window) of the indicators reading it, so every guard passes with room: an extreme quantile's
+    default guard (10 / (1 - q) requests: 10 million at 0.999999) or a large `min_requests` is more
+    traffic than the default world has. Unchanged when every guard already passes."""
+    need: dict[str, float] = {}
+    for ind in service.indicators:
+        src = dict(ind.sources)
+        if ind.min_requests is None or not ind.traffic_query or not src:
+            continue
+        key = "requests" if "total" in src else "lookups" if "hits" in src else "histogram_rate"
+        need[key] = max(need.get(key, 0.0), 2 * float(ind.min_requests) / RATE_SECONDS)
+    return replace(
+        params,
+        requests=max(params.requests, need.get("requests", 0.0)),
+        lookups=max(params.lookups, need.get("lookups", 0.0)),
+        histogram_rate=max(params.histogram_rate, need.get("histogram_rate", 0.0)),
+    )
 
 
 def build_world(service: Service, params: Params) -> World:
