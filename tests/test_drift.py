@@ -619,3 +619,36 @@ def test_time_of_day_test_feeds_the_traffic_an_extreme_quantile_or_a_large_min_r
 def test_an_extreme_quantile_and_large_guards_pass_promtool(promtool, tmp_path):
     r = drift_test_run(promtool, tmp_path, render([load_spec_text("s.yml", HEAVY.encode())]))
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+GUARDED_CUSTOM = """\
+version: 1
+services:
+  - name: api
+    indicators:
+      queue_wait:
+        query: 'sum(rate(queue_wait_seconds_total[{{window}}]))'
+        traffic: 'sum(rate(queue_jobs_total[{{window}}]))'
+        min_requests: 1000000
+"""
+
+
+def test_a_custom_query_with_a_traffic_guard_is_fed_its_traffic():
+    """Issue 18 review: a custom query with `traffic` and `min_requests` got generated tests that failed
+    promtool (the model ignored the guard, the rules saw no traffic at all). Its recorded traffic is fed
+    as its recorded value is: twice the guard, 2,000,000 requests per 5m = 6,666.67/s."""
+    files = render([load_spec_text("s.yml", GUARDED_CUSTOM.encode())])
+    groups = yaml.safe_load(files["promtool-tests/api.drift.test.yml"])["tests"]
+    (over,) = [g for g in groups if g["name"] == "api: warning threshold: drift 2% over"]
+    traffic = [
+        s["values"] for s in over["input_series"] if s["series"].startswith("slodrift:indicator_requests:")
+    ]
+    assert len(traffic) == 1 and float(traffic[0].split("+")[0]) == pytest.approx(2e6 / 300)
+    alerts = [a["exp_labels"]["indicator"] for t in over["alert_rule_test"] for a in t["exp_alerts"]]
+    assert alerts == ["queue_wait"]
+
+
+@pytest.mark.slow  # promtool in a subprocess
+def test_a_custom_query_with_a_traffic_guard_passes_promtool(promtool, tmp_path):
+    r = drift_test_run(promtool, tmp_path, render([load_spec_text("s.yml", GUARDED_CUSTOM.encode())]))
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

@@ -18,12 +18,13 @@ from slodrift.generator.rules.drift_names import (
     PROFILE_REQUESTS,
     PROFILE_SAMPLES,
     PROFILE_STDDEV,
+    REQUESTS,
     VALUE,
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_clock import WARMUP
 from slodrift.generator.testgen.drift_method import Base
-from slodrift.generator.testgen.drift_world import World
+from slodrift.generator.testgen.drift_world import World, custom_traffic
 from slodrift.generator.testgen.series import labelset, num, series
 
 BASELINE_JOB = {"job": "slodrift"}
@@ -71,15 +72,27 @@ def profile_hour_inputs(minutes: int, start: int = WARMUP) -> list[dict[str, str
 
 
 def custom_inputs(service: Service, world: World, minutes: int) -> list[dict[str, str]]:
-    """Custom queries read whatever the user wrote: their recorded value is given instead."""
-    return [
-        {
-            "series": series(VALUE, {**indicator_labels(service, ind), "unit": ind.unit}),
-            "values": f"{num(world.params.custom)}+0x{minutes}",
-        }
-        for ind in service.indicators
-        if not ind.sources
-    ]
+    """Custom queries read whatever the user wrote: their recorded value is given instead, and the
+    recorded traffic of those with a traffic guard."""
+    out = []
+    for ind in service.indicators:
+        if ind.sources:
+            continue
+        out.append(
+            {
+                "series": series(VALUE, {**indicator_labels(service, ind), "unit": ind.unit}),
+                "values": f"{num(world.params.custom)}+0x{minutes}",
+            }
+        )
+        traffic = custom_traffic(ind)
+        if traffic is not None:
+            out.append(
+                {
+                    "series": series(REQUESTS, indicator_labels(service, ind)),
+                    "values": f"{num(traffic)}+0x{minutes}",
+                }
+            )
+    return out
 
 
 def close_test(metric: str, service: Service, ind: Indicator, want: float) -> dict[str, Any]:

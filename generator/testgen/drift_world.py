@@ -174,9 +174,20 @@ def current_value(world: World, ind: Indicator) -> float:
     return world.mean(next(iter(src.values())))
 
 
+def custom_traffic(ind: Indicator) -> float | None:
+    """Requests per second a custom query's traffic guard reads in the tests, or None without a guard.
+    The user's traffic query reads whatever the user wrote, so its recorded value is fed instead (as a
+    custom query's value is): twice the guard, and at least as much as the world's requests."""
+    if ind.sources or not ind.traffic_query or ind.min_requests is None:
+        return None
+    return max(BIG.requests, 2 * float(ind.min_requests) / RATE_SECONDS)
+
+
 def current_traffic(world: World, ind: Indicator) -> float | None:
     """Requests per second behind a ratio or latency indicator."""
-    if not ind.traffic_query or not ind.sources:
+    if not ind.sources:
+        return custom_traffic(ind)
+    if not ind.traffic_query:
         return None
     src = dict(ind.sources)
     if "total" in src:
