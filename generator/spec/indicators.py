@@ -155,7 +155,14 @@ def check_sources(
     src = dict(sources)
     if ok and "errors" in src:  # as the drift tests' world feeds them (testgen.drift_world.populate)
         errors, total = src["errors"], src["total"]
-        if errors.metric == total.metric and selects(total, labels_matching(errors)):
+        bad = labels_matching(errors)
+        if errors.metric == total.metric and not selects(total, bad):
+            ctx.fail(
+                where("errors" if "errors" in ind else "total"),
+                f"the errors select requests the total does not count ({promql.selector(errors.metric, bad)}): "
+                "the ratio could exceed 1; the total must select every request the errors select",
+            )
+        elif errors.metric == total.metric:
             try:
                 labels_matching(total, avoid=errors)
             except SynthesisError as exc:
