@@ -43,6 +43,12 @@ def build_indicator(
             "availability is the success ratio of requests (give `errors` and `total`); "
             "for the share of scrape targets up use the `targets_up` indicator",
         )
+    if "traffic" in ind and "query" not in ind:
+        ctx.fail(
+            (*path, "traffic"),
+            "traffic goes with a custom `query`; a built-in kind counts its own requests (a ratio its "
+            "total, or hits and misses; a latency its histogram's _count; the others none)",
+        )
     defaults = builtin.KINDS[kind]
     opts = {**implied, **ind}
     traffic = ""
