@@ -16,6 +16,7 @@ from slodrift.generator.model import Spec
 from slodrift.generator.parallel import WorkerDied
 from slodrift.generator.render import RULES_DIR, TESTS_DIR, render
 from slodrift.generator.spec import SpecError, load_specs
+from slodrift.generator.testgen.unbuildable import Unbuildable
 from slodrift.generator.writer import (
     MANIFEST,
     TEMPORARY_RE,
@@ -86,6 +87,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         files = render(specs, args.alertmanager_webhook_base, k8s)
     except WorkerDied as exc:
         print(f"error: {exc}; no file changed", file=sys.stderr)
+        return EXIT_FAILED
+    except Unbuildable as exc:
+        print(f"error: {exc}; cannot write its generated tests, no file changed", file=sys.stderr)
         return EXIT_FAILED
     out = Path(args.out)
     previous, _ = read_manifest(out)

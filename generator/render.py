@@ -24,6 +24,7 @@ from slodrift.generator.testgen.slo import (
     slo_test_file,
     slo_window_test_file,
 )
+from slodrift.generator.testgen.unbuildable import Unbuildable
 
 CHUNK = 10  # SLOs and indicators per piece of work given to a worker process
 MIN_SLOS = 40  # fewer SLOs and indicators than this are rendered in one process (BENCHMARKS.md part 3)
@@ -65,8 +66,12 @@ def service_files(spec: Spec, service: Service, k8s: Mapping[str, Any] | None = 
         if k8s is not None:
             rel, text = _k8s_file(spec, f"{service.name}.drift", drift, k8s)
             files[rel] = text
+        try:
+            drift_test = drift_test_file(service, spec.drift, f"../{drift_rel}")
+        except Unbuildable as exc:
+            raise Unbuildable(f"{spec.path}: service {service.name}: its drift tests: {exc}") from None
         files[f"{TESTS_DIR}/{service.name}.drift.test.yml"] = yaml_out.dump(
-            drift_test_file(service, spec.drift, f"../{drift_rel}"),
+            drift_test,
             _header(spec, f"promtool tests of the drift rules of service {service.name}"),
         )
     if service.slos:

@@ -1,4 +1,5 @@
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,34 @@ def test_a_failed_write_changes_no_file(tmp_path, monkeypatch):
     assert {p.name: p.read_text() for p in (out / "rules").iterdir()} == {
         f"f{i}.yml": f"old {i}\n" for i in range(5)
     }
+
+
+UNBUILDABLE = """\
+  - name: odd
+    selector: {job: odd}
+    indicators:
+      error_ratio: {unit: seconds}
+"""
+
+
+@pytest.mark.parametrize("slos", [0, 60])  # one process, and workers (from 40 SLOs on)
+def test_a_spec_its_tests_cannot_be_written_for_is_one_line_and_writes_nothing(tmp_path: Path, slos: int):
+    """An error ratio shown in seconds: its 0.001 is `1ms` on a rounding edge of the format, where
+    Prometheus may print either; no sound expected annotation exists, and generate says so."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    try:
+        import gen_scale
+    finally:
+        sys.path.pop(0)
+    head = 'version: 1\nrelease: {name: x, version: v1, watch_start: "2025-11-22T00:00:00Z"}\nservices:\n'
+    spec = tmp_path / "spec.yml"
+    spec.write_text((gen_scale.spec(slos) if slos else head) + UNBUILDABLE)
+    r = run_cli("generate", str(spec), "--out", str(tmp_path / "out"))
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip() == (
+        f"error: {spec}: service odd: its drift tests: an expected annotation shows 0.001 as '1ms', on a "
+        "rounding edge of its format: Prometheus may print it either way; cannot write its generated "
+        "tests, no file changed"
+    )
+    assert not (tmp_path / "out").exists()

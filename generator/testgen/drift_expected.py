@@ -24,6 +24,7 @@ from slodrift.generator.testgen import gofmt
 from slodrift.generator.testgen.drift_clock import EVAL_MINUTES
 from slodrift.generator.testgen.drift_method import Judged, assert_clear, fires
 from slodrift.generator.testgen.drift_wants import Want, levels
+from slodrift.generator.testgen.unbuildable import Unbuildable
 
 _WITH_QUERY = re.compile(
     r"\{\{ with query `([^`]*)` \}\}\{\{ \. \| first \| value \| (.+?) \}\}\{\{ end \}\}"
@@ -63,7 +64,11 @@ def render(text: str, labels: dict[str, str], value: float, queries: dict[str, f
 def stable(fmt: Callable[[float], str], v: float) -> str:
     """Format v, refusing a value whose text a rounding error in the last bits could change."""
     text = fmt(v)
-    assert fmt(v * (1 + 1e-9)) == text == fmt(v * (1 - 1e-9)), f"{v!r} formats unstably ({text})"
+    if not fmt(v * (1 + 1e-9)) == text == fmt(v * (1 - 1e-9)):
+        raise Unbuildable(
+            f"an expected annotation shows {v!r} as {text!r}, on a rounding edge of its format: "
+            "Prometheus may print it either way"
+        )
     return text
 
 
