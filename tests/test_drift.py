@@ -652,3 +652,59 @@ def test_a_custom_query_with_a_traffic_guard_is_fed_its_traffic():
 def test_a_custom_query_with_a_traffic_guard_passes_promtool(promtool, tmp_path):
     r = drift_test_run(promtool, tmp_path, render([load_spec_text("s.yml", GUARDED_CUSTOM.encode())]))
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+WAITS_SPEC = """\
+version: 1
+release: {name: x, version: v1, watch_start: "2025-11-22T00:00:00Z", watch_days: 7}
+defaults: {evaluation_interval: INTERVAL}
+services:
+  - name: svc
+    selector: {job: x}
+    indicators:
+      error_ratio: {}
+      p99_latency: {}
+      cpu: {regression: 20%}
+drift: {for: FOR, regression_for: REGRESSION_FOR, baseline_missing_for: 10m}
+"""
+# A fresh review found each of these stopped `generate` with "evaluated too close to": a regression_for
+# a few minutes after `for`, or before it (the case's check fell within an evaluation of another wait).
+WAITS = [
+    ("10m", "13m", "1m"),
+    ("3m", "7m", "1m"),
+    ("5m", "7m", "15s"),
+    ("10m", "11m", "30s"),
+    ("10m", "7m", "5m"),
+]
+
+
+def _waits_spec(for_: str, regression_for: str, interval: str) -> str:
+    return (
+        WAITS_SPEC.replace("INTERVAL", interval)
+        .replace("REGRESSION_FOR", regression_for)
+        .replace("FOR", for_)
+    )
+
+
+@pytest.mark.parametrize(("for_", "regression_for", "interval"), WAITS)
+def test_drift_tests_are_written_for_close_waits(for_: str, regression_for: str, interval: str):
+    files = render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
+    assert "promtool-tests/svc.drift.test.yml" in files
+
+
+@pytest.mark.slow
+def test_drift_tests_for_close_waits_pass_promtool(promtool, tmp_path: Path):
+    for k, (for_, regression_for, interval) in enumerate(WAITS[:2]):
+        out = tmp_path / str(k)
+        write_tree(
+            out, render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
+        )
+        r = subprocess.run(
+            [promtool, "test", "rules", "svc.drift.test.yml"],
+            cwd=out / "promtool-tests",
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert r.returncode == 0, (for_, regression_for, r.stdout + r.stderr)

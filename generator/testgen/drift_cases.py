@@ -22,7 +22,7 @@ from slodrift.generator.rules.drift_names import (
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, noise_params, plan
-from slodrift.generator.testgen.drift_clock import WARMUP, eval_after, grid_down
+from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, clear_of, eval_after, grid_down
 from slodrift.generator.testgen.drift_expected import expected_drift_alerts
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, close_test, custom_inputs
 from slodrift.generator.testgen.drift_method import Judged, judge
@@ -65,11 +65,12 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
     wants = levels(service, drift).values()
     # The last evaluation before each wait ends (the baselines, and so every condition, start at WARMUP):
     # an alert whose `for` is shorter than the spec's fires there already.
-    before = sorted({grid_down(WARMUP + -(-w.for_seconds // 60) - 1) for w in wants} - {WARMUP})
+    waits = [w.for_seconds for w in wants]
+    before = sorted({grid_down(WARMUP + -(-w // 60) - 1) for w in waits})
     checks = [
         (at, expected_drift_alerts(service, drift, judged, where, at - WARMUP, before_waits=True))
         for at in before
-        if WARMUP < at < c.at
+        if WARMUP < at < c.at and not any(0 <= (at - WARMUP) * 60 - w < EVAL_MINUTES * 60 for w in waits)
     ]
     checks.append((c.at, expected_drift_alerts(service, drift, judged, where, c.at - WARMUP)))
     group: dict[str, Any] = {
@@ -115,9 +116,10 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
 
 def case_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any]]:
     """Each condition of the drift alerts 2 % over and 2 % under its limit."""
-    at = eval_after(drift, drift.for_seconds)
+    waits = [w.for_seconds for w in levels(service, drift).values()]
+    at = clear_of(eval_after(drift, drift.for_seconds), waits)
     regressions = [drift.regression_for_seconds for i in service.indicators if i.regression is not None]
-    at_critical = eval_after(drift, max([drift.for_seconds, *regressions]))
+    at_critical = clear_of(eval_after(drift, max([drift.for_seconds, *regressions])), waits)
     noise = noise_params(service, drift)
     cases = [
         Case("warning threshold: drift 2% over", BIG, "warning", 1.02, at, check_values=True),

@@ -20,3 +20,12 @@ def grid_down(minutes: int) -> int:
 
 def eval_after(drift: DriftSettings, seconds: int) -> int:
     return grid(WARMUP + -(-seconds // 60) + EVAL_MINUTES)
+
+
+def clear_of(at: int, waits: list[int]) -> int:
+    """The first evaluation from `at` on that is at least an evaluation step away from every wait (in
+    seconds, counted from WARMUP): a condition may start a step late, so a check right at a wait could
+    see the alert either way."""
+    while any(abs((at - WARMUP) * 60 - w) < EVAL_MINUTES * 60 for w in waits):
+        at += EVAL_MINUTES
+    return at
