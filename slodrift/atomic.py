@@ -22,6 +22,7 @@ import os
 import secrets
 import signal
 import stat
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,19 +46,37 @@ _KINDS = {
 }
 
 
-_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
 def signals_held() -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP wait until the block ends, then act as usual: files being renamed
     into place are all renamed, never half of them (only SIGKILL cannot wait; the temporaries it
-    leaves are removed by the next `generate`)."""
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    leaves are removed by the next `generate`).
+
+    In the main thread the three get a handler that notes them, and are sent again once the old
+    handlers are back: the kernel may deliver a signal to any thread, and Python runs handlers in the
+    main thread. Elsewhere (Python lets only the main thread set handlers) they are blocked in the
+    calling thread, which holds them only if no other thread takes them."""
+    previous = {s: signal.getsignal(s) for s in _HELD}
+    if threading.current_thread() is not threading.main_thread() or None in previous.values():
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, set(_HELD))
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        return
+    noted: list[int] = []
+    for s in _HELD:
+        signal.signal(s, lambda signum, _frame: noted.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(noted):
+            os.kill(os.getpid(), signum)
 
 
 class OutputError(Exception):

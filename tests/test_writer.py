@@ -334,3 +334,37 @@ def test_ctrl_c_while_renaming_waits_until_every_file_is_in_place(tmp_path: Path
     assert {p.name: p.read_text() for p in (tmp_path / "d").iterdir()} == {
         f"f{i}.txt": "new" for i in range(5)
     }
+
+
+HELD_WITH_A_THREAD = """
+import os, signal, sys, threading
+from pathlib import Path
+from slodrift.atomic import write_files
+threading.Timer(60, lambda: None).start()  # another live thread: the kernel may give it the signal
+real, renames = os.replace, []
+def replace(*a, **k):
+    renames.append(a[0])
+    if len(renames) == 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real(*a, **k)
+os.replace = replace
+write_files(Path(sys.argv[1]), {f"d/f{i}.txt": "new" for i in range(5)})
+os._exit(0)  # not reached: SIGTERM acts once the files are written
+"""
+
+
+def test_sigterm_while_renaming_waits_with_another_thread_alive(tmp_path: Path):
+    (tmp_path / "d").mkdir()
+    for i in range(5):
+        (tmp_path / "d" / f"f{i}.txt").write_text("old")
+    r = subprocess.run(
+        [sys.executable, "-c", HELD_WITH_A_THREAD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == -15, r.stdout + r.stderr
+    assert {p.name: p.read_text() for p in (tmp_path / "d").iterdir()} == {
+        f"f{i}.txt": "new" for i in range(5)
+    }
