@@ -107,6 +107,13 @@ def build_service(
     except promql.PromQLError as exc:
         ctx.fail((*path, "selector"), str(exc))
         selector = ()
+    if "le" in svc.get("selector", {}):  # it is added to every read: `_count` and `_sum` have no `le`
+        ctx.fail(
+            (*path, "selector", "le"),
+            "a service selector cannot match `le`: histogram `_count` and `_sum` series have no `le` "
+            "label, and the bucket is chosen by each SLI's threshold",
+        )
+        selector = tuple(m for m in selector if m.label != "le")
     slos = []
     seen: dict[str, int] = {}
     for j, slo in enumerate(svc.get("slos", [])):
