@@ -669,7 +669,7 @@ drift: {for: FOR, regression_for: REGRESSION_FOR, baseline_missing_for: 10m}
 """
 # A fresh review found each of these stopped `generate` with "evaluated too close to": a regression_for
 # a few minutes after `for`, or before it (the case's check fell within an evaluation of another wait).
-WAITS = [
+CLOSE_WAITS = [
     ("10m", "13m", "1m"),
     ("3m", "7m", "1m"),
     ("5m", "7m", "15s"),
@@ -686,7 +686,7 @@ def _waits_spec(for_: str, regression_for: str, interval: str) -> str:
     )
 
 
-@pytest.mark.parametrize(("for_", "regression_for", "interval"), WAITS)
+@pytest.mark.parametrize(("for_", "regression_for", "interval"), CLOSE_WAITS)
 def test_drift_tests_are_written_for_close_waits(for_: str, regression_for: str, interval: str):
     files = render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
     assert "promtool-tests/svc.drift.test.yml" in files
@@ -694,7 +694,7 @@ def test_drift_tests_are_written_for_close_waits(for_: str, regression_for: str,
 
 @pytest.mark.slow
 def test_drift_tests_for_close_waits_pass_promtool(promtool, tmp_path: Path):
-    for k, (for_, regression_for, interval) in enumerate(WAITS[:2]):
+    for k, (for_, regression_for, interval) in enumerate(CLOSE_WAITS[:2]):
         out = tmp_path / str(k)
         write_tree(
             out, render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
