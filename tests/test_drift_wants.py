@@ -152,6 +152,18 @@ MUTATIONS = [
     ),
     pytest.param(
         "baseline_alerts",
+        lambda r: replace(r, for_seconds=r.for_seconds - 120) if r.alert == "SlodriftBaselineMissing" else r,
+        "values but no baseline",
+        id="baseline_missing_for 2m shorter",
+    ),
+    pytest.param(
+        "baseline_alerts",
+        lambda r: replace(r, for_seconds=r.for_seconds - 120) if r.alert == "SlodriftIndicatorNoData" else r,
+        "baseline but no current values",
+        id="no-data for 2m shorter",
+    ),
+    pytest.param(
+        "baseline_alerts",
         lambda r: _labels(r, severity="critical") if r.alert == "SlodriftBaselineMissing" else r,
         "values but no baseline",
         id="baseline missing severity",

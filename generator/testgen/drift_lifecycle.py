@@ -97,6 +97,16 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
     ratio of 0, not no data."""
     at = grid(WARMUP + -(-drift.baseline_missing_for_seconds // 60) + EVAL_MINUTES)
     missing, nodata = baseline_missing(service, drift), no_data(service, drift)
+
+    def before(alertname: str, wait: int) -> list[dict[str, Any]]:
+        """The last evaluation before `wait` has passed since the start, where the alert may not fire
+        yet: its condition holds from the first evaluation at the earliest, so a `for` shorter than the
+        spec's fires there already."""
+        early = grid_down(-(-wait // 60) - 1)
+        return (
+            [{"eval_time": f"{early}m", "alertname": alertname, "exp_alerts": []}] if 0 <= early < at else []
+        )
+
     n = len(service.indicators)
     svc = {**service.labels, "service": service.name}
     world = build_world(service, BIG)
@@ -106,6 +116,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
             "interval": fd(STEP),
             "input_series": world.inputs(at) + custom_inputs(service, world, at),
             "alert_rule_test": [
+                *before(BASELINE_MISSING_ALERT, missing.for_seconds),
                 {
                     "eval_time": f"{at}m",
                     "alertname": BASELINE_MISSING_ALERT,
@@ -119,11 +130,12 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
             "interval": fd(STEP),
             "input_series": [{"series": series("up", {"job": "unrelated"}), "values": f"1+0x{at}"}],
             "alert_rule_test": [
+                *before(BASELINE_MISSING_ALERT, missing.for_seconds),
                 {
                     "eval_time": f"{at}m",
                     "alertname": BASELINE_MISSING_ALERT,
                     "exp_alerts": [expected_alert(missing, svc, n, {})],
-                }
+                },
             ],
         },
     ]
@@ -136,6 +148,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
             "interval": fd(STEP),
             "input_series": inputs,
             "alert_rule_test": [
+                *before(INDICATOR_NO_DATA_ALERT, nodata.for_seconds),
                 {
                     "eval_time": f"{at}m",
                     "alertname": INDICATOR_NO_DATA_ALERT,
@@ -143,7 +156,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
                         expected_alert(nodata, {"service": service.name, "indicator": i.name}, 0.0, {})
                         for i in service.indicators
                     ],
-                }
+                },
             ],
         }
     )
