@@ -241,11 +241,13 @@ def test_legible_factor_keeps_z_off_a_printing_boundary():
     assert abs(legible_factor(7.5, 1.02) - 1.021) < 1e-12  # 7.65 -> 7.6575
 
 
-def drift_test_run(promtool: str, tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """promtool on service api's generated drift test, with the rendered files written to tmp_path."""
+def drift_test_run(
+    promtool: str, tmp_path: Path, files: dict[str, str], service: str = "api"
+) -> subprocess.CompletedProcess[str]:
+    """promtool on a service's generated drift test, with the rendered files written to tmp_path."""
     write_tree(tmp_path, files)
     return subprocess.run(
-        [promtool, "test", "rules", "promtool-tests/api.drift.test.yml"],
+        [promtool, "test", "rules", f"promtool-tests/{service}.drift.test.yml"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -695,16 +697,6 @@ def test_drift_tests_are_written_for_close_waits(for_: str, regression_for: str,
 @pytest.mark.slow
 def test_drift_tests_for_close_waits_pass_promtool(promtool, tmp_path: Path):
     for k, (for_, regression_for, interval) in enumerate(CLOSE_WAITS[:2]):
-        out = tmp_path / str(k)
-        write_tree(
-            out, render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
-        )
-        r = subprocess.run(
-            [promtool, "test", "rules", "svc.drift.test.yml"],
-            cwd=out / "promtool-tests",
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        files = render([load_spec_text("w.yml", _waits_spec(for_, regression_for, interval).encode())])
+        r = drift_test_run(promtool, tmp_path / str(k), files, service="svc")
         assert r.returncode == 0, (for_, regression_for, r.stdout + r.stderr)

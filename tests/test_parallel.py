@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,40 @@ def _group_members(pgid: int) -> list[int]:
     return out
 
 
+@contextlib.contextmanager
+def _generating(spec: Path, out: Path, members: int) -> Iterator[subprocess.Popen[str]]:
+    """`slodrift generate` in a session of its own (a terminal's process group), once `members`
+    processes are in it (the command and its workers) or it has ended; whatever is left of the group
+    is killed afterwards."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < members:
+            time.sleep(0.02)
+        yield proc
+    finally:
+        for pid in _group_members(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+def _left(pgid: int) -> list[int]:
+    """The group's processes still there after up to 10 s."""
+    deadline = time.monotonic() + 10
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _group_members(pgid)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 def test_ctrl_c_during_generate_exits_130_without_traceback_and_writes_nothing(tmp_path: Path) -> None:
     """Ctrl-C goes to the terminal's whole process group: the command and its workers. Pressed twice
@@ -120,34 +155,17 @@ def test_ctrl_c_during_generate_exits_130_without_traceback_and_writes_nothing(t
     spec = tmp_path / "scale.yml"
     spec.write_text(scale_spec(400))
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 2:
-            time.sleep(0.02)  # until the workers are there
+    with _generating(spec, out, members=2) as proc:
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(0.02)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
-    assert err.strip().endswith("interrupted")
-    assert not out.exists()
-    deadline = time.monotonic() + 10
-    while _group_members(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _group_members(proc.pid) == []
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        assert err.strip().endswith("interrupted")
+        assert not out.exists()
+        assert _left(proc.pid) == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
@@ -158,29 +176,11 @@ def test_workers_die_with_a_killed_generate(tmp_path: Path) -> None:
     spec = tmp_path / "scale.yml"
     spec.write_text(scale_spec(400))
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(tmp_path / "out")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 3:
-                time.sleep(0.02)  # until both workers are there
+        with _generating(spec, tmp_path / "out", members=3) as proc:
             assert len(_group_members(proc.pid)) == 3
             proc.send_signal(sig)
             assert proc.wait(timeout=60) == -sig
-            deadline = time.monotonic() + 10
-            while _group_members(proc.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert _group_members(proc.pid) == []
-        finally:
-            for pid in _group_members(proc.pid):
-                os.kill(pid, signal.SIGKILL)
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            assert _left(proc.pid) == []
         assert not (tmp_path / "out").exists()
 
 
@@ -212,27 +212,11 @@ def test_a_killed_worker_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     """The OOM killer takes a worker: one line, exit 1, no traceback, nothing written."""
     spec = tmp_path / "scale.yml"
     spec.write_text(scale_spec(400))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "slodrift", "generate", str(spec), "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None and len(_group_members(proc.pid)) < 3:
-            time.sleep(0.02)
+    with _generating(spec, tmp_path / "out", members=3) as proc:
         workers = [pid for pid in _group_members(proc.pid) if pid != proc.pid]
         assert workers
         os.kill(workers[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
-    finally:
-        for pid in _group_members(proc.pid):
-            os.kill(pid, signal.SIGKILL)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 1, err
     assert "Traceback" not in err
     assert (

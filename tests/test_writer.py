@@ -323,17 +323,24 @@ except KeyboardInterrupt:
 """
 
 
-def test_ctrl_c_while_renaming_waits_until_every_file_is_in_place(tmp_path: Path):
+def _rename_interrupted(
+    tmp_path: Path, script: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Five files written over old ones by `script`, which signals itself during the renames: how it
+    ended, and what the files hold afterwards."""
     (tmp_path / "d").mkdir()
     for i in range(5):
         (tmp_path / "d" / f"f{i}.txt").write_text("old")
     r = subprocess.run(
-        [sys.executable, "-c", HELD, str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
     )
+    return r, {p.name: p.read_text() for p in (tmp_path / "d").iterdir()}
+
+
+def test_ctrl_c_while_renaming_waits_until_every_file_is_in_place(tmp_path: Path):
+    r, contents = _rename_interrupted(tmp_path, HELD)
     assert r.stdout.strip() == "interrupted after 5 renames", r.stdout + r.stderr
-    assert {p.name: p.read_text() for p in (tmp_path / "d").iterdir()} == {
-        f"f{i}.txt": "new" for i in range(5)
-    }
+    assert contents == {f"f{i}.txt": "new" for i in range(5)}
 
 
 HELD_WITH_A_THREAD = """
@@ -354,17 +361,6 @@ os._exit(0)  # not reached: SIGTERM acts once the files are written
 
 
 def test_sigterm_while_renaming_waits_with_another_thread_alive(tmp_path: Path):
-    (tmp_path / "d").mkdir()
-    for i in range(5):
-        (tmp_path / "d" / f"f{i}.txt").write_text("old")
-    r = subprocess.run(
-        [sys.executable, "-c", HELD_WITH_A_THREAD, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    r, contents = _rename_interrupted(tmp_path, HELD_WITH_A_THREAD)
     assert r.returncode == -15, r.stdout + r.stderr
-    assert {p.name: p.read_text() for p in (tmp_path / "d").iterdir()} == {
-        f"f{i}.txt": "new" for i in range(5)
-    }
+    assert contents == {f"f{i}.txt": "new" for i in range(5)}

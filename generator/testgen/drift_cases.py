@@ -22,7 +22,7 @@ from slodrift.generator.rules.drift_names import (
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, noise_params, plan
-from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, clear_of, eval_after, grid_down
+from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, clear_of, eval_after, last_before
 from slodrift.generator.testgen.drift_expected import expected_drift_alerts
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, close_test, custom_inputs
 from slodrift.generator.testgen.drift_method import Judged, judge
@@ -66,7 +66,7 @@ def _case_group(service: Service, drift: DriftSettings, c: Case) -> dict[str, An
     # The last evaluation before each wait ends (the baselines, and so every condition, start at WARMUP):
     # an alert whose `for` is shorter than the spec's fires there already.
     waits = [w.for_seconds for w in wants]
-    before = sorted({grid_down(WARMUP + -(-w // 60) - 1) for w in waits})
+    before = sorted({last_before(WARMUP, w) for w in waits})
     checks = [
         (at, expected_drift_alerts(service, drift, judged, where, at - WARMUP, before_waits=True))
         for at in before

@@ -18,6 +18,12 @@ def grid_down(minutes: int) -> int:
     return minutes // EVAL_MINUTES * EVAL_MINUTES
 
 
+def last_before(start: int, seconds: int) -> int:
+    """The last evaluation before `seconds` have passed since `start` (minutes): a condition true from
+    `start` on, under a `for` of `seconds`, is still pending there."""
+    return grid_down(start + -(-seconds // 60) - 1)
+
+
 def eval_after(drift: DriftSettings, seconds: int) -> int:
     return grid(WARMUP + -(-seconds // 60) + EVAL_MINUTES)
 

@@ -18,7 +18,7 @@ from slodrift.generator.rules.drift_names import (
     indicator_labels,
 )
 from slodrift.generator.testgen.drift_baselines import at_baseline, plan
-from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, grid, grid_down
+from slodrift.generator.testgen.drift_clock import EVAL_MINUTES, WARMUP, grid, last_before
 from slodrift.generator.testgen.drift_expected import expected_alert, template_queries
 from slodrift.generator.testgen.drift_inputs import baseline_inputs, custom_inputs
 from slodrift.generator.testgen.drift_method import fires, judge, limit_of
@@ -35,7 +35,7 @@ def hysteresis_group(service: Service, drift: DriftSettings) -> list[dict[str, A
     world = build_world(service, BIG)
     fire_at = grid(WARMUP + -(-drift.for_seconds // 60))
     clear = fire_at + 2 * EVAL_MINUTES  # the condition holds until here
-    kept = grid_down(clear + -(-keep // 60) - 1)
+    kept = last_before(clear, keep)
     gone = grid(clear + -(-keep // 60) + 1)
     end = gone + 1
     inputs = world.inputs(end) + custom_inputs(service, world, end)
@@ -102,7 +102,7 @@ def missing_groups(service: Service, drift: DriftSettings) -> list[dict[str, Any
         """The last evaluation before `wait` has passed since the start, where the alert may not fire
         yet: its condition holds from the first evaluation at the earliest, so a `for` shorter than the
         spec's fires there already."""
-        early = grid_down(-(-wait // 60) - 1)
+        early = last_before(0, wait)
         return (
             [{"eval_time": f"{early}m", "alertname": alertname, "exp_alerts": []}] if 0 <= early < at else []
         )
